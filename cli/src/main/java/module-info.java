@@ -1,0 +1,8 @@
+/**
+ * The {@code snapstore} command line. Exports nothing: it is a program, not a library.
+ */
+module dev.snapstore.cli {
+    requires dev.snapstore.spi;
+    requires dev.snapstore.target;
+    requires org.apache.commons.cli;
+}

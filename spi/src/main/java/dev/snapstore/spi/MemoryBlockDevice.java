@@ -1,0 +1,154 @@
+package dev.snapstore.spi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A {@link BlockDevice} in memory, sparse: pages that were never written read as zeros and take no
+ * memory, so tests can use devices far larger than the heap. Its size can change, as a grown or
+ * shrunk logical volume's does.
+ *
+ * @since 0.1
+ */
+public final class MemoryBlockDevice implements BlockDevice {
+
+    private static final int PAGE_SHIFT = 16;
+    private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+
+    private final ConcurrentHashMap<Long, byte[]> pages = new ConcurrentHashMap<>();
+    private final String name;
+    private final int logicalBlockSize;
+    private volatile long sizeInSectors;
+    private volatile boolean readOnly;
+
+    /**
+     * Creates a zero-filled device with 512-byte blocks.
+     *
+     * @param name a name for messages
+     * @param sizeInSectors the size in sectors
+     */
+    public MemoryBlockDevice(String name, long sizeInSectors) {
+        this(name, sizeInSectors, ChunkSize.SECTOR_SIZE);
+    }
+
+    /**
+     * Creates a zero-filled device.
+     *
+     * @param name a name for messages
+     * @param sizeInSectors the size in sectors
+     * @param logicalBlockSize the logical block size in bytes, a power of two of at least 512
+     */
+    public MemoryBlockDevice(String name, long sizeInSectors, int logicalBlockSize) {
+        if (sizeInSectors < 0) {
+            throw new IllegalArgumentException("size " + sizeInSectors);
+        }
+        if (logicalBlockSize < ChunkSize.SECTOR_SIZE || Integer.bitCount(logicalBlockSize) != 1) {
+            throw new IllegalArgumentException("logical block size " + logicalBlockSize);
+        }
+        this.name = name;
+        this.sizeInSectors = sizeInSectors;
+        this.logicalBlockSize = logicalBlockSize;
+    }
+
+    /**
+     * Changes the size; bytes beyond a shrunk end are forgotten.
+     *
+     * @param sectors the new size in sectors
+     */
+    public void resize(long sectors) {
+        if (sectors < sizeInSectors) {
+            long firstGone = (sectors << ChunkSize.SECTOR_SHIFT) >>> PAGE_SHIFT;
+            pages.keySet().removeIf(page -> page > firstGone);
+            byte[] edge = pages.get(firstGone);
+            if (edge != null) {
+                int keep = (int) ((sectors << ChunkSize.SECTOR_SHIFT) & (PAGE_SIZE - 1));
+                java.util.Arrays.fill(edge, keep, PAGE_SIZE, (byte) 0);
+            }
+        }
+        sizeInSectors = sectors;
+    }
+
+    /**
+     * Refuses or allows writes from now on.
+     *
+     * @param readOnly {@code true} to refuse writes
+     */
+    public void setReadOnly(boolean readOnly) {
+        this.readOnly = readOnly;
+    }
+
+    @Override
+    public long sizeInSectors() {
+        return sizeInSectors;
+    }
+
+    @Override
+    public int logicalBlockSize() {
+        return logicalBlockSize;
+    }
+
+    @Override
+    public void read(long sector, ByteBuffer dst) throws IOException {
+        BlockDevice.checkRange(this, sector, dst.remaining());
+        long position = sector << ChunkSize.SECTOR_SHIFT;
+        while (dst.hasRemaining()) {
+            int offset = (int) (position & (PAGE_SIZE - 1));
+            int n = Math.min(dst.remaining(), PAGE_SIZE - offset);
+            byte[] page = pages.get(position >>> PAGE_SHIFT);
+            if (page == null) {
+                for (int i = 0; i < n; i++) {
+                    dst.put((byte) 0);
+                }
+            } else {
+                synchronized (page) {
+                    dst.put(page, offset, n);
+                }
+            }
+            position += n;
+        }
+    }
+
+    @Override
+    public void write(long sector, ByteBuffer src) throws IOException {
+        if (readOnly) {
+            throw new IOException(name + ": read-only");
+        }
+        BlockDevice.checkRange(this, sector, src.remaining());
+        long position = sector << ChunkSize.SECTOR_SHIFT;
+        while (src.hasRemaining()) {
+            int offset = (int) (position & (PAGE_SIZE - 1));
+            int n = Math.min(src.remaining(), PAGE_SIZE - offset);
+            byte[] page = pages.computeIfAbsent(position >>> PAGE_SHIFT, p -> new byte[PAGE_SIZE]);
+            synchronized (page) {
+                src.get(page, offset, n);
+            }
+            position += n;
+        }
+    }
+
+    @Override
+    public void flush() {
+        // Memory is as durable as it gets.
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release: the pages stay readable, which tests rely on after a store closes.
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryBlockDevice[" + name + ", " + sizeInSectors + " sectors]";
+    }
+}
