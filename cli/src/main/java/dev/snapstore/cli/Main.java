@@ -1,6 +1,6 @@
 package dev.snapstore.cli;
 
-/** The {@code snapstore} program. */
+/** The {@code snapstore} program: {@code main} only exits with what {@link Snapstore#run} returns. */
 public final class Main {
 
     private Main() {
@@ -12,6 +12,6 @@ public final class Main {
      * @param args the arguments
      */
     public static void main(String[] args) {
-        System.exit(0);
+        System.exit(new Snapstore(Io.system()).run(args).code());
     }
 }

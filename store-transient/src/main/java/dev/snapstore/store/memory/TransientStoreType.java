@@ -27,7 +27,7 @@ public final class TransientStoreType implements ExceptionStoreType {
 
     @Override
     public String optionsHelp() {
-        return "options are ignored";
+        return "any, ignored (NO and Nfoo are N)";
     }
 
     @Override

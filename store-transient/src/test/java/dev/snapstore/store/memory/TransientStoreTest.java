@@ -34,7 +34,7 @@ class TransientStoreTest {
     }
 
     @Test
-    void allocatesLinearlyFromChunkZeroAndIsFullWhenTheNextChunkDoesNotFit() {
+    void allocatesLinearlyFromChunkZeroAndIsFullWhenTheNextChunkDoesNotFit() throws StoreException {
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 8 * 5 + 7); // 5 whole chunks and a partial one
         ExceptionStore store = store(cow, 8, null);
         assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { throw new AssertionError("no metadata"); }));
@@ -78,7 +78,7 @@ class TransientStoreTest {
     }
 
     @Test
-    void neverTouchesTheCowAndHasNoMergeOrDrop() throws IOException {
+    void neverTouchesTheCowAndHasNoMergeOrDrop() throws IOException, StoreException {
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 64);
         ByteBuffer header = ByteBuffer.wrap("XXXX".repeat(128).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         cow.write(0, header);
