@@ -14,7 +14,12 @@ import java.util.Optional;
  */
 public record Named<T extends DmsetupLine>(String device, T line) {
 
-    /** Checks the arguments. */
+    /**
+     * Checks the arguments.
+     *
+     * @param device the device name, or {@code null}
+     * @param line the line
+     */
     public Named {
         Objects.requireNonNull(line, "line");
         if (device != null && device.isEmpty()) {

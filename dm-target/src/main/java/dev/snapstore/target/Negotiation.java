@@ -17,10 +17,20 @@ import java.util.Set;
  */
 public record Negotiation(String typeWord, String target, TargetVersion version, String reason, Set<Feature> features) {
 
-    /** Checks and copies the arguments. */
+    /**
+     * Checks and copies the arguments.
+     *
+     * @param typeWord the type word
+     * @param target the target name
+     * @param version the target version
+     * @param reason the reason
+     * @param features the features
+     */
     public Negotiation {
         Objects.requireNonNull(typeWord, "typeWord");
-        Objects.requireNonNull(target, "target");
+        if (TargetKind.forName(Objects.requireNonNull(target, "target")).isEmpty()) {
+            throw new IllegalArgumentException("not a snapshot target: " + target);
+        }
         Objects.requireNonNull(version, "version");
         Objects.requireNonNull(reason, "reason");
         features = Set.copyOf(features);

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  *     sloppy forms (no kernel prints them) and accept {@code Unknown} (the kernel prints it).
  * <li>lvm2's {@code dm_get_status_snapshot} ({@code libdm/libdm-targets.c}) uses the same
  *     {@code sscanf} but accepts 2 fields too: {@code <used>/<total>} is the format of snapshot
- *     targets up to 1.7.0 ({@code libdevmapper.h}: "<= 1.7.0: <used_sectors>/<total_sectors>").
+ *     targets up to 1.7.0 ({@code libdevmapper.h}: "&lt;= 1.7.0: &lt;used_sectors&gt;/&lt;total_sectors&gt;").
  *     Since Android's test rejects {@code "123/456"}, {@link #parse} does too; {@link #parseLegacy}
  *     accepts it for old kernels, with {@link #hasMetadataSectors()} {@code false}.
  * </ul>
@@ -82,7 +82,13 @@ public record SnapshotStatus(Kind kind, Usage usage, boolean hasMetadataSectors)
     private static final String EXPECTED =
             "expected \"<allocated>/<total> <metadata>\", \"Invalid\", \"Merge failed\", \"Overflow\" or \"Unknown\"";
 
-    /** Checks that usage is given exactly for {@link Kind#USAGE}. */
+    /**
+     * Checks that usage is given exactly for {@link Kind#USAGE}.
+     *
+     * @param kind the form
+     * @param usage the sectors, only for {@link Kind#USAGE}
+     * @param hasMetadataSectors whether the metadata count was printed
+     */
     public SnapshotStatus {
         Objects.requireNonNull(kind, "kind");
         if ((kind == Kind.USAGE) != (usage != null)) {

@@ -16,7 +16,14 @@ import java.util.Objects;
  */
 public record StatusLine(long start, long length, TargetKind kind, SnapshotStatus status) implements DmsetupLine {
 
-    /** Checks the arguments. */
+    /**
+     * Checks the arguments.
+     *
+     * @param start the first sector
+     * @param length the length in sectors
+     * @param kind the target
+     * @param status the status
+     */
     public StatusLine {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(status, "status");

@@ -44,12 +44,17 @@ public class TableException extends Exception {
     public static final List<String> DEVICE_ERRORS = List.of(
             "Cannot get origin device", "Cannot get COW device", "Failed to read snapshot metadata");
 
+    /** The refusing target; {@code null} for a non-kernel error. */
     private final TargetKind target;
+    /** The {@code ti->error} text. */
     private final String kernelMessage;
+    /** The error number of the failed load. */
     private final Errno errno;
+    /** The store's reason behind "Couldn't create exception store", or {@code null}. */
     private final String innerReason;
-    // ArrayList, not List: a field of a Serializable class should have a serializable type.
+    /** Lines the store logged before failing (an ArrayList: fields of a Serializable class should be serializable). */
     private final ArrayList<String> storeLog;
+    /** Whether snapshot_ctr gives this error. */
     private final boolean kernelError;
 
     private TableException(String message, TargetKind target, String kernelMessage, Errno errno, String innerReason,

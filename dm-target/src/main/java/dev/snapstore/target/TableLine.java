@@ -77,6 +77,14 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
     /**
      * Checks the arguments and the kernel's pure constructor rules 2 and 3.
      *
+     * @param start the first sector
+     * @param length the length in sectors
+     * @param kind the target
+     * @param origin the origin device
+     * @param cow the COW device
+     * @param typeWord the type word
+     * @param chunkSize the chunk size argument
+     * @param featureArgs the arguments after the chunk size
      * @throws IllegalArgumentException with the kernel's message when a rule is broken, or when a
      *     number is negative or an argument is empty or contains a NUL, CR or LF
      */

@@ -22,7 +22,13 @@ public record TargetVersion(int major, int minor, int patch) implements Comparab
             .thenComparingInt(TargetVersion::minor)
             .thenComparingInt(TargetVersion::patch);
 
-    /** Checks that no part is negative. */
+    /**
+     * Checks that no part is negative.
+     *
+     * @param major the major version
+     * @param minor the minor version
+     * @param patch the patch level
+     */
     public TargetVersion {
         if (major < 0 || minor < 0 || patch < 0) {
             throw new IllegalArgumentException("negative version part in " + major + "." + minor + "." + patch);

@@ -51,8 +51,8 @@ public interface VersionSource {
     }
 
     /**
-     * A listing read from a stream such as standard input. The stream is read to its end on the first
-     * {@link #read()} and not closed; later reads return the same result.
+     * A listing read from standard input (messages call the stream so). The stream is read to its end
+     * on the first {@link #read()} and not closed; later reads return the same result.
      *
      * @param in the stream
      * @return a source over the stream
