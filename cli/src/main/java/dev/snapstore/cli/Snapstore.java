@@ -31,7 +31,7 @@ public final class Snapstore {
 
     Snapstore(Io io, StoreTypes types) {
         this.io = io;
-        for (Command command : List.<Command>of(new TypesCommand(types))) {
+        for (Command command : List.<Command>of(new TypesCommand(types), new NegotiateCommand(), new TableCommand(types))) {
             commands.put(command.name(), command);
         }
     }
@@ -93,6 +93,11 @@ public final class Snapstore {
     }
 
     private ExitStatus runCommand(Command command, String[] args) throws CliException {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            // Before parsing, so that help works without the command's required options.
+            printHelp(command, io.out());
+            return ExitStatus.OK;
+        }
         Options options = command.options();
         options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").get());
         CommandLine line;
