@@ -1,5 +1,7 @@
 package dev.snapstore.target;
 
+import dev.snapstore.testkit.Fixtures;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

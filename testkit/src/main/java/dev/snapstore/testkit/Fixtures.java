@@ -57,6 +57,43 @@ public final class Fixtures {
     }
 
     /**
+     * A file below the fixtures folder.
+     *
+     * @param relative e.g. {@code s1-version-targets/targets.txt}
+     * @return its path (which may not exist)
+     */
+    public static Path fixture(String relative) {
+        return shared().resolve("fixtures").resolve(relative);
+    }
+
+    /**
+     * A file below the fixtures folder, as text.
+     *
+     * @param relative e.g. {@code s6-errors/scenario.txt}
+     * @return its content
+     */
+    public static String read(String relative) {
+        try {
+            return Files.readString(fixture(relative), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Every fixture's {@code scenario.txt}, sorted.
+     *
+     * @return their paths
+     */
+    public static List<Path> scenarios() {
+        try (java.util.stream.Stream<Path> dirs = Files.list(shared().resolve("fixtures"))) {
+            return dirs.map(d -> d.resolve("scenario.txt")).filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * A file of a fixture, as text.
      *
      * @param fixture the fixture's name
