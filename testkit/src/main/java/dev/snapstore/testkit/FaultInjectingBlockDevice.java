@@ -28,7 +28,8 @@ import java.util.function.Predicate;
  * operation of that kind (counted from 1 since the device was wrapped, failed ones included) throw
  * an {@link IOException} without transferring anything; {@link #failIf} does the same for any
  * operation a predicate picks. {@link #crashAtWrite} simulates the power going off: that write and
- * every read, write and flush after it throw, and nothing more reaches the wrapped device.
+ * every read, write and flush after it throw, and nothing more reaches the wrapped device;
+ * {@link #crashAtFlush} does the same at a flush.
  *
  * <p><b>Trace.</b> Every attempted operation is recorded as an {@link Event}; {@link #trace()}
  * gives a compact text form such as {@code ["W 16+8", "F", "W 8+8", "F"]} for asserting I/O order.
@@ -107,6 +108,7 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
     private long writes;
     private long flushes;
     private long crashAtWrite = Long.MAX_VALUE;
+    private long crashAtFlush = Long.MAX_VALUE;
     private boolean crashed;
 
     /**
@@ -197,6 +199,19 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
     }
 
     /**
+     * Simulates a power loss during the {@code n}th flush (counted from 1, since wrapping): that
+     * flush does not complete (the writes before it stay unflushed) and every later operation
+     * throws. Together with {@link #crashAtWrite} this reaches every point between two I/Os.
+     *
+     * @param n the flush's number
+     * @return this device
+     */
+    public synchronized FaultInjectingBlockDevice crashAtFlush(long n) {
+        crashAtFlush = n;
+        return this;
+    }
+
+    /**
      * Simulates a power loss now.
      *
      * @return this device
@@ -209,7 +224,8 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
     /**
      * Whether the power loss happened.
      *
-     * @return {@code true} after {@link #crashAtWrite} took effect or {@link #crashNow()}
+     * @return {@code true} after {@link #crashAtWrite} or {@link #crashAtFlush} took effect, or
+     *     after {@link #crashNow()}
      */
     public synchronized boolean crashed() {
         return crashed;
@@ -449,8 +465,11 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         Event event = new Event(Kind.FLUSH, number, 0, 0, false);
         boolean failed = true;
         try {
+            if (number == crashAtFlush) {
+                crashed = true;
+            }
             if (crashed) {
-                throw new IOException(name() + ": flush after power loss");
+                throw new IOException(name() + ": flush after power loss (flush #" + number + ")");
             }
             if (failingFlushes.contains(number) || failIf.test(event)) {
                 throw new IOException(name() + ": injected flush error (flush #" + number + ")");

@@ -32,7 +32,7 @@ final class AreaReader implements AutoCloseable {
     /** At most this many bytes of read-ahead buffers (besides the one being decoded). */
     static final long PREFETCH_BUDGET_BYTES = 16L << 20;
     /** Read-ahead starts when this area index is requested, so stores of 1-2 areas stay single-threaded. */
-    static final long PREFETCH_FROM_AREA = 2;
+    static final long PREFETCH_FROM_AREA = 16;
     /** Reader threads; enough for a few reads in flight without flooding a small machine. */
     static final int PREFETCH_THREADS = 4;
 

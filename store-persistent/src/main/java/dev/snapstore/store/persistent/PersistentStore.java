@@ -40,9 +40,10 @@ import java.util.Optional;
  * <p><b>Durability.</b> A commit writes its batch as the kernel does: data chunks (written by the
  * caller before committing), then the next area zeroed if this one filled, a flush
  * ({@code REQ_PREFLUSH}), the area, and a flush ({@code REQ_FUA}); only then do the callbacks run.
- * Two flushes the kernel does not issue are added, because a userspace store cannot rely on a later
- * flush coming: after initialising a new COW, and after {@link #dropSnapshot()}, so that an
- * invalidation is durable before the engine lets the origin change.
+ * Flushes the kernel does not issue are added, because a userspace store cannot rely on a later
+ * flush coming: when initialising a new COW (see {@link #initialiseNewSnapshot()}), and after
+ * {@link #dropSnapshot()}, so that an invalidation is durable before the engine lets the origin
+ * change.
  *
  * <p><b>Deliberate differences</b> from the kernel, none of which changes what a kernel-written COW
  * loads as or what a correctly used store writes:
@@ -191,18 +192,30 @@ final class PersistentStore implements ExceptionStore {
         return false;
     }
 
-    /** The new-snapshot branch of {@code persistent_read_metadata}: header first, then area 0. */
+    /**
+     * The new-snapshot branch of {@code persistent_read_metadata}: {@code write_header} and
+     * {@code zero_disk_area(0)}, with the same results and log lines as the kernel, but area 0 is
+     * zeroed and flushed <i>before</i> the header goes out. The kernel writes the header first with
+     * no flush, so a power loss can leave a valid header over an area 0 that still holds whatever
+     * the device held before (a reused LV), which then loads as exceptions. The header is still
+     * written when zeroing fails, as fixture s6 case 36 shows the kernel does.
+     */
     private void initialiseNewSnapshot() throws StoreException {
+        IOException zeroError = null;
+        try {
+            DiskFormat.writeZeroChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, 0), chunkSize, new byte[0]);
+            cow.flush();
+        } catch (IOException e) {
+            zeroError = e;
+        }
         try {
             writeHeader();
         } catch (IOException e) {
             throw fail(Errno.EIO, "write_header failed", e);
         }
         currentArea = 0;
-        try {
-            DiskFormat.writeZeroChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, 0), chunkSize, new byte[0]);
-        } catch (IOException e) {
-            throw fail(Errno.EIO, "zero_disk_area(0) failed", e);
+        if (zeroError != null) {
+            throw fail(Errno.EIO, "zero_disk_area(0) failed", zeroError);
         }
         try {
             cow.flush();

@@ -45,12 +45,12 @@ class StoreBehaviourTest {
     }
 
     @Test
-    void newCowWritesTheHeaderThenZeroesAreaZeroThenFlushes() throws Exception {
+    void newCowZeroesAreaZeroThenWritesTheHeaderWithFlushes() throws Exception {
         FaultInjectingBlockDevice dev = FaultInjectingBlockDevice.ofMemory("cow", 64);
         Harness.write(dev.inner(), 8, filled(8, (byte) 0x5a)); // garbage in area 0 (cs 8)
         List<String> log = new ArrayList<>();
         PersistentStore store = fresh(dev, 8, log);
-        assertEquals(List.of("R 0+8", "W 0+8", "W 8+8", "F"), dev.trace());
+        assertEquals(List.of("R 0+8", "W 8+8", "F", "W 0+8", "F"), dev.trace());
         assertArrayEquals(Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
                 Arrays.copyOf(Harness.read(dev, 0, 1), 16));
         assertArrayEquals(new byte[8 * 512 - 16], Arrays.copyOfRange(Harness.read(dev, 0, 8), 16, 8 * 512));
@@ -58,6 +58,26 @@ class StoreBehaviourTest {
         assertEquals(new Usage(64, 16, 16), store.usage());
         assertEquals(" P 8", store.tableStatus());
         assertEquals(List.of(), log);
+    }
+
+    @Test
+    void aNewCowGetsItsHeaderEvenWhenAreaZeroCannotBeWritten() throws Exception {
+        // s6 case 36: an 8-sector COW with chunk size 8 has no room for area 0.
+        FaultInjectingBlockDevice dev = FaultInjectingBlockDevice.ofMemory("cow", 8);
+        List<String> log = new ArrayList<>();
+        PersistentStore store = Harness.open(dev, 8, false, log);
+        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> { }));
+        assertEquals(Errno.EIO, e.errno());
+        assertEquals(List.of("device-mapper: persistent snapshot: zero_disk_area(0) failed"), log);
+        assertArrayEquals(Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
+                Arrays.copyOf(Harness.read(dev, 0, 1), 16));
+        // A failing header write stops there, as in the kernel.
+        FaultInjectingBlockDevice dev2 = FaultInjectingBlockDevice.ofMemory("cow", 64);
+        dev2.failIf(ev -> ev.kind() == Kind.WRITE && ev.sector() == 0);
+        log.clear();
+        PersistentStore store2 = Harness.open(dev2, 8, false, log);
+        assertEquals(Errno.EIO, assertThrows(StoreException.class, () -> store2.readMetadata((o, n) -> { })).errno());
+        assertEquals(List.of("device-mapper: persistent snapshot: write_header failed"), log);
     }
 
     @Test
@@ -438,14 +458,15 @@ class StoreBehaviourTest {
     void aReadErrorAheadOfTheTableEndDoesNotFailTheLoad() throws Exception {
         FaultInjectingBlockDevice dev = FaultInjectingBlockDevice.ofMemory("cow", 1 << 12);
         PersistentStore store = fresh(dev, 1, new ArrayList<>());
-        for (int i = 0; i < 32 * 4 + 3; i++) {
+        int areas = (int) AreaReader.PREFETCH_FROM_AREA + 4;
+        for (int i = 0; i < 32 * areas + 3; i++) {
             commit(store, i);
         }
-        // Areas 0-4 hold the table; fail every read of the areas after it, which read-ahead touches.
-        dev.failIf(e -> e.kind() == Kind.READ && e.sector() > 1 + 33 * 4);
+        // The table ends in area `areas`; fail every read after it, which only read-ahead does.
+        dev.failIf(e -> e.kind() == Kind.READ && e.sector() > 1 + 33 * areas);
         List<Ex> loaded = new ArrayList<>();
         Harness.openLoaded(dev, 1, loaded);
-        assertEquals(32 * 4 + 3, loaded.size());
+        assertEquals(32 * areas + 3, loaded.size());
         assertTrue(dev.events().stream().anyMatch(e -> e.failed()), "read-ahead went past the table end");
     }
 
