@@ -89,8 +89,12 @@ final class AreaReader implements AutoCloseable {
         }
         // Not read ahead (small store, read-ahead off, or beyond the device end): read it now,
         // which is also how the error for an area beyond the end is produced.
+        long location = DiskFormat.areaLocation(exceptionsPerArea, area);
+        // Range-check before allocating, so a header claiming a huge chunk size on a small device
+        // fails without a chunk-sized allocation.
+        DiskFormat.checkedChunkSector(cow, location, chunkSize);
         ByteBuffer buffer = buffer(slot);
-        DiskFormat.readChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, area), chunkSize, buffer);
+        DiskFormat.readChunk(cow, location, chunkSize, buffer);
         return buffer;
     }
 
