@@ -84,6 +84,21 @@ class HostileImageTest {
     }
 
     @Test
+    void mergeRunsNeedBothChunkNumbersToStepDown() throws Exception {
+        // Not something the kernel writes (it allocates in order), but a loaded table may hold it.
+        MemoryBlockDevice dev = cow(1, 200, new long[][] {{5, 2}, {6, 9}, {7, 10}, {8, 11}, {20, 12}, {21, 13}});
+        PersistentStore store = Harness.open(dev, 1);
+        Harness.load(store);
+        List<dev.snapstore.spi.MergeRun> runs = new ArrayList<>();
+        for (var r = store.prepareMerge(); r.isPresent(); r = store.prepareMerge()) {
+            runs.add(r.get());
+            store.commitMerge(r.get().count());
+        }
+        assertEquals(List.of(new dev.snapstore.spi.MergeRun(2, 21, 13), new dev.snapstore.spi.MergeRun(3, 8, 11),
+                new dev.snapstore.spi.MergeRun(1, 5, 2)), runs);
+    }
+
+    @Test
     void aNewChunkOfAllOnesCannotMakeTheStoreHandOutTheHeader() throws Exception {
         // The kernel's next_free wraps to 0 here and its full check passes, so it would allocate
         // chunk 0, the header. This store reports the COW full instead.
