@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,9 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Metadata areas are one chunk each, spaced {@code exceptions_per_area + 1} chunks apart, so
  * they cannot be merged into larger reads; reading ahead on a few threads keeps several reads in
- * flight, as the kernel's asynchronous prefetch does. Small stores never start a thread: read-ahead
- * begins only at the third area. Memory is bounded by {@link #PREFETCH_BUDGET_BYTES} plus one
- * chunk, whatever the device claims.
+ * flight, as the kernel's asynchronous prefetch does. Handing buffers between threads costs more
+ * than a read served from the page cache, though, so read-ahead is adaptive: the first
+ * {@link #PREFETCH_FROM_AREA} areas are read synchronously and timed, and threads start only if
+ * those reads averaged at least {@link #SLOW_READ_NANOS} (a device with real latency). Small
+ * tables therefore never start a thread. Memory is bounded by {@link #PREFETCH_BUDGET_BYTES} plus
+ * one chunk, whatever the device claims.
  *
  * <p>Not thread-safe; one reader serves one load and is closed at its end.
  */
@@ -31,8 +35,10 @@ final class AreaReader implements AutoCloseable {
 
     /** At most this many bytes of read-ahead buffers (besides the one being decoded). */
     static final long PREFETCH_BUDGET_BYTES = 16L << 20;
-    /** Read-ahead starts when this area index is requested, so stores of 1-2 areas stay single-threaded. */
+    /** Read-ahead may start when this area index is requested; the areas before it are timed. */
     static final long PREFETCH_FROM_AREA = 16;
+    /** Average synchronous area read time from which reading ahead on threads pays off. */
+    static final long SLOW_READ_NANOS = 40_000;
     /** Reader threads; enough for a few reads in flight without flooding a small machine. */
     static final int PREFETCH_THREADS = 4;
 
@@ -48,6 +54,21 @@ final class AreaReader implements AutoCloseable {
     private ExecutorService pool;
     private long nextToPrefetch;
     private boolean prefetchStopped;
+    private boolean prefetchDecided;
+    private long syncReadNanos;
+    private final long chunkLimit;
+
+    /** When to read ahead on threads. */
+    enum ReadAhead {
+        /** Never: every area is read when it is needed. */
+        OFF,
+        /** When the first areas were slow to read (the default). */
+        ADAPTIVE,
+        /** From {@link #PREFETCH_FROM_AREA} on, however fast the device is (for tests). */
+        ALWAYS
+    }
+
+    private final ReadAhead mode;
 
     /**
      * Creates a reader.
@@ -55,9 +76,11 @@ final class AreaReader implements AutoCloseable {
      * @param cow the COW device
      * @param chunkSize the chunk size in sectors
      * @param exceptionsPerArea records per area
-     * @param prefetch whether to read ahead at all
+     * @param mode when to read ahead
      */
-    AreaReader(BlockDevice cow, int chunkSize, int exceptionsPerArea, boolean prefetch) {
+    AreaReader(BlockDevice cow, int chunkSize, int exceptionsPerArea, ReadAhead mode) {
+        this.mode = mode;
+        boolean prefetch = mode != ReadAhead.OFF;
         this.cow = cow;
         this.chunkSize = chunkSize;
         this.exceptionsPerArea = exceptionsPerArea;
@@ -66,6 +89,7 @@ final class AreaReader implements AutoCloseable {
         this.slots = new ByteBuffer[window + 1];
         this.slotArea = new long[window + 1];
         this.slotRead = new Future<?>[window + 1];
+        this.chunkLimit = Long.MAX_VALUE / chunkSize;
     }
 
     /**
@@ -77,7 +101,7 @@ final class AreaReader implements AutoCloseable {
      *     the device
      */
     ByteBuffer read(long area) throws IOException {
-        if (window > 0 && area >= PREFETCH_FROM_AREA) {
+        if (window > 0 && area >= PREFETCH_FROM_AREA && (pool != null || decideToPrefetch())) {
             prefetchUpTo(area);
         }
         int slot = (int) Long.remainderUnsigned(area, slots.length);
@@ -87,15 +111,32 @@ final class AreaReader implements AutoCloseable {
             await(pending);
             return slots[slot].clear();
         }
-        // Not read ahead (small store, read-ahead off, or beyond the device end): read it now,
-        // which is also how the error for an area beyond the end is produced.
+        // Not read ahead (small table, fast device, read-ahead off, or beyond the device end): read
+        // it now, which is also how the error for an area beyond the end is produced.
         long location = DiskFormat.areaLocation(exceptionsPerArea, area);
-        // Range-check before allocating, so a header claiming a huge chunk size on a small device
-        // fails without a chunk-sized allocation.
-        DiskFormat.checkedChunkSector(cow, location, chunkSize);
-        ByteBuffer buffer = buffer(slot);
-        DiskFormat.readChunk(cow, location, chunkSize, buffer);
-        return buffer;
+        ByteBuffer buffer = slots[slot];
+        if (buffer == null || Long.compareUnsigned(location, chunkLimit) > 0) {
+            // Range-check before allocating, so a header claiming a huge chunk size on a small
+            // device fails without a chunk-sized allocation; afterwards the device's own check
+            // of each read suffices.
+            DiskFormat.checkedChunkSector(cow, location, chunkSize);
+            buffer = buffer(slot);
+        }
+        long start = prefetchDecided ? 0 : System.nanoTime();
+        cow.read(location * chunkSize, buffer.clear());
+        if (!prefetchDecided) {
+            syncReadNanos += System.nanoTime() - start;
+        }
+        return buffer.clear();
+    }
+
+    /** Decides once, from the timed synchronous reads so far, whether reading ahead pays off. */
+    private boolean decideToPrefetch() {
+        if (prefetchDecided) {
+            return false;
+        }
+        prefetchDecided = true;
+        return mode == ReadAhead.ALWAYS || syncReadNanos / PREFETCH_FROM_AREA >= SLOW_READ_NANOS;
     }
 
     private void prefetchUpTo(long area) {
@@ -128,7 +169,8 @@ final class AreaReader implements AutoCloseable {
 
     private ByteBuffer buffer(int slot) {
         if (slots[slot] == null) {
-            slots[slot] = DiskFormat.chunkBuffer(chunkSize);
+            // Direct, so that file reads need no copy through a temporary buffer.
+            slots[slot] = ByteBuffer.allocateDirect(chunkSize << ChunkSize.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
         }
         return slots[slot];
     }

@@ -34,8 +34,8 @@ import java.util.Optional;
  * thread whose commit call wrote the batch, before that call returns. {@link #usage()} and
  * {@link #chunkSize()} read volatile fields, so a status thread may call them at any time and sees
  * recent, if not batch-consistent, numbers, as the kernel's lock-free {@code persistent_usage} does.
- * While loading, a few daemon threads may read areas ahead ({@link AreaReader}); they are gone
- * before {@link #readMetadata} returns.
+ * While loading a large table from a slow device, a few daemon threads may read areas ahead
+ * ({@link AreaReader}); they are gone before {@link #readMetadata} returns.
  *
  * <p><b>Durability.</b> A commit writes its batch as the kernel does: data chunks (written by the
  * caller before committing), then the next area zeroed if this one filled, a flush
@@ -63,7 +63,7 @@ final class PersistentStore implements ExceptionStore {
     private final KernelLog log;
     private final int originBlockSize;
     private final boolean overflow;
-    private final boolean readAhead;
+    private final AreaReader.ReadAhead readAhead;
 
     /** {@code store->chunk_size}; 0 until loading picks the default or the header's value. */
     private volatile int chunkSize;
@@ -92,9 +92,9 @@ final class PersistentStore implements ExceptionStore {
      *
      * @param context the COW device, table chunk size (0 = on-disk or default) and log
      * @param overflow {@code true} for {@code PO}
-     * @param readAhead whether loading may read areas ahead on helper threads
+     * @param readAhead when loading may read areas ahead on helper threads
      */
-    PersistentStore(StoreContext context, boolean overflow, boolean readAhead) {
+    PersistentStore(StoreContext context, boolean overflow, AreaReader.ReadAhead readAhead) {
         this.cow = context.cow();
         this.log = context.log();
         this.originBlockSize = context.originLogicalBlockSize();

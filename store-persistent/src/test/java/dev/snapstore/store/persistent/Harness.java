@@ -41,7 +41,7 @@ final class Harness {
 
     /** A store on {@code cow} with a log that collects lines into {@code log}. */
     static PersistentStore open(BlockDevice cow, int chunkSize, boolean overflow, List<String> log) {
-        return new PersistentStore(new StoreContext(cow, chunkSize, ChunkSize.SECTOR_SIZE, log::add), overflow, true);
+        return new PersistentStore(new StoreContext(cow, chunkSize, ChunkSize.SECTOR_SIZE, log::add), overflow, AreaReader.ReadAhead.ALWAYS);
     }
 
     static PersistentStore open(BlockDevice cow, int chunkSize) {

@@ -240,7 +240,7 @@ class HostileImageTest {
         Harness.write(dev, 0, image.body());
         Harness.write(dev, 0, Arrays.copyOf(image.header(), ChunkSize.SECTOR_SIZE));
         PersistentStore store = new PersistentStore(new StoreContext(dev, image.tableChunkSize(), 512, KernelLog.DISCARD),
-                false, true);
+                false, AreaReader.ReadAhead.ALWAYS);
         long[] count = new long[1];
         MetadataState state;
         try {
@@ -272,7 +272,7 @@ class HostileImageTest {
         new java.util.Random(seed).nextBytes(bytes);
         MemoryBlockDevice dev = new MemoryBlockDevice("random", sectors);
         Harness.write(dev, 0, bytes);
-        PersistentStore store = new PersistentStore(new StoreContext(dev, tableChunkSize, 512, KernelLog.DISCARD), false, true);
+        PersistentStore store = new PersistentStore(new StoreContext(dev, tableChunkSize, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
         try {
             store.readMetadata((o, n) -> { });
         } catch (StoreException e) {

@@ -282,7 +282,7 @@ class StoreBehaviourTest {
     void tableChunkSizeZeroUsesTheCowBlockSizeOrThirtyTwo() throws Exception {
         for (int[] c : new int[][] {{512, 32}, {4096, 32}, {32768, 64}}) {
             MemoryBlockDevice dev = new MemoryBlockDevice("cow", 4096, c[0]);
-            PersistentStore store = new PersistentStore(new StoreContext(dev, 0, 512, KernelLog.DISCARD), false, true);
+            PersistentStore store = new PersistentStore(new StoreContext(dev, 0, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
             assertEquals(0, store.chunkSize());
             store.readMetadata((o, n) -> { });
             assertEquals(c[1], store.chunkSize(), "block size " + c[0]);
@@ -304,7 +304,7 @@ class StoreBehaviourTest {
         MemoryBlockDevice dev = new MemoryBlockDevice("cow", 256);
         Harness.write(dev, 0, Arrays.copyOf(header, 512));
         List<String> log = new ArrayList<>();
-        PersistentStore store = new PersistentStore(new StoreContext(dev, 8, originBlockSize, log::add), false, true);
+        PersistentStore store = new PersistentStore(new StoreContext(dev, 8, originBlockSize, log::add), false, AreaReader.ReadAhead.ALWAYS);
         StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> { }));
         assertEquals(errno, e.errno());
         assertEquals(message, e.getMessage());
@@ -445,7 +445,7 @@ class StoreBehaviourTest {
         for (int i = 0; i < 5000; i++) {
             written.add(commit(store, i * 3L));
         }
-        for (boolean readAhead : new boolean[] {false, true}) {
+        for (AreaReader.ReadAhead readAhead : AreaReader.ReadAhead.values()) {
             List<Ex> loaded = new ArrayList<>();
             PersistentStore again = new PersistentStore(StoreContext.of(dev, 1), false, readAhead);
             again.readMetadata((o, n) -> loaded.add(new Ex(o, n)));
