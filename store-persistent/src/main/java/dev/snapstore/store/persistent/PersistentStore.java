@@ -46,8 +46,11 @@ import java.util.Optional;
  * change.
  *
  * <p><b>Deliberate differences</b> from the kernel, none of which changes what a kernel-written COW
- * loads as or what a correctly used store writes:
+ * loads as or the bytes a correctly used store ends up writing:
  * <ul>
+ *   <li>A new COW gets area 0 zeroed and flushed before its header is written (the kernel writes
+ *       the header first, unflushed), so a power loss cannot leave a valid header over old bytes
+ *       in area 0; see {@link #initialiseNewSnapshot()}.</li>
  *   <li>{@code prepare_exception}'s full test {@code size < (next_free + 1) * chunk_size} is done
  *       without 64-bit overflow, and a free-chunk cursor that wrapped past 2^64 (only possible after
  *       loading hostile records) counts as full, where the kernel would hand out chunk 0, the header.</li>
