@@ -54,6 +54,6 @@ public final class PersistentStoreType implements ExceptionStoreType {
                 throw new StoreException(Errno.EINVAL, message);
             }
         }
-        return new PersistentStore(context, overflow);
+        return new PersistentStore(context, overflow, AreaReader.ReadAhead.ADAPTIVE);
     }
 }
