@@ -231,6 +231,9 @@ public final class ExceptionTable {
      */
     public void compact() {
         finishLoading();
+        if (deltaOld == null && mainTombs == 0) {
+            return;
+        }
         int mainLive = lows.length - mainTombs;
         int total = mainLive + deltaLive;
         long[] dOld = new long[deltaLive];
