@@ -1,0 +1,726 @@
+package dev.snapstore.engine;
+
+import java.util.Arrays;
+
+/**
+ * A snapshot's table of completed exceptions: which origin chunk ({@code old}) has its copy in which
+ * COW chunk ({@code new}). It plays the part of the kernel's {@code complete} exception table in
+ * dm-snap.c ({@code dm_insert_exception}, {@code dm_lookup_exception},
+ * {@code __remove_single_exception_chunk}), built for millions of entries.
+ *
+ * <p><b>Runs.</b> Like the kernel, consecutive exceptions whose old and new chunks both go up by one
+ * are stored once, as a run of up to {@value #MAX_RUN} chunks (the kernel keeps the count in the top
+ * 8 bits of {@code new_chunk}, {@code DM_CHUNK_CONSECUTIVE_BITS}). A new exception extends the run
+ * that ends just before it or starts just after it ({@code dm_insert_exception}'s "insert after" and
+ * "insert before"); two runs are never joined, so that merging, which removes exceptions newest
+ * first, always takes chunks from the end of a run ({@link #remove}). Unlike the kernel, a run may
+ * cross a multiple of 256 in the main arrays, but never a multiple of 2<sup>32</sup>.
+ *
+ * <p><b>Layout.</b> No boxed objects per entry. Runs live in two places:
+ * <ul>
+ * <li>the <em>main</em> part: runs sorted by their first old chunk, in exactly-sized primitive
+ *     arrays: the low 32 bits of the first old chunk in an {@code int[]}, the first new chunk with the
+ *     run length in its top 8 bits in a {@code long[]}, and a tiny index of the distinct upper 32
+ *     bits. That is 12 bytes per run. Lookups binary-search it.</li>
+ * <li>the <em>delta</em> part: an open-addressing hash of runs added since the main arrays were
+ *     last rebuilt, keyed by the 256-chunk group of the run (as the kernel's
+ *     {@code exception_hash} with {@code hash_shift = 8}), so that a lookup of any chunk finds the
+ *     run holding it. Delta runs stay inside one 256-aligned group. When the delta holds more than
+ *     about 1/16 of the main part it is merged into new main arrays ({@link #compact()}), so inserts
+ *     cost amortised O(log n) and the delta never adds more than a few bytes per exception.</li>
+ * </ul>
+ * Most inserts at run time extend a run in place, in either part, because a store allocates COW
+ * chunks in increasing order. Loading a store's metadata goes through {@link #append}, which buffers
+ * the exceptions in load order and sorts them into exactly sized main arrays in one pass.
+ *
+ * <p>Chunk numbers are unsigned 64-bit values. An old chunk of {@code 2^64 - 1} and new chunks of
+ * {@code 2^56 - 1} or more cannot be stored; no real device has them.
+ *
+ * <p>Not thread-safe: the snapshot guards it with its lock.
+ */
+public final class ExceptionTable {
+
+    /** What {@link #lookup} returns for a chunk without an exception. */
+    public static final long NONE = -1L;
+
+    /** The longest run stored as one entry, as the kernel's 8-bit consecutive count allows. */
+    public static final int MAX_RUN = 256;
+
+    /** The largest new chunk that can be stored: 56 bits, less the tombstone pattern. */
+    public static final long MAX_NEW_CHUNK = (1L << 56) - 2;
+
+    private static final long NEW_MASK = (1L << 56) - 1;
+    private static final int COUNT_SHIFT = 56;
+    /** Marks a run that was removed entirely; never a valid encoding because of MAX_NEW_CHUNK. */
+    private static final long TOMB = -1L;
+    /** An empty delta slot. */
+    private static final long EMPTY = -1L;
+    private static final int MIN_DELTA_LIMIT = 1024;
+    private static final int ARRAY_HEADER = 16;
+    private static final int SAMPLE_SHIFT = 6;
+    private static final int SAMPLE = 1 << SAMPLE_SHIFT;
+
+    // --- main part: sorted runs --------------------------------------------------------------
+    /** Distinct upper 32 bits of the runs' first old chunks, ascending (unsigned). */
+    private long[] highKeys = new long[0];
+    /** highStart[g] .. highStart[g+1] are the runs whose first old chunk has highKeys[g] on top. */
+    private int[] highStart = {0};
+    /** Low 32 bits of each run's first old chunk, sign bit flipped so signed order is unsigned order. */
+    private int[] lows = new int[0];
+    /** Each run's first new chunk, with (length - 1) in the top 8 bits; TOMB when removed. */
+    private long[] mainNew = new long[0];
+    /** lows[k * SAMPLE], so that a search touches a small, cache-resident array first. */
+    private int[] sample = new int[0];
+    private int mainTombs;
+
+    // --- delta part: open addressing by 256-chunk group --------------------------------------
+    private long[] deltaOld;
+    private long[] deltaNew;
+    private int deltaMask;
+    private int deltaUsed;
+    private int deltaLive;
+
+    private long exceptions;
+
+    // --- loading buffer: runs appended in load order, sorted into the main part in one go --------
+    private long[] loadOld;
+    private long[] loadNew;
+    private int loadCount;
+
+    /** Creates an empty table. */
+    public ExceptionTable() {
+    }
+
+    /**
+     * Finds where an origin chunk's copy lives ({@code dm_lookup_exception} plus the remapping of
+     * {@code remap_exception}).
+     *
+     * @param oldChunk the origin chunk
+     * @return its COW chunk, or {@link #NONE}
+     */
+    public long lookup(long oldChunk) {
+        finishLoading();
+        long hit = deltaLookup(oldChunk);
+        if (hit != NONE) {
+            return hit;
+        }
+        int g = groupOf(oldChunk >>> 32);
+        return g < 0 ? NONE : mainLookup(oldChunk, mainFloor(g, oldChunk));
+    }
+
+    private long mainLookup(long oldChunk, int i) {
+        if (i < 0) {
+            return NONE;
+        }
+        long nc = mainNew[i];
+        if (nc == TOMB) {
+            return NONE;
+        }
+        long offset = oldChunk - sameHigh(oldChunk, i);
+        return offset < runLength(nc) ? (nc & NEW_MASK) + offset : NONE;
+    }
+
+    /**
+     * Whether an origin chunk has an exception.
+     *
+     * @param oldChunk the origin chunk
+     * @return {@code true} when {@link #lookup} finds it
+     */
+    public boolean contains(long oldChunk) {
+        return lookup(oldChunk) != NONE;
+    }
+
+    /**
+     * Adds an exception ({@code dm_insert_exception}), extending a run where it can. If the old chunk
+     * already has an exception the table is left as it is: the kernel keeps duplicates but its lookup
+     * always finds the first one added, so the first one wins here too.
+     *
+     * @param oldChunk the origin chunk, not {@code 2^64 - 1}
+     * @param newChunk the COW chunk, at most {@link #MAX_NEW_CHUNK}
+     * @return {@code false} when the old chunk was already mapped
+     * @throws IllegalArgumentException when a chunk number cannot be stored
+     */
+    public boolean insert(long oldChunk, long newChunk) {
+        checkChunks(oldChunk, newChunk);
+        finishLoading();
+        if (deltaLookup(oldChunk) != NONE) {
+            return false;
+        }
+        int g = groupOf(oldChunk >>> 32);
+        int floor = g < 0 ? -1 : mainFloor(g, oldChunk);
+        if (mainLookup(oldChunk, floor) != NONE) {
+            return false;
+        }
+        exceptions++;
+        if ((g >= 0 && extendMain(oldChunk, newChunk, g, floor)) || extendDelta(oldChunk, newChunk)) {
+            return true;
+        }
+        deltaAdd(oldChunk, encode(newChunk, 1));
+        if (deltaUsed > deltaLimit()) {
+            compact();
+        }
+        return true;
+    }
+
+    /**
+     * Removes one merged chunk ({@code __remove_single_exception_chunk}): the chunk must be the
+     * first or the last of its run, as it always is when chunks are removed newest first.
+     *
+     * @param oldChunk the origin chunk
+     * @throws IllegalStateException with the kernel's message, {@code "Corruption detected: exception
+     *     for block N is on disk but not in memory"} or {@code "Attempt to merge block N from the
+     *     middle of a chunk range [A - B]"}; the table is unchanged then
+     */
+    public void remove(long oldChunk) {
+        finishLoading();
+        if (deltaRemove(oldChunk) || mainRemove(oldChunk)) {
+            exceptions--;
+            return;
+        }
+        throw new IllegalStateException("Corruption detected: exception for block "
+                + Long.toUnsignedString(oldChunk) + " is on disk but not in memory");
+    }
+
+    /**
+     * How many exceptions (chunks) the table maps.
+     *
+     * @return the number of chunks
+     */
+    public long size() {
+        finishLoading();
+        return exceptions;
+    }
+
+    /**
+     * How many runs hold the exceptions; each costs one entry.
+     *
+     * @return the number of runs
+     */
+    public long runCount() {
+        finishLoading();
+        return (lows.length - mainTombs) + deltaLive;
+    }
+
+    /**
+     * The bytes the table's arrays take, counted from their lengths (16 bytes of header per array
+     * plus the elements) and a fixed 64 bytes for the table object: a deterministic figure that does
+     * not depend on the JVM's heap.
+     *
+     * @return the size in bytes
+     */
+    public long memoryBytes() {
+        long bytes = 64;
+        if (loadOld != null) {
+            bytes += 2 * (ARRAY_HEADER + 8L * loadOld.length);
+        }
+        bytes += ARRAY_HEADER + 8L * highKeys.length;
+        bytes += ARRAY_HEADER + 4L * highStart.length;
+        bytes += ARRAY_HEADER + 4L * lows.length;
+        bytes += ARRAY_HEADER + 8L * mainNew.length;
+        bytes += ARRAY_HEADER + 4L * sample.length;
+        if (deltaOld != null) {
+            bytes += 2 * (ARRAY_HEADER + 8L * deltaOld.length);
+        }
+        return bytes;
+    }
+
+    /**
+     * Merges the delta part into new, exactly sized main arrays and drops removed runs. Called on its
+     * own when the delta grows; the snapshot also calls it after loading its metadata so that a
+     * loaded table holds no slack.
+     */
+    public void compact() {
+        finishLoading();
+        if (deltaOld == null && mainTombs == 0) {
+            return;
+        }
+        int mainLive = lows.length - mainTombs;
+        int total = mainLive + deltaLive;
+        long[] dOld = new long[deltaLive];
+        long[] dNew = new long[deltaLive];
+        int d = 0;
+        if (deltaOld != null) {
+            for (int i = 0; i < deltaOld.length; i++) {
+                if (deltaOld[i] != EMPTY && deltaNew[i] != TOMB) {
+                    dOld[d] = deltaOld[i] ^ Long.MIN_VALUE;
+                    dNew[d] = deltaNew[i];
+                    d++;
+                }
+            }
+        }
+        PairSort.sort(dOld, dNew, d);
+        long[] starts = new long[total];
+        long[] news = new long[total];
+        int m = 0;
+        int mg = 0;
+        int j = 0;
+        for (int out = 0; out < total; out++) {
+            while (m < lows.length && mainNew[m] == TOMB) {
+                m++;
+            }
+            while (m < lows.length && highStart[mg + 1] <= m) {
+                mg++;
+            }
+            boolean takeMain = m < lows.length && (j >= d || (mainStart(mg, m) ^ Long.MIN_VALUE) < dOld[j]);
+            if (takeMain) {
+                starts[out] = mainStart(mg, m);
+                news[out] = mainNew[m++];
+            } else {
+                starts[out] = dOld[j] ^ Long.MIN_VALUE;
+                news[out] = dNew[j++];
+            }
+        }
+        buildMain(starts, news, total);
+    }
+
+    /**
+     * Adds an exception read from a store's metadata, cheaply: exceptions are buffered in load order
+     * (each joined to the run of the one before it when both chunk numbers go up, or down, by one)
+     * and sorted into the table in one pass when the table is next used. This is the path for
+     * {@code read_metadata}'s callback ({@code dm_add_exception}); it touches memory sequentially,
+     * where {@link #insert} searches the table for every exception. On a table that already holds
+     * exceptions it is the same as {@link #insert}. As with {@link #insert}, the first exception
+     * loaded for a chunk wins (metadata with such duplicates is replayed through {@link #insert}).
+     *
+     * @param oldChunk the origin chunk, not {@code 2^64 - 1}
+     * @param newChunk the COW chunk, at most {@link #MAX_NEW_CHUNK}
+     * @throws IllegalArgumentException when a chunk number cannot be stored
+     */
+    public void append(long oldChunk, long newChunk) {
+        checkChunks(oldChunk, newChunk);
+        if (loadOld == null && (lows.length > 0 || deltaLive > 0 || deltaUsed > 0)) {
+            insert(oldChunk, newChunk);
+            return;
+        }
+        if (loadCount > 0) {
+            int last = loadCount - 1;
+            long start = loadOld[last];
+            long nc = loadNew[last];
+            int length = runLength(nc);
+            long first = nc & NEW_MASK;
+            if (length < MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
+                if (oldChunk == start + length && newChunk == first + length) {
+                    loadNew[last] = nc + (1L << COUNT_SHIFT);
+                    return;
+                }
+                if (oldChunk == start - 1 && newChunk == first - 1) {
+                    loadOld[last] = oldChunk;
+                    loadNew[last] = nc + (1L << COUNT_SHIFT) - 1;
+                    return;
+                }
+            }
+        }
+        if (loadOld == null) {
+            loadOld = new long[1024];
+            loadNew = new long[1024];
+        } else if (loadCount == loadOld.length) {
+            int capacity = loadCount + (loadCount >>> 1);
+            loadOld = Arrays.copyOf(loadOld, capacity);
+            loadNew = Arrays.copyOf(loadNew, capacity);
+        }
+        loadOld[loadCount] = oldChunk;
+        loadNew[loadCount] = encode(newChunk, 1);
+        loadCount++;
+    }
+
+    /** Sorts the runs buffered by append() into the (empty) main part. */
+    private void finishLoading() {
+        if (loadOld == null) {
+            return;
+        }
+        long[] keys = Arrays.copyOf(loadOld, loadCount);
+        long[] values = Arrays.copyOf(loadNew, loadCount);
+        int n = loadCount;
+        RadixSort.sortUnsigned(keys, values, n);
+        for (int i = 1; i < n; i++) {
+            if (Long.compareUnsigned(keys[i], keys[i - 1] + runLength(values[i - 1]) - 1) <= 0) {
+                // Two loaded exceptions for one chunk: only corrupt metadata has them. Replay in load
+                // order through insert(), where the first one wins, as in the kernel's lookup.
+                replayLoaded();
+                return;
+            }
+        }
+        loadOld = null;
+        loadNew = null;
+        loadCount = 0;
+        buildMain(keys, values, n);
+    }
+
+    private void replayLoaded() {
+        long[] olds = loadOld;
+        long[] news = loadNew;
+        int n = loadCount;
+        loadOld = null;
+        loadNew = null;
+        loadCount = 0;
+        for (int i = 0; i < n; i++) {
+            int length = runLength(news[i]);
+            for (int c = 0; c < length; c++) {
+                insert(olds[i] + c, (news[i] & NEW_MASK) + c);
+            }
+        }
+    }
+
+    /** Replaces the main part with these runs, sorted by unsigned start, and empties the delta. */
+    private void buildMain(long[] starts, long[] news, int total) {
+        int[] newLows = new int[total];
+        long[] newMain = new long[total];
+        long[] keys = new long[Math.min(total, 4)];
+        int[] firsts = new int[keys.length + 1];
+        int groups = 0;
+        long count = 0;
+        for (int i = 0; i < total; i++) {
+            long high = starts[i] >>> 32;
+            if (groups == 0 || keys[groups - 1] != high) {
+                if (groups == keys.length) {
+                    keys = Arrays.copyOf(keys, groups * 2);
+                    firsts = Arrays.copyOf(firsts, groups * 2 + 1);
+                }
+                keys[groups] = high;
+                firsts[groups] = i;
+                groups++;
+            }
+            newLows[i] = (int) starts[i] ^ Integer.MIN_VALUE;
+            newMain[i] = news[i];
+            count += runLength(news[i]);
+        }
+        highKeys = Arrays.copyOf(keys, groups);
+        highStart = Arrays.copyOf(firsts, groups + 1);
+        highStart[groups] = total;
+        lows = newLows;
+        mainNew = newMain;
+        sample = new int[(total + SAMPLE - 1) >>> SAMPLE_SHIFT];
+        for (int k = 0; k < sample.length; k++) {
+            sample[k] = lows[k << SAMPLE_SHIFT];
+        }
+        mainTombs = 0;
+        deltaOld = null;
+        deltaNew = null;
+        deltaMask = 0;
+        deltaUsed = 0;
+        deltaLive = 0;
+        exceptions = count;
+    }
+
+    /**
+     * Calls {@code visitor} for every run, in no particular order.
+     *
+     * @param visitor receives each run's first old chunk, first new chunk and length
+     */
+    public void forEachRun(RunVisitor visitor) {
+        finishLoading();
+        for (int g = 0; g < highKeys.length; g++) {
+            for (int i = highStart[g]; i < highStart[g + 1]; i++) {
+                if (mainNew[i] != TOMB) {
+                    visitor.run(mainStart(g, i), mainNew[i] & NEW_MASK, runLength(mainNew[i]));
+                }
+            }
+        }
+        if (deltaOld != null) {
+            for (int i = 0; i < deltaOld.length; i++) {
+                if (deltaOld[i] != EMPTY && deltaNew[i] != TOMB) {
+                    visitor.run(deltaOld[i], deltaNew[i] & NEW_MASK, runLength(deltaNew[i]));
+                }
+            }
+        }
+    }
+
+    /** Receives the runs of {@link #forEachRun}. */
+    @FunctionalInterface
+    public interface RunVisitor {
+        /**
+         * Takes one run: old chunks {@code [firstOld, firstOld + length)} map to new chunks
+         * {@code [firstNew, firstNew + length)}.
+         *
+         * @param firstOld the first origin chunk
+         * @param firstNew its COW chunk
+         * @param length the number of chunks, 1 to {@link #MAX_RUN}
+         */
+        void run(long firstOld, long firstNew, int length);
+    }
+
+    // --- encoding ---------------------------------------------------------------------------
+
+    private static void checkChunks(long oldChunk, long newChunk) {
+        if (oldChunk == -1L) {
+            throw new IllegalArgumentException("old chunk 18446744073709551615 cannot be stored");
+        }
+        if (newChunk < 0 || newChunk > MAX_NEW_CHUNK) {
+            throw new IllegalArgumentException("new chunk " + Long.toUnsignedString(newChunk)
+                    + " does not fit in 56 bits");
+        }
+    }
+
+    private static long encode(long newChunk, int length) {
+        return ((long) (length - 1) << COUNT_SHIFT) | newChunk;
+    }
+
+    private static int runLength(long nc) {
+        return (int) (nc >>> COUNT_SHIFT) + 1;
+    }
+
+    /** The first old chunk of main run i, which lies in group g. */
+    private long mainStart(int g, int i) {
+        return (highKeys[g] << 32) | ((lows[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL);
+    }
+
+    /** The first old chunk of main run i, known to share its upper 32 bits with chunk. */
+    private long sameHigh(long chunk, int i) {
+        return (chunk & 0xFFFF_FFFF_0000_0000L) | ((lows[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL);
+    }
+
+    private int deltaLimit() {
+        return Math.max(MIN_DELTA_LIMIT, (lows.length - mainTombs) >>> 4);
+    }
+
+    // --- main part --------------------------------------------------------------------------
+
+    /** The index of the group holding chunks with these upper 32 bits, or -1. */
+    private int groupOf(long high) {
+        // Usually one entry; binary search keeps metadata with widely spread chunks fast too.
+        int lo = 0;
+        int hi = highKeys.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = Long.compareUnsigned(highKeys[mid], high);
+            if (c == 0) {
+                return mid;
+            } else if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return -1;
+    }
+
+    /** The last main run of group g whose first chunk is <= oldChunk; or -1. */
+    private int mainFloor(int g, long oldChunk) {
+        int key = (int) oldChunk ^ Integer.MIN_VALUE;
+        int first = highStart[g];
+        int end = highStart[g + 1];
+        // Narrow [first, end) with the samples that fall inside the group.
+        int ks = (first + SAMPLE - 1) >>> SAMPLE_SHIFT;
+        int ke = (end - 1) >>> SAMPLE_SHIFT;
+        int k = -1;
+        while (ks <= ke) {
+            int mid = (ks + ke) >>> 1;
+            if (sample[mid] <= key) {
+                k = mid;
+                ks = mid + 1;
+            } else {
+                ke = mid - 1;
+            }
+        }
+        int lo;
+        int hi;
+        if (k < 0) {
+            lo = first;
+            hi = Math.min(end, ((first + SAMPLE - 1) >>> SAMPLE_SHIFT) << SAMPLE_SHIFT) - 1;
+        } else {
+            lo = k << SAMPLE_SHIFT;
+            hi = Math.min(end, lo + SAMPLE) - 1;
+        }
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (lows[mid] <= key) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    private boolean extendMain(long oldChunk, long newChunk, int g, int i) {
+        if (i >= 0 && mainNew[i] != TOMB) {
+            long nc = mainNew[i];
+            int length = runLength(nc);
+            if (length < MAX_RUN && sameHigh(oldChunk, i) + length == oldChunk
+                    && (nc & NEW_MASK) + length == newChunk) {
+                mainNew[i] = nc + (1L << COUNT_SHIFT);
+                return true;
+            }
+        }
+        int next = i < 0 ? highStart[g] : i + 1;
+        if (next < highStart[g + 1] && mainNew[next] != TOMB && (i < 0 || sameHigh(oldChunk, i) != oldChunk)) {
+            long nc = mainNew[next];
+            if (runLength(nc) < MAX_RUN && sameHigh(oldChunk, next) == oldChunk + 1
+                    && (nc & NEW_MASK) == newChunk + 1) {
+                setLow(next, lows[next] - 1);
+                mainNew[next] = nc + (1L << COUNT_SHIFT) - 1;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean mainRemove(long oldChunk) {
+        int g = groupOf(oldChunk >>> 32);
+        int i = g < 0 ? -1 : mainFloor(g, oldChunk);
+        if (i < 0 || mainNew[i] == TOMB) {
+            return false;
+        }
+        long nc = mainNew[i];
+        long start = sameHigh(oldChunk, i);
+        int length = runLength(nc);
+        if (oldChunk - start >= length) {
+            return false;
+        }
+        if (length == 1) {
+            mainNew[i] = TOMB;
+            mainTombs++;
+            if (mainTombs > Math.max(MIN_DELTA_LIMIT, lows.length >>> 2)) {
+                compact();
+            }
+        } else if (oldChunk == start) {
+            setLow(i, lows[i] + 1);
+            mainNew[i] = nc - (1L << COUNT_SHIFT) + 1;
+        } else if (oldChunk == start + length - 1) {
+            mainNew[i] = nc - (1L << COUNT_SHIFT);
+        } else {
+            throw middle(oldChunk, start, length);
+        }
+        return true;
+    }
+
+    /** Changes a run's first chunk in place, keeping the sample in step. */
+    private void setLow(int i, int low) {
+        lows[i] = low;
+        if ((i & (SAMPLE - 1)) == 0) {
+            sample[i >>> SAMPLE_SHIFT] = low;
+        }
+    }
+
+    private static IllegalStateException middle(long chunk, long start, int length) {
+        return new IllegalStateException("Attempt to merge block " + Long.toUnsignedString(chunk)
+                + " from the middle of a chunk range [" + Long.toUnsignedString(start) + " - "
+                + Long.toUnsignedString(start + length - 1) + "]");
+    }
+
+    // --- delta part -------------------------------------------------------------------------
+
+    private static int hash(long group) {
+        long h = group * 0x9E37_79B9_7F4A_7C15L;
+        return (int) (h ^ (h >>> 29));
+    }
+
+    /** The slot of the live delta run holding oldChunk, or -1. */
+    private int deltaFind(long oldChunk) {
+        if (deltaLive == 0) {
+            return -1;
+        }
+        long group = oldChunk >>> 8;
+        for (int i = hash(group) & deltaMask; deltaOld[i] != EMPTY; i = (i + 1) & deltaMask) {
+            long start = deltaOld[i];
+            if ((start >>> 8) == group && deltaNew[i] != TOMB) {
+                // Both lie in one 256-chunk group, so the signed difference is exact.
+                long offset = oldChunk - start;
+                if (offset >= 0 && offset < runLength(deltaNew[i])) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private long deltaLookup(long oldChunk) {
+        int i = deltaFind(oldChunk);
+        return i < 0 ? NONE : (deltaNew[i] & NEW_MASK) + (oldChunk - deltaOld[i]);
+    }
+
+    private boolean extendDelta(long oldChunk, long newChunk) {
+        if (deltaLive == 0) {
+            return false;
+        }
+        long group = oldChunk >>> 8;
+        for (int i = hash(group) & deltaMask; deltaOld[i] != EMPTY; i = (i + 1) & deltaMask) {
+            long start = deltaOld[i];
+            long nc = deltaNew[i];
+            if ((start >>> 8) != group || nc == TOMB) {
+                continue;
+            }
+            int length = runLength(nc);
+            if (length >= MAX_RUN) {
+                continue;
+            }
+            // Append: the run ends just before oldChunk (same 256-group, so it cannot wrap).
+            if (start + length == oldChunk && (nc & NEW_MASK) + length == newChunk) {
+                deltaNew[i] = nc + (1L << COUNT_SHIFT);
+                return true;
+            }
+            // Prepend: the run starts just after oldChunk, in the same group.
+            if (start == oldChunk + 1 && (nc & NEW_MASK) == newChunk + 1) {
+                deltaOld[i] = oldChunk;
+                deltaNew[i] = nc + (1L << COUNT_SHIFT) - 1;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void deltaAdd(long start, long nc) {
+        if (deltaOld == null) {
+            deltaOld = new long[16];
+            deltaNew = new long[16];
+            Arrays.fill(deltaOld, EMPTY);
+            deltaMask = 15;
+        } else if ((deltaUsed + 1) * 4L > deltaOld.length * 3L) {
+            growDelta();
+        }
+        int i = hash(start >>> 8) & deltaMask;
+        while (deltaOld[i] != EMPTY) {
+            i = (i + 1) & deltaMask;
+        }
+        deltaOld[i] = start;
+        deltaNew[i] = nc;
+        deltaUsed++;
+        deltaLive++;
+    }
+
+    private void growDelta() {
+        long[] oldKeys = deltaOld;
+        long[] oldValues = deltaNew;
+        int capacity = oldKeys.length;
+        // Tombstones are dropped on the way, so only grow when live runs need the room.
+        if ((deltaLive + 1) * 2L > capacity) {
+            capacity *= 2;
+        }
+        deltaOld = new long[capacity];
+        deltaNew = new long[capacity];
+        Arrays.fill(deltaOld, EMPTY);
+        deltaMask = capacity - 1;
+        deltaUsed = 0;
+        deltaLive = 0;
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != EMPTY && oldValues[i] != TOMB) {
+                deltaAdd(oldKeys[i], oldValues[i]);
+            }
+        }
+    }
+
+    private boolean deltaRemove(long oldChunk) {
+        int i = deltaFind(oldChunk);
+        if (i < 0) {
+            return false;
+        }
+        long start = deltaOld[i];
+        long nc = deltaNew[i];
+        int length = runLength(nc);
+        if (length == 1) {
+            // The key stays so that probe chains through this slot are not cut.
+            deltaNew[i] = TOMB;
+            deltaLive--;
+        } else if (oldChunk == start) {
+            deltaOld[i] = start + 1;
+            deltaNew[i] = nc - (1L << COUNT_SHIFT) + 1;
+        } else if (oldChunk == start + length - 1) {
+            deltaNew[i] = nc - (1L << COUNT_SHIFT);
+        } else {
+            throw middle(oldChunk, start, length);
+        }
+        return true;
+    }
+}

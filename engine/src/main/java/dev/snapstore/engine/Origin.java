@@ -1,0 +1,397 @@
+package dev.snapstore.engine;
+
+import dev.snapstore.spi.BlockDevice;
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.Errno;
+import dev.snapstore.spi.KernelLog;
+import dev.snapstore.spi.StoreTypes;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * An origin device with its snapshots: the kernel's {@code snapshot-origin} target and the
+ * per-origin snapshot list of drivers/md/dm-snap.c.
+ *
+ * <p>Writes through the origin are split at the smallest chunk size of its snapshots (the
+ * {@code split_boundary} the kernel computes when the origin resumes; here it is always current) and
+ * copy each affected chunk to every valid, active snapshot that lacks it, snapshots with the largest
+ * chunk size first, before the origin changes ({@code do_origin}, {@code __origin_write}). Reads pass
+ * straight through. While one of the snapshots is merging ({@link Snapshot#startMerge()}), the
+ * origin's reads and writes go through the {@code snapshot-merge} mapping instead
+ * ({@code snapshot_merge_map}), so the origin shows the merging snapshot's content at once.
+ *
+ * <p>The origin is a {@link BlockDevice} over the wrapped device. All methods are safe to call from
+ * many threads. {@link #close()} closes the snapshots, not the devices.
+ *
+ * @since 0.1
+ */
+public final class Origin implements BlockDevice {
+
+    private final BlockDevice device;
+    private final KernelLog log;
+    /**
+     * I/O holds the read side; creating, activating, merging and closing snapshots take the write
+     * side and so wait for I/O in flight, as dm suspends the origin around these changes.
+     */
+    private final ReentrantReadWriteLock suspendLock = new ReentrantReadWriteLock();
+    /** Sorted by chunk size, largest first (__insert_snapshot); replaced, never changed, under the write lock. */
+    private volatile List<Snapshot> snapshots = List.of();
+    private volatile Snapshot merging;
+
+    /**
+     * Wraps an origin device, with no kernel log.
+     *
+     * @param device the origin device
+     */
+    public Origin(BlockDevice device) {
+        this(device, KernelLog.DISCARD);
+    }
+
+    /**
+     * Wraps an origin device.
+     *
+     * @param device the origin device
+     * @param log where the kernel's log lines of this origin's snapshots and stores go
+     */
+    public Origin(BlockDevice device, KernelLog log) {
+        this.device = Objects.requireNonNull(device, "device");
+        this.log = Objects.requireNonNull(log, "log");
+    }
+
+    /**
+     * Creates a snapshot of this origin, as loading a {@code snapshot} table
+     * ({@code <origin> <cow> <type> <chunk size>}) does ({@code snapshot_ctr}): the store is chosen by
+     * the type word, its metadata read into the exception table; a store whose metadata says the
+     * snapshot was invalidated gives an invalid snapshot and logs {@code "Snapshot is marked
+     * invalid."}. The snapshot is registered but inactive until {@link Snapshot#activate()}.
+     *
+     * @param types where the store types come from
+     * @param typeWord the type word, e.g. {@code "P"}, {@code "po"} or {@code "N"}
+     * @param chunkSizeArg the chunk size argument in sectors, e.g. {@code "8"}; {@code "0"} lets a
+     *     persistent store use its header's or its default size
+     * @param cow the COW device; it stays the caller's to close
+     * @param lengthSectors the snapshot's length, at most the origin's size
+     * @return the new snapshot
+     * @throws SnapshotTargetException with the kernel's {@code ti->error}: {@code "COW device cannot be
+     *     the same as origin device"}, {@code "Couldn't create exception store"}, {@code "Snapshot cow
+     *     pairing for exception table handover failed"} (another snapshot of this origin uses the COW),
+     *     {@code "Failed to read snapshot metadata"} or {@code "Chunk size not set"}; the store's own
+     *     reason is in {@link SnapshotTargetException#innerMessage()}
+     * @throws IllegalArgumentException when the length is 0 or larger than the origin
+     */
+    public Snapshot createSnapshot(StoreTypes types, String typeWord, String chunkSizeArg, BlockDevice cow,
+            long lengthSectors) throws SnapshotTargetException {
+        Objects.requireNonNull(types, "types");
+        Objects.requireNonNull(typeWord, "typeWord");
+        Objects.requireNonNull(chunkSizeArg, "chunkSizeArg");
+        Objects.requireNonNull(cow, "cow");
+        long size = device.sizeInSectors();
+        if (lengthSectors <= 0 || lengthSectors > size) {
+            // dm-table's check: "<dev> too small for target: start=0, len=%llu, dev_size=%llu"
+            throw new IllegalArgumentException(device.name() + " too small for target: start=0, len="
+                    + lengthSectors + ", dev_size=" + size);
+        }
+        suspendLock.writeLock().lock();
+        try {
+            if (cow == device) {
+                throw new SnapshotTargetException(Errno.EINVAL, "COW device cannot be the same as origin device");
+            }
+            for (Snapshot other : snapshots) {
+                if (other.cow() == cow) {
+                    // Two tables on one COW is the kernel's handover, which this engine does in place
+                    // with Snapshot.startMerge().
+                    throw new SnapshotTargetException(Errno.EINVAL,
+                            "Snapshot cow pairing for exception table handover failed");
+                }
+            }
+            Snapshot snapshot = Snapshot.construct(this, types, typeWord, chunkSizeArg, cow, lengthSectors, log);
+            List<Snapshot> list = new ArrayList<>(snapshots);
+            int at = 0;
+            while (at < list.size() && list.get(at).chunkSize() >= snapshot.chunkSize()) {
+                at++;
+            }
+            list.add(at, snapshot);
+            snapshots = List.copyOf(list);
+            return snapshot;
+        } finally {
+            suspendLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Creates a snapshot covering the whole origin with the store types on the module and class
+     * path; see {@link #createSnapshot(StoreTypes, String, String, BlockDevice, long)}.
+     *
+     * @param typeWord the type word, e.g. {@code "P"}
+     * @param chunkSizeArg the chunk size argument in sectors
+     * @param cow the COW device
+     * @return the new, inactive snapshot
+     * @throws SnapshotTargetException with the kernel's {@code ti->error}
+     */
+    public Snapshot createSnapshot(String typeWord, String chunkSizeArg, BlockDevice cow)
+            throws SnapshotTargetException {
+        return createSnapshot(StoreTypes.load(), typeWord, chunkSizeArg, cow, device.sizeInSectors());
+    }
+
+    /**
+     * The snapshots, largest chunk size first, the order in which origin writes copy to them.
+     *
+     * @return an immutable list
+     */
+    public List<Snapshot> snapshots() {
+        return snapshots;
+    }
+
+    /**
+     * The snapshot being merged into this origin, if any.
+     *
+     * @return the merging snapshot
+     */
+    public Optional<Snapshot> mergingSnapshot() {
+        return Optional.ofNullable(merging);
+    }
+
+    /**
+     * The wrapped origin device.
+     *
+     * @return the device
+     */
+    public BlockDevice device() {
+        return device;
+    }
+
+    /**
+     * The TABLE status of {@code snapshot-origin}: the device name.
+     *
+     * @param originName the origin device's name, e.g. {@code "254:0"}
+     * @return {@code originName}
+     */
+    public String tableStatus(String originName) {
+        return originName;
+    }
+
+    /**
+     * The INFO status of {@code snapshot-origin}, which is empty.
+     *
+     * @return {@code ""}
+     */
+    public String status() {
+        return "";
+    }
+
+    // --- BlockDevice -------------------------------------------------------------------------
+
+    /**
+     * The origin device's size, read anew.
+     *
+     * @return the size in sectors
+     */
+    @Override
+    public long sizeInSectors() {
+        return device.sizeInSectors();
+    }
+
+    /**
+     * The origin device's logical block size.
+     *
+     * @return the block size in bytes
+     */
+    @Override
+    public int logicalBlockSize() {
+        return device.logicalBlockSize();
+    }
+
+    /**
+     * Reads the origin. While a snapshot is merging, chunks it still holds come from its COW
+     * ({@code snapshot_merge_map}); otherwise the device is read directly ({@code origin_map}).
+     *
+     * @param sector the first sector
+     * @param dst where the bytes go; whole sectors
+     * @throws IOException when a device fails or the range is beyond the end
+     */
+    @Override
+    public void read(long sector, ByteBuffer dst) throws IOException {
+        BlockDevice.checkRange(this, sector, dst.remaining());
+        suspendLock.readLock().lock();
+        try {
+            Snapshot m = merging;
+            if (m == null) {
+                device.read(sector, dst);
+                return;
+            }
+            forEachPiece(sector, dst, m.chunkSize(), m::mergeRead);
+        } finally {
+            suspendLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Writes the origin: every valid, active snapshot gets its copy of each affected chunk first;
+     * a snapshot whose store is full is invalidated and the write goes on. While a snapshot is
+     * merging, the write follows {@code snapshot_merge_map}.
+     *
+     * @param sector the first sector
+     * @param src the bytes; whole sectors
+     * @throws IOException when the origin device fails, or the range is beyond the end
+     * @throws SnapshotIOException when the write waited for a merge step that failed
+     */
+    @Override
+    public void write(long sector, ByteBuffer src) throws IOException {
+        BlockDevice.checkRange(this, sector, src.remaining());
+        suspendLock.readLock().lock();
+        try {
+            int split = splitBoundary();
+            if (split == 0) {
+                device.write(sector, src);
+                return;
+            }
+            Snapshot m = merging;
+            forEachPiece(sector, src, split, m == null ? this::writeThroughCopyOut : m::mergeWrite);
+        } finally {
+            suspendLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Flushes the origin device.
+     *
+     * @throws IOException when the flush fails
+     */
+    @Override
+    public void flush() throws IOException {
+        device.flush();
+    }
+
+    /**
+     * Whether the origin device refuses writes.
+     *
+     * @return the device's answer
+     */
+    @Override
+    public boolean isReadOnly() {
+        return device.isReadOnly();
+    }
+
+    /**
+     * The origin device's name.
+     *
+     * @return the name
+     */
+    @Override
+    public String name() {
+        return device.name();
+    }
+
+    /** Closes every snapshot of the origin; the devices stay open. */
+    @Override
+    public void close() {
+        for (Snapshot snapshot : snapshots) {
+            snapshot.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Origin[" + device.name() + ", " + snapshots.size() + " snapshots]";
+    }
+
+    // --- engine internals ---------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface PieceIo {
+        void run(long sector, ByteBuffer piece) throws IOException;
+    }
+
+    private static void forEachPiece(long sector, ByteBuffer buffer, int boundary, PieceIo io) throws IOException {
+        int end = buffer.limit();
+        long mask = boundary - 1L;
+        while (buffer.position() < end) {
+            long left = (boundary - (sector & mask)) << ChunkSize.SECTOR_SHIFT;
+            int n = (int) Math.min(left, end - buffer.position());
+            io.run(sector, buffer.slice(buffer.position(), n));
+            buffer.position(buffer.position() + n);
+            sector += n >>> ChunkSize.SECTOR_SHIFT;
+        }
+    }
+
+    Lock ioLock() {
+        return suspendLock.readLock();
+    }
+
+    Lock controlLock() {
+        return suspendLock.writeLock();
+    }
+
+    /** __minimum_chunk_size: the smallest chunk size of the snapshots, 0 without snapshots. */
+    int splitBoundary() {
+        int min = 0;
+        for (Snapshot s : snapshots) {
+            min = min == 0 ? s.chunkSize() : Math.min(min, s.chunkSize());
+        }
+        return min;
+    }
+
+    /** do_origin, then the write: the piece lies within one chunk of every snapshot. */
+    void writeThroughCopyOut(long sector, ByteBuffer piece) throws IOException {
+        copyOut(sector);
+        device.write(sector, piece.duplicate());
+    }
+
+    /**
+     * __origin_write without a bio, retried until no snapshot needs a copy for the chunk holding
+     * {@code sector} (do_origin's retry of the held origin bio through retry_origin_bios): each
+     * valid, active, non-merging snapshot the sector lies within gets the chunk copied to its COW,
+     * largest chunk size first.
+     */
+    void copyOut(long sector) {
+        while (true) {
+            List<Snapshot> waitOn = null;
+            List<Pending> waitFor = null;
+            for (Snapshot s : snapshots) {
+                if (s.isMerging() || Long.compareUnsigned(sector, s.sizeInSectors()) >= 0) {
+                    continue;
+                }
+                Pending pe = s.claimForOrigin(sector >>> Integer.numberOfTrailingZeros(s.chunkSize()));
+                if (pe == null) {
+                    continue;
+                }
+                if (pe.owner == Thread.currentThread()) {
+                    s.startForOrigin(pe);
+                }
+                if (waitOn == null) {
+                    waitOn = new ArrayList<>(2);
+                    waitFor = new ArrayList<>(2);
+                }
+                waitOn.add(s);
+                waitFor.add(pe);
+            }
+            if (waitOn == null) {
+                return;
+            }
+            for (int i = 0; i < waitOn.size(); i++) {
+                waitOn.get(i).awaitForOrigin(waitFor.get(i));
+            }
+        }
+    }
+
+    /** Called by Snapshot.close() under the control lock. */
+    void unregister(Snapshot snapshot) {
+        List<Snapshot> list = new ArrayList<>(snapshots);
+        list.remove(snapshot);
+        snapshots = List.copyOf(list);
+        if (merging == snapshot) {
+            merging = null;
+        }
+    }
+
+    /** Called by Snapshot.startMerge() under the control lock. */
+    void startedMerging(Snapshot snapshot) {
+        merging = snapshot;
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * The userspace snapshot engine: an origin device with any number of snapshots, copy-on-write
+ * before the origin changes, snapshot reads and writes, full-COW handling and snapshot-merge, with
+ * the semantics of the kernel's drivers/md/dm-snap.c. Exception stores come from the SPI's lookup.
+ */
+module dev.snapstore.engine {
+    // Snapshot and Origin take BlockDevice, KernelLog and StoreTypes in their signatures.
+    requires transitive dev.snapstore.spi;
+
+    exports dev.snapstore.engine;
+}
