@@ -31,7 +31,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
  * kind: N, and the persistent double as P and PO; the real P and PO in a property of their own that
  * is skipped until the persistent store works ({@link PersistentStoreGate}).
  */
-class EngineProperties {
+class EngineDifferentialTest {
 
     static final int SECTORS = 300; // not a multiple of any chunk size above 4: a partial last chunk
     static final int SECTOR = 512;
