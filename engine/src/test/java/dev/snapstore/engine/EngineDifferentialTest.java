@@ -57,7 +57,7 @@ class EngineDifferentialTest {
         return Combinators.combine(type, n, n, n).as(Op::new).list().ofMinSize(1).ofMaxSize(60);
     }
 
-    @Property(tries = 200)
+    @Property(tries = 150)
     void engineMatchesTheModel(@ForAll("sequences") List<Op> ops, @ForAll @IntRange(min = 0, max = 4) int shift)
             throws Exception {
         for (StoreKind kind : List.of(StoreKind.N, StoreKind.SIM_P, StoreKind.SIM_PO)) {
@@ -71,7 +71,7 @@ class EngineDifferentialTest {
         }
     }
 
-    @Property(tries = 100)
+    @Property(tries = 60)
     @AddLifecycleHook(PersistentStoreGate.class)
     void engineMatchesTheModelWithTheRealPersistentStore(@ForAll("sequences") List<Op> ops,
             @ForAll @IntRange(min = 0, max = 4) int shift) throws Exception {
