@@ -1,7 +1,6 @@
 package dev.snapstore.engine;
 
 import dev.snapstore.spi.BlockDevice;
-import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.StoreTypes;
@@ -225,7 +224,7 @@ public final class Origin implements BlockDevice {
                 device.read(sector, dst);
                 return;
             }
-            forEachPiece(sector, dst, m.chunkSize(), m::mergeRead);
+            Pieces.split(sector, dst, m.chunkSize(), m::mergeRead);
         } finally {
             suspendLock.readLock().unlock();
         }
@@ -252,7 +251,7 @@ public final class Origin implements BlockDevice {
                 return;
             }
             Snapshot m = merging;
-            forEachPiece(sector, src, split, m == null ? this::writeThroughCopyOut : m::mergeWrite);
+            Pieces.split(sector, src, split, m == null ? this::writeThroughCopyOut : m::mergeWrite);
         } finally {
             suspendLock.readLock().unlock();
         }
@@ -302,23 +301,6 @@ public final class Origin implements BlockDevice {
     }
 
     // --- engine internals ---------------------------------------------------------------------
-
-    @FunctionalInterface
-    private interface PieceIo {
-        void run(long sector, ByteBuffer piece) throws IOException;
-    }
-
-    private static void forEachPiece(long sector, ByteBuffer buffer, int boundary, PieceIo io) throws IOException {
-        int end = buffer.limit();
-        long mask = boundary - 1L;
-        while (buffer.position() < end) {
-            long left = (boundary - (sector & mask)) << ChunkSize.SECTOR_SHIFT;
-            int n = (int) Math.min(left, end - buffer.position());
-            io.run(sector, buffer.slice(buffer.position(), n));
-            buffer.position(buffer.position() + n);
-            sector += n >>> ChunkSize.SECTOR_SHIFT;
-        }
-    }
 
     Lock ioLock() {
         return suspendLock.readLock();
@@ -375,7 +357,7 @@ public final class Origin implements BlockDevice {
                 return;
             }
             for (int i = 0; i < waitOn.size(); i++) {
-                waitOn.get(i).awaitForOrigin(waitFor.get(i));
+                waitOn.get(i).awaitDone(waitFor.get(i));
             }
         }
     }

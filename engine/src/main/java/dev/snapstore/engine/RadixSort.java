@@ -1,10 +1,13 @@
 package dev.snapstore.engine;
 
+import java.util.Arrays;
+
 /**
- * A stable least-significant-digit radix sort of two parallel {@code long} arrays by the first,
- * read as unsigned. It reads and writes memory in a few sequential streams, which matters when
- * millions of exceptions are loaded: a comparison sort or a search per element touches memory at
- * random.
+ * A stable radix sort of two parallel {@code long} arrays by the first, read as unsigned. One pass
+ * scatters the entries into 256 buckets by their most significant differing byte; each bucket, small
+ * enough to stay in cache, is then sorted by its remaining bytes, least significant first. Loading
+ * millions of exceptions thus touches the big arrays in two sequential sweeps, where a comparison
+ * sort or a search per element touches memory at random.
  */
 final class RadixSort {
 
@@ -33,40 +36,67 @@ final class RadixSort {
         if (differing == 0) {
             return;
         }
-        int passes = (64 - Long.numberOfLeadingZeros(differing) + BITS - 1) / BITS;
-        int lowest = Long.numberOfTrailingZeros(differing) / BITS;
-        long[] k = keys;
-        long[] v = values;
+        int top = (63 - Long.numberOfLeadingZeros(differing)) / BITS;
+        int low = Long.numberOfTrailingZeros(differing) / BITS;
         long[] tk = new long[n];
         long[] tv = new long[n];
+        int[] starts = new int[BUCKETS + 1];
+        // The scatter by the top differing byte, into tk/tv.
+        int shift = top * BITS;
+        for (int i = 0; i < n; i++) {
+            starts[digit(keys[i], shift) + 1]++;
+        }
+        for (int b = 0; b < BUCKETS; b++) {
+            starts[b + 1] += starts[b];
+        }
+        int[] next = Arrays.copyOf(starts, BUCKETS);
+        for (int i = 0; i < n; i++) {
+            int at = next[digit(keys[i], shift)]++;
+            tk[at] = keys[i];
+            tv[at] = values[i];
+        }
+        // Each bucket by the lower bytes, ping-ponging between the two pairs of arrays.
+        int passes = top - low;
         int[] counts = new int[BUCKETS];
-        for (int pass = lowest; pass < passes; pass++) {
-            int shift = pass * BITS;
-            java.util.Arrays.fill(counts, 0);
-            for (int i = 0; i < n; i++) {
-                counts[(int) (k[i] >>> shift) & (BUCKETS - 1)]++;
+        for (int b = 0; b < BUCKETS; b++) {
+            int from = starts[b];
+            int to = starts[b + 1];
+            long[] sk = tk;
+            long[] sv = tv;
+            long[] dk = keys;
+            long[] dv = values;
+            for (int pass = 0; pass < passes && to - from > 1; pass++) {
+                int s = (low + pass) * BITS;
+                Arrays.fill(counts, 0);
+                for (int i = from; i < to; i++) {
+                    counts[digit(sk[i], s)]++;
+                }
+                int sum = from;
+                for (int d = 0; d < BUCKETS; d++) {
+                    int c = counts[d];
+                    counts[d] = sum;
+                    sum += c;
+                }
+                for (int i = from; i < to; i++) {
+                    int at = counts[digit(sk[i], s)]++;
+                    dk[at] = sk[i];
+                    dv[at] = sv[i];
+                }
+                long[] swap = sk;
+                sk = dk;
+                dk = swap;
+                swap = sv;
+                sv = dv;
+                dv = swap;
             }
-            int sum = 0;
-            for (int b = 0; b < BUCKETS; b++) {
-                int c = counts[b];
-                counts[b] = sum;
-                sum += c;
+            if (sk != keys) {
+                System.arraycopy(sk, from, keys, from, to - from);
+                System.arraycopy(sv, from, values, from, to - from);
             }
-            for (int i = 0; i < n; i++) {
-                int at = counts[(int) (k[i] >>> shift) & (BUCKETS - 1)]++;
-                tk[at] = k[i];
-                tv[at] = v[i];
-            }
-            long[] swap = k;
-            k = tk;
-            tk = swap;
-            swap = v;
-            v = tv;
-            tv = swap;
         }
-        if (k != keys) {
-            System.arraycopy(k, 0, keys, 0, n);
-            System.arraycopy(v, 0, values, 0, n);
-        }
+    }
+
+    private static int digit(long key, int shift) {
+        return (int) (key >>> shift) & (BUCKETS - 1);
     }
 }

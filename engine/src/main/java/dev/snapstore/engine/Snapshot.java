@@ -426,14 +426,7 @@ public final class Snapshot implements BlockDevice {
         origin.ioLock().lock();
         try {
             ensureLive();
-            int end = dst.limit();
-            while (dst.position() < end) {
-                int n = pieceBytes(sector, end - dst.position());
-                ByteBuffer piece = dst.slice(dst.position(), n);
-                readPiece(sector, piece);
-                dst.position(dst.position() + n);
-                sector += n >>> ChunkSize.SECTOR_SHIFT;
-            }
+            Pieces.split(sector, dst, chunkSize, this::readPiece);
         } finally {
             origin.ioLock().unlock();
         }
@@ -457,14 +450,7 @@ public final class Snapshot implements BlockDevice {
         origin.ioLock().lock();
         try {
             ensureLive();
-            int end = src.limit();
-            while (src.position() < end) {
-                int n = pieceBytes(sector, end - src.position());
-                ByteBuffer piece = src.slice(src.position(), n);
-                writePiece(sector, piece);
-                src.position(src.position() + n);
-                sector += n >>> ChunkSize.SECTOR_SHIFT;
-            }
+            Pieces.split(sector, src, chunkSize, this::writePiece);
         } finally {
             origin.ioLock().unlock();
         }
@@ -503,12 +489,6 @@ public final class Snapshot implements BlockDevice {
     @Override
     public String toString() {
         return "Snapshot[" + name() + ", " + store.typeWord() + " " + chunkSize + "]";
-    }
-
-    /** Bytes from sector to the end of its chunk, at most remaining. */
-    private int pieceBytes(long sector, int remaining) {
-        long left = (chunkSize - (sector & chunkMask)) << ChunkSize.SECTOR_SHIFT;
-        return (int) Math.min(left, remaining);
     }
 
     private long remap(long newChunk, long sector) {
@@ -621,18 +601,10 @@ public final class Snapshot implements BlockDevice {
                 }
                 startCopy(pe);
             }
-            lock.lock();
-            try {
-                while (!pe.done) {
-                    changed.awaitUninterruptibly();
+            if (!awaitDone(pe)) {
+                if (pe.allocationFailed) {
+                    continue; // the owner overflowed or invalidated the snapshot: the checks above now fail
                 }
-            } finally {
-                lock.unlock();
-            }
-            if (pe.allocationFailed) {
-                continue; // the owner overflowed or invalidated the snapshot: the checks above now fail
-            }
-            if (!pe.success) {
                 throw eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
             }
             // The bio was queued on the pending exception: it goes to the COW after the commit.
@@ -730,7 +702,13 @@ public final class Snapshot implements BlockDevice {
     private boolean allocate(Pending pe) {
         storeLock.lock();
         try {
-            long newChunk = store.prepareException(pe.oldChunk);
+            long newChunk;
+            try {
+                newChunk = store.prepareException(pe.oldChunk);
+            } catch (RuntimeException e) {
+                abandon(pe); // a broken store must not leave waiters on this chunk behind
+                throw e;
+            }
             if (newChunk == ExceptionStore.NO_SPACE) {
                 return false;
             }
@@ -824,7 +802,7 @@ public final class Snapshot implements BlockDevice {
     }
 
     /** Waits until a pending exception is done; returns whether it succeeded. */
-    private boolean awaitDone(Pending pe) {
+    boolean awaitDone(Pending pe) {
         lock.lock();
         try {
             while (!pe.done) {
@@ -834,11 +812,6 @@ public final class Snapshot implements BlockDevice {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Waits for a pending exception claimed for an origin write. */
-    void awaitForOrigin(Pending pe) {
-        awaitDone(pe);
     }
 
     /**

@@ -235,6 +235,35 @@ class ExceptionTableTest {
     }
 
     @Property(tries = 200)
+    void radixSortIsUnsignedAndStable(@ForAll @IntRange(min = 0, max = 5000) int n, @ForAll long seed) {
+        Random random = new Random(seed);
+        long[] k = new long[n];
+        long[] v = new long[n];
+        long[] pool = new long[1 + random.nextInt(50)];
+        int shape = random.nextInt(3);
+        for (int i = 0; i < pool.length; i++) {
+            pool[i] = shape == 0 ? random.nextLong() : shape == 1 ? random.nextInt(1 << 20) : random.nextLong() >>> 20;
+        }
+        for (int i = 0; i < n; i++) {
+            k[i] = random.nextInt(4) == 0 ? pool[random.nextInt(pool.length)] : (shape == 0 ? random.nextLong()
+                    : random.nextInt(1 << 24));
+            v[i] = i; // the load order, to check stability
+        }
+        long[] expected = k.clone();
+        for (int i = 0; i < n; i++) {
+            expected[i] ^= Long.MIN_VALUE;
+        }
+        java.util.Arrays.sort(expected);
+        RadixSort.sortUnsigned(k, v, n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(expected[i] ^ Long.MIN_VALUE, k[i]);
+            if (i > 0 && k[i] == k[i - 1]) {
+                assertTrue(v[i] > v[i - 1], "stable");
+            }
+        }
+    }
+
+    @Property(tries = 200)
     void pairSortSorts(@ForAll @IntRange(min = 0, max = 3000) int n, @ForAll long seed,
             @ForAll @LongRange(min = 1, max = 1000000) long range) {
         Random random = new Random(seed);

@@ -31,7 +31,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
  * kind: N, and the persistent double as P and PO; the real P and PO in a property of their own that
  * is skipped until the persistent store works ({@link PersistentStoreGate}).
  */
-class EngineProperties {
+class EngineDifferentialTest {
 
     static final int SECTORS = 300; // not a multiple of any chunk size above 4: a partial last chunk
     static final int SECTOR = 512;
@@ -57,7 +57,7 @@ class EngineProperties {
         return Combinators.combine(type, n, n, n).as(Op::new).list().ofMinSize(1).ofMaxSize(60);
     }
 
-    @Property(tries = 200)
+    @Property(tries = 150)
     void engineMatchesTheModel(@ForAll("sequences") List<Op> ops, @ForAll @IntRange(min = 0, max = 4) int shift)
             throws Exception {
         for (StoreKind kind : List.of(StoreKind.N, StoreKind.SIM_P, StoreKind.SIM_PO)) {
@@ -71,7 +71,7 @@ class EngineProperties {
         }
     }
 
-    @Property(tries = 100)
+    @Property(tries = 60)
     @AddLifecycleHook(PersistentStoreGate.class)
     void engineMatchesTheModelWithTheRealPersistentStore(@ForAll("sequences") List<Op> ops,
             @ForAll @IntRange(min = 0, max = 4) int shift) throws Exception {
