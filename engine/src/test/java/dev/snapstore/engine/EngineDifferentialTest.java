@@ -22,14 +22,12 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * Differential tests: random sequences of origin writes, snapshot writes and reads, reloads, new
  * snapshots and merges run against the engine and against a trivial model (byte arrays of the
  * origin's and each snapshot's view), comparing every read. Each sequence runs against every store
- * kind: N, and the persistent double as P and PO; the real P and PO in a property of their own that
- * is skipped until the persistent store works ({@link PersistentStoreGate}).
+ * kind: N, and the persistent double as P and PO; the real P and PO in a property of their own.
  */
 class EngineDifferentialTest {
 
@@ -72,7 +70,6 @@ class EngineDifferentialTest {
     }
 
     @Property(tries = 60)
-    @AddLifecycleHook(PersistentStoreGate.class)
     void engineMatchesTheModelWithTheRealPersistentStore(@ForAll("sequences") List<Op> ops,
             @ForAll @IntRange(min = 0, max = 4) int shift) throws Exception {
         for (StoreKind kind : List.of(StoreKind.P, StoreKind.PO, StoreKind.N)) {

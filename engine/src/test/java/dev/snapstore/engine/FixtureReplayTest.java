@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.MemoryBlockDevice;
@@ -29,9 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * what the kernel printed and hashed: status and table lines, the sha256 of the snapshot and origin
  * devices, the kernel log, and for N (whose COW layout the engine alone decides) the raw COW.
  *
- * <p>Rows with the real persistent store (P, PO) are skipped while it is not implemented on this
- * branch ({@link StoreKind#persistentStoreAvailable()}); the rows with the in-memory persistent
- * double (SIM_P, SIM_PO) check the same engine behaviour now, except the raw COW bytes.
+ * <p>Rows run with the real persistent store (P, PO) and with the in-memory persistent double
+ * (SIM_P, SIM_PO), whose raw COW bytes are not the kernel's.
  */
 class FixtureReplayTest {
 
@@ -51,7 +49,6 @@ class FixtureReplayTest {
         "s2-persistent-PO-cs8, PO",
     })
     void writesGiveTheKernelsStatusAndHashes(String fixture, StoreKind kind) throws Exception {
-        gate(kind);
         Scenario scenario = new Scenario(fixture);
         int cs = scenario.chunkSize();
         MemoryBlockDevice originDevice = patternOrigin(ORIGIN_SECTORS);
@@ -114,7 +111,6 @@ class FixtureReplayTest {
         "s4-overflow-b-P-snap-writes, P",
     })
     void overflowMatrix(String fixture, StoreKind kind) throws Exception {
-        gate(kind);
         List<String> text = Fixtures.lines(fixture, "scenario.txt");
         MemoryBlockDevice originDevice = patternOrigin(8192);
         MemoryBlockDevice cowDevice = new MemoryBlockDevice("cow", 64);
@@ -199,7 +195,6 @@ class FixtureReplayTest {
     @ParameterizedTest(name = "s5 merge with {0}")
     @CsvSource({"SIM_P", "P"})
     void mergeGivesTheKernelsOriginAndStatuses(StoreKind kind) throws Exception {
-        gate(kind);
         String fixture = "s5-merge-handover-P-cs8";
         List<String> text = Fixtures.lines(fixture, "scenario.txt");
         MemoryBlockDevice originDevice = patternOrigin(ORIGIN_SECTORS);
@@ -273,12 +268,6 @@ class FixtureReplayTest {
 
     // --- helpers -----------------------------------------------------------------------------
 
-    static void gate(StoreKind kind) {
-        if (kind.isReal() && kind.persistent) {
-            assumeTrue(StoreKind.persistentStoreAvailable(),
-                    "the persistent store is not implemented on this branch yet (issue 3)");
-        }
-    }
 
     /** A device of the given size filled with the ORIGIN pattern (made once, then copied). */
     static synchronized MemoryBlockDevice patternOrigin(long sectors) throws IOException {

@@ -307,7 +307,6 @@ class MergeTest {
     /** The same with the real persistent store: a metadata write error stops the merge mid-way. */
     @Test
     void theRealPersistentStoreResumesAnInterruptedMerge() throws Exception {
-        FixtureReplayTest.gate(StoreKind.P);
         Rig rig = new Rig(StoreKind.P, 8, 512);
         write(rig.origin, 0, "A", 40);
         write(rig.snap, 100, "B", 30);

@@ -138,7 +138,6 @@ class SnapshotTest {
     @ParameterizedTest
     @EnumSource(names = {"N", "SIM_P", "SIM_PO", "P", "PO"})
     void originWritesCopyTheOldDataFirst(StoreKind kind) throws Exception {
-        FixtureReplayTest.gate(kind);
         MemoryBlockDevice originDevice = origin(256);
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 1024);
         Origin origin = new Origin(originDevice, log);
@@ -259,7 +258,6 @@ class SnapshotTest {
     @ParameterizedTest
     @EnumSource(names = {"N", "SIM_P", "SIM_PO", "P", "PO"})
     void snapshotWriteToAFullCow(StoreKind kind) throws Exception {
-        FixtureReplayTest.gate(kind);
         MemoryBlockDevice originDevice = origin(256);
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 64);
         Origin origin = new Origin(originDevice, log);
@@ -298,7 +296,6 @@ class SnapshotTest {
     @ParameterizedTest
     @EnumSource(names = {"N", "SIM_P", "SIM_PO", "P", "PO"})
     void originWriteToAFullCowInvalidatesWhateverTheOption(StoreKind kind) throws Exception {
-        FixtureReplayTest.gate(kind);
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", kind.persistent ? 24 : 8);
         Origin origin = new Origin(origin(64), log);
         Snapshot s = snapshot(origin, kind, 8, cow);

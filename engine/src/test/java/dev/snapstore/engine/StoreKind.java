@@ -1,14 +1,10 @@
 package dev.snapstore.engine;
 
-import dev.snapstore.spi.ExceptionStore;
-import dev.snapstore.spi.KernelLog;
-import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
 
 /**
  * The exception stores the engine's tests run against: the real transient store N, the real
- * persistent store P/PO found through ServiceLoader (only when it works, see
- * {@link #persistentStoreAvailable()}), and the in-memory persistent test double.
+ * persistent store P/PO found through ServiceLoader, and the in-memory persistent test double.
  */
 enum StoreKind {
     N("N", false, false),
@@ -50,28 +46,5 @@ enum StoreKind {
 
     boolean isReal() {
         return !simulated;
-    }
-
-    private static volatile Boolean persistentWorks;
-
-    /**
-     * Whether the real persistent store on the module path works: it must initialise a blank COW
-     * and allocate an exception. On the engine branch the store is a placeholder that fails
-     * readMetadata, so every test of the real P/PO is skipped with an assumption; once the
-     * persistent branch is merged they run. (Remove the gate then.)
-     */
-    static boolean persistentStoreAvailable() {
-        Boolean works = persistentWorks;
-        if (works == null) {
-            try (ExceptionStore store = StoreTypes.load().create("P", "8", new MemoryBlockDevice("probe", 1024),
-                    512, KernelLog.DISCARD)) {
-                store.readMetadata((o, n) -> { });
-                works = store.prepareException(1) != ExceptionStore.NO_SPACE;
-            } catch (Exception | LinkageError e) {
-                works = false;
-            }
-            persistentWorks = works;
-        }
-        return works;
     }
 }
