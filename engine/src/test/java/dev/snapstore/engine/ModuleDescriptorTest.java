@@ -1,0 +1,18 @@
+package dev.snapstore.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.snapstore.testkit.ModuleFacts;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Pins the engine's module descriptor: it exports its API and reaches stores only through the SPI. */
+class ModuleDescriptorTest {
+
+    @Test
+    void exportsTheEngineAndRequiresOnlyTheSpi() {
+        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi"),
+                Set.of("dev.snapstore.engine"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Origin.class.getModule()));
+    }
+}
