@@ -5,4 +5,8 @@ module dev.snapstore.cli {
     requires dev.snapstore.spi;
     requires dev.snapstore.target;
     requires org.apache.commons.cli;
+    // The COW format's codec and layout, for dump, restore and check (never the store's internals).
+    requires dev.snapstore.cow;
+    // --json output, built as ObjectNode trees and JsonGenerator streams: nothing here is reflected on.
+    requires com.fasterxml.jackson.databind;
 }

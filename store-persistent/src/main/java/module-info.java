@@ -7,6 +7,8 @@
  */
 module dev.snapstore.store.persistent {
     requires dev.snapstore.spi;
+    // The format's constants, codec and layout arithmetic, shared with the CLI's offline tools.
+    requires dev.snapstore.cow;
 
     provides dev.snapstore.spi.ExceptionStoreType with dev.snapstore.store.persistent.PersistentStoreType;
 }

@@ -1,5 +1,6 @@
 package dev.snapstore.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.snapstore.target.Feature;
 import dev.snapstore.target.Negotiation;
 import dev.snapstore.target.Negotiator;
@@ -7,8 +8,8 @@ import dev.snapstore.target.TargetException;
 import dev.snapstore.target.TargetVersions;
 import dev.snapstore.target.VersionSource;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -37,7 +38,8 @@ final class NegotiateCommand implements Command {
                 .addOption(Option.builder().longOpt("targets").hasArg().argName("FILE|-")
                         .desc("'dmsetup targets' output to read ('-' = standard input); default: run 'dmsetup targets'").get())
                 .addOption(Option.builder().longOpt("merge").desc("for a snapshot-merge table (PO needs snapshot-merge >= 1.4.0)").get())
-                .addOption(Option.builder().longOpt("transient").desc("for a transient (N) snapshot").get());
+                .addOption(Option.builder().longOpt("transient").desc("for a transient (N) snapshot").get())
+                .addOption(Option.builder().longOpt("json").desc("JSON: {typeWord, target, version, reason, features: [...]}").get());
     }
 
     @Override
@@ -62,11 +64,18 @@ final class NegotiateCommand implements Command {
         } catch (TargetException e) {
             throw CliException.no("negotiate: " + e.getMessage());
         }
+        List<String> features = negotiation.features().stream().map(Feature::name).map(f -> f.toLowerCase(Locale.ROOT))
+                .sorted().toList();
+        if (line.hasOption("json")) {
+            ObjectNode root = Json.object().put("typeWord", negotiation.typeWord()).put("target", negotiation.target())
+                    .put("version", negotiation.version().toString()).put("reason", negotiation.reason());
+            features.forEach(root.putArray("features")::add);
+            Json.print(io, root);
+            return ExitStatus.OK;
+        }
         io.out().println(negotiation.typeWord());
         io.out().println(negotiation.reason());
-        io.out().println("features: " + (negotiation.features().isEmpty() ? "none"
-                : negotiation.features().stream().map(Feature::name).map(f -> f.toLowerCase(Locale.ROOT))
-                        .sorted().collect(Collectors.joining(", "))));
+        io.out().println("features: " + (features.isEmpty() ? "none" : String.join(", ", features)));
         return ExitStatus.OK;
     }
 

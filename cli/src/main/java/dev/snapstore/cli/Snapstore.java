@@ -31,7 +31,10 @@ public final class Snapstore {
 
     Snapstore(Io io, StoreTypes types) {
         this.io = io;
-        for (Command command : List.<Command>of(new TypesCommand(types), new NegotiateCommand(), new TableCommand(types))) {
+        for (Command command : List.<Command>of(new TypesCommand(types), new NegotiateCommand(), new TableCommand(types),
+                new DumpCommand(),
+                new RestoreCommand(),
+                new CheckCommand())) {
             commands.put(command.name(), command);
         }
     }

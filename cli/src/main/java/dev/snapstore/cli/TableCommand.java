@@ -1,5 +1,6 @@
 package dev.snapstore.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.FileBlockDevice;
 import dev.snapstore.spi.StoreTypes;
@@ -55,7 +56,9 @@ final class TableCommand implements Command {
                         .desc("chunk size in 512-byte sectors, a power of two; 0 = from the COW header (P only)").get())
                 .addOption(Option.builder().longOpt("length").hasArg().argName("SECTORS")
                         .desc("target length in sectors; default: the origin's size").get())
-                .addOption(Option.builder().longOpt("merge").desc("a snapshot-merge table instead of snapshot").get());
+                .addOption(Option.builder().longOpt("merge").desc("a snapshot-merge table instead of snapshot").get())
+                .addOption(Option.builder().longOpt("json")
+                        .desc("JSON: {table, start, length, target, origin, cow, typeWord, chunkSize, featureArgs: [...]}").get());
     }
 
     @Override
@@ -84,6 +87,14 @@ final class TableCommand implements Command {
                 throw CliException.usage("table: " + TableException.SAME_DEVICE);
             }
             TableLine checked = table.validate(types, blockSize(cowPath), blockSize(originPath));
+            if (line.hasOption("json")) {
+                ObjectNode root = Json.object().put("table", checked.format()).put("start", checked.start())
+                        .put("length", checked.length()).put("target", checked.kind().targetName()).put("origin", checked.origin())
+                        .put("cow", checked.cow()).put("typeWord", checked.typeWord()).put("chunkSize", checked.chunkSize());
+                checked.featureArgs().forEach(root.putArray("featureArgs")::add);
+                Json.print(io, root);
+                return ExitStatus.OK;
+            }
             io.out().println(checked.format());
             return ExitStatus.OK;
         } catch (TableException e) {

@@ -1,8 +1,11 @@
 package dev.snapstore.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.snapstore.spi.ExceptionStoreType;
 import dev.snapstore.spi.StoreTypes;
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /** {@code snapstore types}: the exception store types this installation has. */
@@ -31,7 +34,7 @@ final class TypesCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options();
+        return new Options().addOption(Option.builder().longOpt("json").desc("JSON: {types: [{letter, name, options, module, description}]}").get());
     }
 
     @Override
@@ -41,6 +44,16 @@ final class TypesCommand implements Command {
 
     @Override
     public ExitStatus run(CommandLine line, Io io) {
+        if (line.hasOption("json")) {
+            ObjectNode root = Json.object();
+            ArrayNode list = root.putArray("types");
+            for (ExceptionStoreType type : types.all()) {
+                list.addObject().put("letter", type.name()).put("name", type.longName()).put("options", type.optionsHelp())
+                        .put("module", moduleOf(type)).put("description", type.description());
+            }
+            Json.print(io, root);
+            return ExitStatus.OK;
+        }
         for (ExceptionStoreType type : types.all()) {
             String options = type.optionsHelp().isEmpty() ? "none" : type.optionsHelp();
             io.out().printf("%s  %-10s  options: %s; module: %s; %s%n", type.name(), type.longName(), options,

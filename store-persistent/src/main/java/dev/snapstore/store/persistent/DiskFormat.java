@@ -1,5 +1,7 @@
 package dev.snapstore.store.persistent;
 
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BeyondEndOfDeviceException;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
@@ -8,8 +10,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The on-disk format of dm-snap-persistent.c: constants, the layout arithmetic
- * ({@code area_location}, {@code skip_metadata}) and chunk-sized I/O ({@code chunk_io}).
+ * The store's view of the on-disk format of dm-snap-persistent.c: chunk-sized I/O
+ * ({@code chunk_io}) and the store-only constants. The format's constants, layout arithmetic
+ * ({@code area_location}, {@code skip_metadata}) and header codec live in module
+ * {@code dev.snapstore.cow} ({@link CowFormat}, {@link CowHeader}); the names here are aliases so
+ * that the store reads as the kernel's code does.
  *
  * <p>All chunk numbers are unsigned 64-bit values in a {@code long}; the arithmetic wraps exactly
  * as the kernel's {@code chunk_t} does. Conversions to sectors are checked instead, so that a
@@ -19,19 +24,19 @@ import java.nio.ByteOrder;
 final class DiskFormat {
 
     /** {@code SNAP_MAGIC}: "SnAp" read as a little-endian 32-bit word. */
-    static final int SNAP_MAGIC = 0x70416e53;
+    static final int SNAP_MAGIC = CowFormat.SNAP_MAGIC;
     /** {@code SNAPSHOT_DISK_VERSION}. */
-    static final int SNAPSHOT_DISK_VERSION = 1;
+    static final int SNAPSHOT_DISK_VERSION = CowFormat.SNAPSHOT_DISK_VERSION;
     /** {@code NUM_SNAPSHOT_HDR_CHUNKS}: chunk 0 holds the header. */
-    static final long NUM_SNAPSHOT_HDR_CHUNKS = 1;
+    static final long NUM_SNAPSHOT_HDR_CHUNKS = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS;
     /** {@code DM_CHUNK_SIZE_DEFAULT_SECTORS}: the chunk size for a table chunk size of 0. */
-    static final int DM_CHUNK_SIZE_DEFAULT_SECTORS = 32;
+    static final int DM_CHUNK_SIZE_DEFAULT_SECTORS = CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS;
     /** {@code DM_PREFETCH_CHUNKS}: how many areas the kernel reads ahead while loading. */
     static final int DM_PREFETCH_CHUNKS = 12;
     /** {@code sizeof(struct disk_exception)}: two little-endian 64-bit chunk numbers. */
-    static final int DISK_EXCEPTION_SIZE = 16;
+    static final int DISK_EXCEPTION_SIZE = CowFormat.DISK_EXCEPTION_SIZE;
     /** {@code sizeof(struct disk_header)}: magic, valid, version, chunk size as little-endian 32-bit words. */
-    static final int DISK_HEADER_SIZE = 16;
+    static final int DISK_HEADER_SIZE = CowFormat.DISK_HEADER_SIZE;
 
     /** Large zero-filled or header chunks are transferred in pieces of at most this many bytes. */
     static final int MAX_PIECE_BYTES = 1 << 20;
@@ -46,7 +51,7 @@ final class DiskFormat {
      * @return records per metadata area
      */
     static int exceptionsPerArea(int chunkSize) {
-        return (chunkSize << ChunkSize.SECTOR_SHIFT) / DISK_EXCEPTION_SIZE;
+        return CowFormat.exceptionsPerArea(chunkSize);
     }
 
     /**
@@ -59,7 +64,7 @@ final class DiskFormat {
      * @return the chunk number (unsigned)
      */
     static long areaLocation(int exceptionsPerArea, long area) {
-        return NUM_SNAPSHOT_HDR_CHUNKS + (exceptionsPerArea + 1L) * area;
+        return CowFormat.areaLocation(exceptionsPerArea, area);
     }
 
     /**
@@ -71,8 +76,7 @@ final class DiskFormat {
      * @return the cursor, bumped by one if it sat on a metadata area
      */
     static long skipMetadata(int exceptionsPerArea, long nextFree) {
-        return Long.remainderUnsigned(nextFree, exceptionsPerArea + 1L) == NUM_SNAPSHOT_HDR_CHUNKS
-                ? nextFree + 1 : nextFree;
+        return CowFormat.skipMetadata(exceptionsPerArea, nextFree);
     }
 
     /**
@@ -199,8 +203,6 @@ final class DiskFormat {
      * @return the bytes, little-endian
      */
     static byte[] header(int valid, int version, int chunkSize) {
-        ByteBuffer h = ByteBuffer.allocate(DISK_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        h.putInt(SNAP_MAGIC).putInt(valid).putInt(version).putInt(chunkSize);
-        return h.array();
+        return CowHeader.of(valid, version, chunkSize).encode();
     }
 }
