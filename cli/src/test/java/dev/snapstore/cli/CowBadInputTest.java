@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.snapstore.testkit.Hashes;
 import java.io.IOException;
@@ -12,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -58,13 +56,12 @@ class CowBadInputTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"dump", "check"})
-    void unreadableFile(String command) throws IOException {
-        assumeFalse("root".equals(System.getProperty("user.name")), "root can read a file without permissions");
-        Path file = Files.write(dir.resolve("locked"), new byte[4096]);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
-        oneLineUsageError(CliRun.of(command, "--cow", file.toString()), "permission denied");
+    @org.junit.jupiter.api.Test
+    void unreadableFileIsWordedAsPermissionDenied() {
+        // CI runs as root, who can read a file without permissions, so the denial is checked where
+        // the CLI words it rather than by provoking one.
+        assertEquals("permission denied", Arguments.describe(new java.nio.file.AccessDeniedException("/x/locked")));
+        assertEquals("no such file", Arguments.describe(new java.nio.file.NoSuchFileException("/x/none")));
     }
 
     private Path header(String name, int magic, int valid, int version, int chunkSize) throws IOException {
