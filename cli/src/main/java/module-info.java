@@ -4,5 +4,6 @@
 module dev.snapstore.cli {
     requires dev.snapstore.spi;
     requires dev.snapstore.target;
+    requires dev.snapstore.engine;
     requires org.apache.commons.cli;
 }

@@ -34,6 +34,12 @@ public final class Snapstore {
         for (Command command : List.<Command>of(new TypesCommand(types), new NegotiateCommand(), new TableCommand(types))) {
             commands.put(command.name(), command);
         }
+        // Commands on the engine, one line each.
+        add(new DemoCommand(types));
+    }
+
+    private void add(Command command) {
+        commands.put(command.name(), command);
     }
 
     /**
