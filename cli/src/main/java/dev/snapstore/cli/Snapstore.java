@@ -37,6 +37,12 @@ public final class Snapstore {
                 new CheckCommand())) {
             commands.put(command.name(), command);
         }
+        // Commands on the engine, one line each.
+        add(new DemoCommand(types));
+    }
+
+    private void add(Command command) {
+        commands.put(command.name(), command);
     }
 
     /**
