@@ -10,4 +10,6 @@ module dev.snapstore.cli {
     requires dev.snapstore.cow;
     // --json output, built as ObjectNode trees and JsonGenerator streams: nothing here is reflected on.
     requires com.fasterxml.jackson.databind;
+    // Progress bars for export and merge on a terminal (it brings jline's terminal, an automatic module).
+    requires me.tongfei.progressbar;
 }

@@ -33,6 +33,63 @@ final class Arguments {
     }
 
     /**
+     * A size or offset in bytes: a decimal number with an optional unit, {@code s} (512-byte
+     * sectors) or {@code K}, {@code M}, {@code G}, {@code T} (powers of 1024, any case, optionally
+     * followed by {@code iB} or {@code B}), as {@code lvcreate} and {@code dd} take them.
+     *
+     * @param command the command, for the message
+     * @param option the option, for the message
+     * @param value the text, e.g. {@code 4096}, {@code 8s}, {@code 64M}, {@code 1GiB}
+     * @return the number of bytes
+     * @throws CliException when it is not such a size or does not fit in 63 bits
+     */
+    static long bytes(String command, String option, String value) throws CliException {
+        java.util.regex.Matcher m = SIZE.matcher(value);
+        if (!m.matches()) {
+            throw CliException.usage(command + ": " + option + " must be a size in bytes, such as 4096, 8s (sectors),"
+                    + " 64K, 16M or 2G, not '" + value + "'");
+        }
+        int shift = switch (m.group(2).isEmpty() ? ' ' : Character.toUpperCase(m.group(2).charAt(0))) {
+            case 'S' -> 9;
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            if (n > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return n << shift;
+        } catch (NumberFormatException e) {
+            throw CliException.usage(command + ": " + option + " '" + value + "' is too large");
+        }
+    }
+
+    private static final java.util.regex.Pattern SIZE =
+            java.util.regex.Pattern.compile("([0-9]+)(s|S|[kKmMgGtT](?:i?[bB])?|)");
+
+    /**
+     * A byte offset or length that must fall on a 512-byte sector boundary.
+     *
+     * @param command the command, for the message
+     * @param option the option, for the message
+     * @param value the text, as {@link #bytes}
+     * @return the number of bytes, a multiple of 512
+     * @throws CliException when it is not a size or not a multiple of 512
+     */
+    static long sectorAligned(String command, String option, String value) throws CliException {
+        long n = bytes(command, option, value);
+        if ((n & 511) != 0) {
+            throw CliException.usage(command + ": " + option + " " + value + " (" + n
+                    + " bytes) is not a multiple of the 512-byte sector");
+        }
+        return n;
+    }
+
+    /**
      * A short reason for an I/O error, without the Java exception's class name.
      *
      * @param e the error

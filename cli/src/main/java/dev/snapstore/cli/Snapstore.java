@@ -31,18 +31,12 @@ public final class Snapstore {
 
     Snapstore(Io io, StoreTypes types) {
         this.io = io;
-        for (Command command : List.<Command>of(new TypesCommand(types), new NegotiateCommand(), new TableCommand(types),
-                new DumpCommand(),
-                new RestoreCommand(),
-                new CheckCommand())) {
+        for (Command command : List.<Command>of(new DemoCommand(types), new CreateCommand(types), new StatusCommand(types),
+                new WriteCommand(types), new ReadCommand(types), new ExportCommand(types), new MergeCommand(types),
+                new DumpCommand(), new RestoreCommand(), new CheckCommand(), new TypesCommand(types),
+                new NegotiateCommand(), new TableCommand(types))) {
             commands.put(command.name(), command);
         }
-        // Commands on the engine, one line each.
-        add(new DemoCommand(types));
-    }
-
-    private void add(Command command) {
-        commands.put(command.name(), command);
     }
 
     /**

@@ -1,0 +1,179 @@
+package dev.snapstore.cli;
+
+import dev.snapstore.cow.CowAreaReader;
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.ExceptionStore;
+import dev.snapstore.spi.FileBlockDevice;
+import dev.snapstore.spi.KernelLog;
+import dev.snapstore.spi.MetadataState;
+import dev.snapstore.spi.StoreException;
+import dev.snapstore.spi.StoreTypes;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code snapstore create}: a new persistent COW, written by the persistent store's own
+ * initialisation, so the bytes are the kernel's on first activation (header chunk, zeroed metadata
+ * area 0, nothing else).
+ */
+final class CreateCommand implements Command {
+
+    private final StoreTypes types;
+
+    CreateCommand(StoreTypes types) {
+        this.types = types;
+    }
+
+    @Override
+    public String name() {
+        return "create";
+    }
+
+    @Override
+    public String synopsis() {
+        return "--cow FILE --size SIZE --chunk-size SECTORS [--force]";
+    }
+
+    @Override
+    public String summary() {
+        return "make a new persistent COW (header and zeroed metadata area 0, as the kernel writes them)";
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .addOption(Option.builder().longOpt("cow").hasArg().argName("FILE").required()
+                        .desc("the COW image; created when missing (sparse), or a block device").get())
+                .addOption(Option.builder().longOpt("size").hasArg().argName("SIZE").required()
+                        .desc("its size in bytes, or with a unit: 8s (sectors), 64K, 16M, 2G; at least two chunks").get())
+                .addOption(Option.builder().longOpt("chunk-size").hasArg().argName("SECTORS").required()
+                        .desc("chunk size in 512-byte sectors, a power of two (0: the kernel's default, 32)").get())
+                .addOption(Option.builder().longOpt("force")
+                        .desc("overwrite a COW that holds a header, or data in its first two chunks, and shrink a"
+                                + " larger file").get());
+    }
+
+    @Override
+    public String footer() {
+        return "Only the header chunk and metadata area 0 are written; an image whose first two chunks hold anything"
+                + " but zeros is refused without --force. Example: snapstore create --cow cow.img --size 64M --chunk-size 8";
+    }
+
+    @Override
+    public ExitStatus run(CommandLine line, Io io) throws CliException {
+        Path path = Path.of(line.getOptionValue("cow"));
+        long size = Arguments.sectorAligned(name(), "--size", line.getOptionValue("size"));
+        String chunkArg = line.getOptionValue("chunk-size");
+        int chunkSize;
+        try {
+            long parsed = ChunkSize.parse(chunkArg);
+            chunkSize = parsed == 0 ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
+                    : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
+        } catch (StoreException e) {
+            throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
+        }
+        long chunkBytes = (long) chunkSize << CowFormat.SECTOR_SHIFT;
+        long minimum = 2 * chunkBytes;
+        if (size < minimum) {
+            throw CliException.usage(name() + ": --size " + size + " bytes is too small: a COW with chunk size " + chunkSize
+                    + " needs at least two chunks (header and metadata area 0), " + minimum + " bytes");
+        }
+        boolean force = line.hasOption("force");
+        if (Files.isDirectory(path)) {
+            throw CliException.usage(name() + ": " + path + ": is a directory, not a COW image");
+        }
+        boolean existed = Files.exists(path);
+        boolean blockDevice = existed && !Files.isRegularFile(path);
+        if (existed) {
+            refuseToDestroy(path, chunkBytes, size, blockDevice, force);
+        }
+        try {
+            if (!blockDevice) {
+                try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+                    file.setLength(size);
+                }
+            }
+        } catch (IOException e) {
+            throw CliException.usage(name() + ": cannot create " + path + " (" + Arguments.describe(e) + ")");
+        }
+        try (FileBlockDevice cow = FileBlockDevice.open(path, true)) {
+            if (blockDevice && cow.sizeInSectors() << CowFormat.SECTOR_SHIFT != size) {
+                throw CliException.usage(name() + ": " + path + " is a block device of " + (cow.sizeInSectors() << 9)
+                        + " bytes; --size must say so");
+            }
+            // The store takes a COW as new when its magic is 0: clear the old header's sector first.
+            cow.write(0, ByteBuffer.allocate(ChunkSize.SECTOR_SIZE));
+            ExceptionStore store;
+            try {
+                store = types.create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, ChunkSize.SECTOR_SIZE,
+                        KernelLog.DISCARD);
+            } catch (StoreException e) {
+                throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
+            }
+            try {
+                MetadataState state = store.readMetadata((oldChunk, newChunk) -> {
+                    throw new IllegalStateException("a new COW has no exceptions");
+                });
+                if (state != MetadataState.VALID) {
+                    throw new IllegalStateException("a new COW loaded as " + state);
+                }
+                cow.flush();
+                io.out().println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
+                        + chunkBytes + " bytes)");
+                io.out().println("status on activation: " + store.usage().toStatus());
+            } catch (StoreException e) {
+                throw CliException.no(name() + ": " + path + ": " + e.getMessage());
+            } finally {
+                store.close();
+            }
+        } catch (IOException e) {
+            throw CliException.no(name() + ": writing " + path + " failed (" + Arguments.describe(e) + ")");
+        }
+        return ExitStatus.OK;
+    }
+
+    private void refuseToDestroy(Path path, long chunkBytes, long size, boolean blockDevice, boolean force)
+            throws CliException {
+        if (force) {
+            return;
+        }
+        try (FileBlockDevice cow = FileBlockDevice.open(path, false)) {
+            long have = cow.sizeInSectors() << CowFormat.SECTOR_SHIFT;
+            if (have >= ChunkSize.SECTOR_SIZE) {
+                CowHeader header = CowAreaReader.readHeader(cow);
+                if (header.hasMagic()) {
+                    throw CliException.usage(name() + ": " + path + " already holds a snapshot header (valid="
+                            + Integer.toUnsignedString(header.valid()) + ", chunk size "
+                            + Integer.toUnsignedString(header.chunkSize()) + "); use --force to overwrite it");
+                }
+            }
+            long check = Math.min(have, 2 * chunkBytes) & ~511L;
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            for (long at = 0; at < check; at += buffer.capacity()) {
+                int n = (int) Math.min(buffer.capacity(), check - at);
+                buffer.clear().limit(n);
+                cow.read(at >> CowFormat.SECTOR_SHIFT, buffer);
+                for (int i = 0; i < n; i++) {
+                    if (buffer.get(i) != 0) {
+                        throw CliException.usage(name() + ": " + path + " holds data at byte " + (at + i)
+                                + ", which a new COW overwrites; use --force if it may go");
+                    }
+                }
+            }
+            if (!blockDevice && have > size) {
+                throw CliException.usage(name() + ": " + path + " is " + have + " bytes, larger than --size " + size
+                        + "; use --force to shrink it");
+            }
+        } catch (IOException e) {
+            throw CliException.usage(name() + ": cannot read " + path + " (" + Arguments.describe(e) + ")");
+        }
+    }
+}
