@@ -279,12 +279,41 @@ final class RestoreCommand implements Command {
             }
             previous = newChunk;
         }
+        refuseDuplicateOldChunks(records);
         long[][] plan = new long[(int) areas][];
         for (int a = 0; a < areas; a++) {
             long first = (long) a * epa;
             plan[a] = new long[] {first, Math.min(epa, records.size() - first)};
         }
         return plan;
+    }
+
+    /**
+     * The kernel never gives an origin chunk two exceptions (a snapshot write to a chunk that has
+     * one goes into it), and a table that did would make lookups depend on hash order. Sorting a
+     * copy of the old chunks finds a repeat in O(n log n) with 8 bytes per record.
+     */
+    private static void refuseDuplicateOldChunks(List<long[]> records) throws CliException {
+        long[] olds = new long[records.size()];
+        for (int n = 0; n < olds.length; n++) {
+            olds[n] = records.get(n)[2];
+        }
+        java.util.Arrays.sort(olds);
+        for (int i = 1; i < olds.length; i++) {
+            if (olds[i] == olds[i - 1]) {
+                long old = olds[i];
+                int first = -1;
+                for (int n = 0; n < records.size(); n++) {
+                    if (records.get(n)[2] == old) {
+                        if (first >= 0) {
+                            throw CliException.usage("restore: exceptions " + first + " and " + n + " both hold origin chunk "
+                                    + Long.toUnsignedString(old) + " (the kernel never gives a chunk two exceptions)");
+                        }
+                        first = n;
+                    }
+                }
+            }
+        }
     }
 
     private static void write(Dump dump, CowFile cow, long[][] plan) throws CliException {

@@ -255,6 +255,9 @@ class CowToolsTest {
         refused(cow, head + "exception area=0 index=0 old=1 new=3\nexception area=0 index=1 old=2 new=2\nend exceptions=2\n",
                 "not after the previous record's 3");
         refused(cow, head + "exception area=0 index=0 old=1 new=1\nend exceptions=1\n", "metadata area");
+        refused(cow, head + "exception area=0 index=0 old=9 new=2\nexception area=0 index=1 old=4 new=3\n"
+                + "exception area=0 index=2 old=9 new=4\nend exceptions=3\n",
+                "restore: exceptions 0 and 2 both hold origin chunk 9 (the kernel never gives a chunk two exceptions)");
         refused(cow, head + "exception area=0 index=0 old=1 new=8\nend exceptions=1\n", "past the end");
         refused(cow, head + "exception area=0 index=1 old=1 new=2\nend exceptions=1\n", "out of table order");
         refused(cow, head + "exception area=0 index=0 old=1 new=2\n", "truncated");

@@ -51,7 +51,7 @@ class SnapstoreTest {
     void unknownCommandNamesTheKnownOnes() {
         CliRun run = CliRun.of("frobnicate");
         assertEquals(ExitStatus.USAGE, run.status());
-        assertEquals("snapstore: unknown command 'frobnicate'; commands: types, negotiate, table, dump, restore, check, demo (see 'snapstore --help')\n",
+        assertEquals("snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table (see 'snapstore --help')\n",
                 run.err());
     }
 
