@@ -41,11 +41,11 @@ import org.openjdk.jmh.annotations.TearDown;
 public class CowBench {
 
     /** Chunks in one region: enough for a timeable shot while one P commit costs two flushes. */
-    static final int REGION_CHUNKS = 256;
+    static final int REGION_CHUNKS = 128;
     /** Bytes one already-broken shot writes, rewriting its region as often as needed. */
-    static final long BROKEN_SHOT_BYTES = 64L << 20;
+    static final long BROKEN_SHOT_BYTES = 32L << 20;
     /** Fresh regions available for breaking shots; the runner's iterations must not exceed it. */
-    static final int MAX_SHOTS = 24;
+    static final int MAX_SHOTS = 16;
 
     /** {@code P}, {@code N} or {@code raw} (no snapshot at all). */
     @Param({"P", "N", "raw"})

@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.State;
  * warm in the page cache for both, so the figure is CPU cost per exception, not disk speed.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+// One load is tens of milliseconds on a quiet machine but seconds on a crowded one: single shots
+// keep the profile's length bounded by the shot count rather than by timed iterations.
+@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class LoadBench {
 

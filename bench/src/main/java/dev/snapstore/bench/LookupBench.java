@@ -33,26 +33,47 @@ public class LookupBench {
     @Param({"10000000"})
     public int count;
 
-    private ExceptionTable table;
-    private long[] sortedOld;
     private long[] keys;
 
-    /** Loads the table as a snapshot does (append, compact) and picks the keys. */
+    /** Picks the keys: random hits. */
     @Setup
     public void setup() {
-        table = new ExceptionTable();
-        sortedOld = new long[count];
-        for (int i = 0; i < count; i++) {
-            long old = scatter(i);
-            table.append(old, 2 + i);
-            sortedOld[i] = old;
-        }
-        table.compact();
-        Arrays.sort(sortedOld);
         SplittableRandom random = new SplittableRandom(42);
         keys = new long[KEYS];
         for (int i = 0; i < KEYS; i++) {
             keys[i] = scatter(random.nextInt(count));
+        }
+    }
+
+    /** The table, loaded as a snapshot loads it (append, compact); built only for {@link #table}. */
+    @State(Scope.Benchmark)
+    public static class Table {
+        ExceptionTable table;
+
+        /** Builds it. */
+        @Setup
+        public void setup(LookupBench b) {
+            table = new ExceptionTable();
+            for (int i = 0; i < b.count; i++) {
+                table.append(scatter(i), 2 + i);
+            }
+            table.compact();
+        }
+    }
+
+    /** The same old chunks in a plain sorted array; built only for {@link #raw}. */
+    @State(Scope.Benchmark)
+    public static class Sorted {
+        long[] old;
+
+        /** Builds it. */
+        @Setup
+        public void setup(LookupBench b) {
+            old = new long[b.count];
+            for (int i = 0; i < b.count; i++) {
+                old[i] = scatter(i);
+            }
+            Arrays.sort(old);
         }
     }
 
@@ -71,12 +92,14 @@ public class LookupBench {
     /**
      * {@value #BATCH} table lookups.
      *
+     * @param t the table
      * @param cursor this thread's place in the key list
      * @return the sum of the new chunks found
      */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long table(Cursor cursor) {
+    public long table(Table t, Cursor cursor) {
+        ExceptionTable table = t.table;
         long sum = 0;
         for (int i = cursor.advance(), end = i + BATCH; i < end; i++) {
             sum += table.lookup(keys[i]);
@@ -87,15 +110,17 @@ public class LookupBench {
     /**
      * {@value #BATCH} binary searches of the plain sorted array.
      *
+     * @param s the sorted array
      * @param cursor this thread's place in the key list
      * @return the sum of the indexes found
      */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long raw(Cursor cursor) {
+    public long raw(Sorted s, Cursor cursor) {
+        long[] sorted = s.old;
         long sum = 0;
         for (int i = cursor.advance(), end = i + BATCH; i < end; i++) {
-            sum += Arrays.binarySearch(sortedOld, keys[i]);
+            sum += Arrays.binarySearch(sorted, keys[i]);
         }
         return sum;
     }
