@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the short benchmark profile (issue 6) and prints, for each figure, snapstore's number, the
+# raw FileChannel baseline measured in the same run on the same files, their ratio and the goal.
+#
+#   bench/run.sh                       # everything, about 10 minutes on 2 cores
+#   bench/run.sh --only load,memory    # parts: load, memory, cow, export, lookup
+#
+# SNAPSTORE_BENCH_DIR picks where the files go (default: $TMPDIR or /tmp, then snapstore-bench).
+# It should be a real disk: the raw baselines run on the same files, so tmpfs would flatter both.
+# The files are kept for the next run; delete the folder to rebuild them. The table is also
+# written to bench/target/results.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+jar=$here/target/bench.jar
+
+# Build when the jar is missing or older than any main source or pom of the modules it runs.
+stale=
+if [[ -f $jar ]]; then
+  stale=$(find "$root"/{spi,cow-format,store-persistent,store-transient,engine,bench} \
+    \( -path '*/src/main/*' -o -name pom.xml \) -newer "$jar" -print -quit)
+fi
+if [[ ! -f $jar || -n $stale ]]; then
+  echo "building the benchmarks (mvn package)..." >&2
+  (cd "$root" && mvn -B -q -pl bench -am package -DskipTests)
+fi
+
+dir=${SNAPSTORE_BENCH_DIR:-${TMPDIR:-/tmp}/snapstore-bench}
+mkdir -p "$dir"
+echo "files in $dir ($(df -T "$dir" | awk 'NR==2 {print $2}'))" >&2
+
+java -Xmx3g -Xms3g -Dsnapstore.bench.dir="$dir" -cp "$jar:$here/target/lib/*" \
+  dev.snapstore.bench.BenchMain "$@" | tee "$here/target/results.log"
+# The table is the last block of the output.
+sed -n '/^| figure /,$p' "$here/target/results.log" > "$here/target/results.md"
