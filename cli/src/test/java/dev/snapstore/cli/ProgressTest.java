@@ -21,7 +21,7 @@ class ProgressTest {
             progress.stepBy(4 << 20);
         }
         String drawn = text.toString(StandardCharsets.UTF_8);
-        assertTrue(drawn.contains("export") && drawn.contains("100%") && drawn.contains("4/4 MiB"), drawn);
+        assertTrue(drawn.contains("export") && drawn.contains("100%") && drawn.contains("4/4MiB"), drawn);
     }
 
     @Test

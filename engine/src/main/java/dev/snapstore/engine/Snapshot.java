@@ -52,6 +52,9 @@ public final class Snapshot implements BlockDevice {
     /** The kernel's {@code DM_MSG_PREFIX} in dm-snap.c. */
     static final String LOG_PREFIX = "snapshots";
 
+    /** The most one joined read asks of a device: enough to amortise a system call, little enough to keep tracking short. */
+    private static final int MAX_READ_RUN_BYTES = 1 << 20;
+
     private final Origin origin;
     private final BlockDevice cow;
     private final ExceptionStore store;
@@ -426,7 +429,11 @@ public final class Snapshot implements BlockDevice {
         origin.ioLock().lock();
         try {
             ensureLive();
-            Pieces.split(sector, dst, chunkSize, this::readPiece);
+            while (dst.hasRemaining()) {
+                int n = readRun(sector, dst.slice(dst.position(), dst.remaining()));
+                dst.position(dst.position() + n);
+                sector += n >>> ChunkSize.SECTOR_SHIFT;
+            }
         } finally {
             origin.ioLock().unlock();
         }
@@ -499,31 +506,54 @@ public final class Snapshot implements BlockDevice {
         return new SnapshotIOException(name() + ": " + why);
     }
 
-    /** snapshot_map for a read inside one chunk. */
-    private void readPiece(long sector, ByteBuffer piece) throws IOException {
-        long chunk = sector >>> chunkShift;
+    /**
+     * snapshot_map for reads, over as many whole chunks in a row as map to one place: the origin
+     * (each chunk tracked, as {@code track_chunk} does per bio), or consecutive COW chunks. The
+     * kernel's bios are one chunk at most; joining them here makes a large read one device read
+     * instead of one per chunk, with the same bytes and the same tracking.
+     *
+     * @return how many bytes of {@code rest} were read
+     */
+    private int readRun(long sector, ByteBuffer rest) throws IOException {
+        long firstChunk = sector >>> chunkShift;
+        int chunkBytes = chunkSize << ChunkSize.SECTOR_SHIFT;
+        int bytes = (int) Math.min((chunkSize - (sector & chunkMask)) << ChunkSize.SECTOR_SHIFT, rest.remaining());
+        int chunks = 1;
         long cowSector = -1;
         lock.lock();
         try {
             checkUsable(false);
-            long newChunk = complete.lookup(chunk);
+            long newChunk = complete.lookup(firstChunk);
             if (newChunk != ExceptionTable.NONE) {
                 cowSector = remap(newChunk, sector);
+                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
+                        && complete.lookup(firstChunk + chunks) == newChunk + chunks) {
+                    bytes += Math.min(chunkBytes, rest.remaining() - bytes);
+                    chunks++;
+                }
             } else {
-                track(chunk);
+                track(firstChunk);
+                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
+                        && complete.lookup(firstChunk + chunks) == ExceptionTable.NONE) {
+                    track(firstChunk + chunks);
+                    bytes += Math.min(chunkBytes, rest.remaining() - bytes);
+                    chunks++;
+                }
             }
         } finally {
             lock.unlock();
         }
+        ByteBuffer run = rest.slice(0, bytes);
         if (cowSector >= 0) {
-            deviceIo(cow, cowSector, piece, false);
-            return;
+            deviceIo(cow, cowSector, run, false);
+            return bytes;
         }
         try {
-            deviceIo(origin.device(), sector, piece, false);
+            deviceIo(origin.device(), sector, run, false);
         } finally {
-            untrack(chunk);
+            untrack(firstChunk, chunks);
         }
+        return bytes;
     }
 
     /** The checks at the top of snapshot_map; called under lock. */
@@ -636,12 +666,18 @@ public final class Snapshot implements BlockDevice {
         tracked.computeIfAbsent(chunk, c -> new int[1])[0]++;
     }
 
-    private void untrack(long chunk) {
+    private void untrack(long firstChunk, int chunks) {
         lock.lock();
         try {
-            int[] count = tracked.get(chunk);
-            if (--count[0] == 0) {
-                tracked.remove(chunk);
+            boolean signal = false;
+            for (long chunk = firstChunk; chunk < firstChunk + chunks; chunk++) {
+                int[] count = tracked.get(chunk);
+                if (--count[0] == 0) {
+                    tracked.remove(chunk);
+                    signal = true;
+                }
+            }
+            if (signal) {
                 changed.signalAll();
             }
         } finally {
@@ -1100,7 +1136,7 @@ public final class Snapshot implements BlockDevice {
             try {
                 deviceIo(cow, cowSector, piece, true);
             } finally {
-                untrack(chunk);
+                untrack(chunk, 1);
             }
         } else {
             origin.writeThroughCopyOut(sector, piece);

@@ -57,6 +57,32 @@ class SnapshotTest {
         return SectorPattern.sectors(tag, sector, count);
     }
 
+    @Test
+    void aLargeReadIsOneDeviceReadPerRunOfChunksThatMapAlike() throws Exception {
+        dev.snapstore.testkit.FaultInjectingBlockDevice originDevice = new dev.snapstore.testkit.FaultInjectingBlockDevice(
+                origin(256));
+        dev.snapstore.testkit.FaultInjectingBlockDevice cow = dev.snapstore.testkit.FaultInjectingBlockDevice.ofMemory("cow", 256);
+        Origin origin = new Origin(originDevice, log);
+        // N hands out COW chunks 0, 1, 2 in order: chunks 4 and 5 land side by side, 7 after them.
+        Snapshot s = snapshot(origin, StoreKind.N, 8, cow);
+        write(s, 32, "A", 8);
+        write(s, 40, "B", 8);
+        write(s, 56, "C", 8);
+        originDevice.clearEvents();
+        cow.clearEvents();
+        byte[] expected = pattern("ORIGIN", 0, 128);
+        System.arraycopy(pattern("A", 32, 8), 0, expected, 32 * 512, 8 * 512);
+        System.arraycopy(pattern("B", 40, 8), 0, expected, 40 * 512, 8 * 512);
+        System.arraycopy(pattern("C", 56, 8), 0, expected, 56 * 512, 8 * 512);
+        assertArrayEquals(expected, read(s, 0, 128));
+        // origin: chunks 0-3, 6, 8-15; COW: chunks 4-5, 7
+        assertEquals(3, originDevice.reads(), originDevice.trace().toString());
+        assertEquals(2, cow.reads(), cow.trace().toString());
+        // A read that starts and ends inside chunks gives the same bytes.
+        assertArrayEquals(java.util.Arrays.copyOfRange(expected, 3 * 512, 61 * 512), read(s, 3, 58));
+        s.close();
+    }
+
     // --- snapshot_ctr -----------------------------------------------------------------------
 
     @Test
