@@ -122,6 +122,9 @@ class CrashCampaignTest {
         Category phase = Category.OTHER;
         long count;
         boolean crashed;
+        /** The I/O numbers at which to take a {@link Point} just before the I/O, without crashing. */
+        Set<Long> capture = Set.of();
+        java.util.function.LongConsumer sink = at -> { };
 
         Power(long crashAt) {
             this.crashAt = crashAt;
@@ -133,6 +136,9 @@ class CrashCampaignTest {
             }
             count++;
             categories.add(phase);
+            if (capture.contains(count)) {
+                sink.accept(count);
+            }
             if (count == crashAt) {
                 crashed = true;
                 for (FaultInjectingBlockDevice d : devices) {
@@ -220,75 +226,201 @@ class CrashCampaignTest {
         }
     }
 
+    /**
+     * What a power loss just before I/O number {@code at} leaves: the durable images of both devices
+     * (every variant) and the model's state. Taking it during an uninterrupted run is the same as
+     * crashing there, since nothing after the crash reaches the devices; a share of the points is
+     * crashed for real as well and must give byte-identical images.
+     */
+    static final class Point {
+        final long at;
+        final int op;
+        final long countBefore;
+        final boolean merging;
+        final boolean dropStarted;
+        final boolean dropDone;
+        final List<Set<String>> sAllowed = new ArrayList<>();
+        final List<Set<String>> oAllowed = new ArrayList<>();
+        final MemoryBlockDevice[] origins = new MemoryBlockDevice[VARIANTS];
+        final MemoryBlockDevice[] cows = new MemoryBlockDevice[VARIANTS];
+
+        Point(Outcome out, long at, boolean dropStarted) {
+            this.at = at;
+            this.op = out.crashedOp;
+            this.countBefore = op >= 0 ? out.countBefore.get(op) : 0;
+            this.merging = out.merging;
+            this.dropStarted = dropStarted;
+            this.dropDone = out.dropDone;
+            for (Set<String> allowed : out.model.sAllowed) {
+                sAllowed.add(new HashSet<>(allowed));
+            }
+            for (Set<String> allowed : out.model.oAllowed) {
+                oAllowed.add(new HashSet<>(allowed));
+            }
+            long seed = out.config.seed() * 1_000_003L + at * 7;
+            for (int v = 0; v < VARIANTS; v++) {
+                origins[v] = image(out.originDev, v, seed + v);
+                cows[v] = image(out.cowDev, v, ~(seed + v));
+            }
+        }
+    }
+
     @Test
     void randomCrashPointsReloadToTheModel() throws Exception {
         int points = Integer.getInteger("snapstore.crash.points", CI_POINTS);
         long baseSeed = Long.getLong("snapstore.crash.seed", DEFAULT_SEED);
         long started = System.nanoTime();
-        Map<Category, Integer> byCategory = new EnumMap<>(Category.class);
-        Map<String, Integer> byType = new java.util.TreeMap<>();
+        int threads = Integer.getInteger("snapstore.crash.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
+        Tally tally = new Tally();
+        Map<Category, Integer> byCategory = tally.byCategory;
+        TYPES.find("P"); // the lookup, once, before the threads share it
         int done = 0;
-        int images = 0;
         int configs = 0;
-        int resumedMerges = 0;
-        int invalidated = 0;
-        for (long c = 0; done < points; c++) {
-            Config config = Config.of(baseSeed * 1_000_003L + c);
-            configs++;
-            Outcome reference = run(config, Long.MAX_VALUE);
-            assertFalse(reference.power.crashed);
-            List<Category> labels = reference.power.categories;
-            Map<Category, List<Integer>> groups = new EnumMap<>(Category.class);
-            for (int i = 0; i < labels.size(); i++) {
-                groups.computeIfAbsent(labels.get(i), k -> new ArrayList<>()).add(i + 1);
-            }
-            List<Category> present = new ArrayList<>(groups.keySet());
-            Random pick = new Random(config.seed() * 31 + 7);
-            int offset = pick.nextInt(present.size());
-            Set<Integer> chosen = new TreeSet<>();
-            int n = Math.min(POINTS_PER_CONFIG, points - done);
-            for (int j = 0; chosen.size() < Math.min(n, labels.size()) && j < n * 8; j++) {
-                List<Integer> group = groups.get(present.get((offset + j) % present.size()));
-                chosen.add(group.get(pick.nextInt(group.size())));
-            }
-            for (int crashAt : chosen) {
-                Outcome crash = run(config, crashAt);
-                String where = config + " crash at I/O " + crashAt + " (" + labels.get(crashAt - 1) + ", op "
-                        + crash.crashedOp + ")";
-                assertTrue(crash.power.crashed, where + ": no crash");
-                for (int v = 0; v < VARIANTS; v++) {
-                    Check result = check(crash, reference, v, where + " variant " + v);
-                    images++;
-                    if (result == Check.RESUMED_MERGE) {
-                        resumedMerges++;
-                    } else if (result == Check.INVALID) {
-                        invalidated++;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            // Workloads are independent; they run in waves on a few threads, in a fixed order of seeds.
+            while (done < points) {
+                List<java.util.concurrent.Future<Integer>> wave = new ArrayList<>();
+                int waveSize = Math.max(1, Math.min(threads * 2, (points - done + POINTS_PER_CONFIG - 1) / POINTS_PER_CONFIG));
+                for (int i = 0; i < waveSize; i++) {
+                    Config config = Config.of(baseSeed * 1_000_003L + configs++);
+                    wave.add(pool.submit(() -> campaign(config, tally)));
+                }
+                for (java.util.concurrent.Future<Integer> f : wave) {
+                    try {
+                        done += f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof Error error) {
+                            throw error;
+                        }
+                        throw e;
                     }
                 }
-                byCategory.merge(labels.get(crashAt - 1), 1, Integer::sum);
-                byType.merge(config.type(), 1, Integer::sum);
-                done++;
             }
+        } finally {
+            pool.shutdownNow();
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        System.out.println("CrashCampaignTest: " + done + " crash points " + byCategory + " " + byType + ", " + images
-                + " durable images (" + VARIANTS + " variants per point), " + resumedMerges + " resumed merges, "
-                + invalidated + " invalidated reloads, " + configs + " workloads, base seed " + baseSeed + ", "
-                + millis + " ms");
+        System.out.println("CrashCampaignTest: " + done + " crash points " + byCategory + " " + tally.byType + ", "
+                + tally.images + " durable images checked (" + VARIANTS + " variants per point: none, all, subset, torn), "
+                + tally.resumedMerges + " resumed merges, " + tally.invalidated + " invalidated reloads, "
+                + tally.realCrashes + " points also crashed for real, " + configs + " workloads on " + threads
+                + " threads, base seed " + baseSeed + ", " + millis + " ms");
         assertTrue(done >= points);
         for (Category category : Category.values()) {
             assertTrue(byCategory.getOrDefault(category, 0) > 0, "no crash point in " + category + ": " + byCategory);
         }
     }
 
+    /** One workload: a reference run, a run that checks every chosen point, real crashes for some. */
+    private static int campaign(Config config, Tally tally) throws Exception {
+        Outcome reference = run(config, Long.MAX_VALUE, Set.of(), null);
+        assertFalse(reference.power.crashed);
+        List<Category> labels = reference.power.categories;
+        Map<Category, List<Integer>> groups = new EnumMap<>(Category.class);
+        for (int i = 0; i < labels.size(); i++) {
+            groups.computeIfAbsent(labels.get(i), k -> new ArrayList<>()).add(i + 1);
+        }
+        List<Category> present = new ArrayList<>(groups.keySet());
+        Random pick = new Random(config.seed() * 31 + 7);
+        int offset = pick.nextInt(present.size());
+        Set<Long> chosen = new TreeSet<>();
+        int n = POINTS_PER_CONFIG;
+        for (int j = 0; chosen.size() < Math.min(n, labels.size()) && j < n * 8; j++) {
+            List<Integer> group = groups.get(present.get((offset + j) % present.size()));
+            chosen.add((long) group.get(pick.nextInt(group.size())));
+        }
+        // Every chosen point is checked during one run; every eighth is also crashed for real.
+        Set<Long> real = new HashSet<>();
+        int k = 0;
+        for (long at : chosen) {
+            if (k++ % 8 == 0) {
+                real.add(at);
+            }
+        }
+        List<Point> kept = new ArrayList<>();
+        Outcome captured = run(config, Long.MAX_VALUE, chosen, point -> {
+            String where = config + " crash at I/O " + point.at + " (" + labels.get((int) point.at - 1) + ", op "
+                    + point.op + ")";
+            for (int v = 0; v < VARIANTS; v++) {
+                Check result;
+                try {
+                    result = check(point, config, reference.countAfter, v, where + " variant " + v);
+                } catch (Exception e) {
+                    throw new AssertionError(where + " variant " + v + ": " + e, e);
+                }
+                tally.image(result);
+            }
+            tally.point(labels.get((int) point.at - 1), config.type());
+            if (real.contains(point.at)) {
+                kept.add(point);
+            }
+        });
+        assertEquals(reference.power.count, captured.power.count, config + ": the run is not deterministic");
+        for (Point point : kept) {
+            Outcome crash = run(config, point.at, Set.of(), null);
+            String where = config + " real crash at I/O " + point.at;
+            assertTrue(crash.power.crashed, where + ": no crash");
+            assertEquals(point.op, crash.crashedOp, where);
+            assertEquals(point.merging, crash.merging, where);
+            assertEquals(point.dropStarted, crash.dropStarted, where);
+            long seed = config.seed() * 1_000_003L + point.at * 7;
+            for (int v = 0; v < VARIANTS; v++) {
+                assertTrue(sameContent(point.origins[v], image(crash.originDev, v, seed + v)), where + " origin " + v);
+                assertTrue(sameContent(point.cows[v], image(crash.cowDev, v, ~(seed + v))), where + " cow " + v);
+            }
+            tally.realCrash();
+        }
+        return chosen.size();
+    }
+
+    /** The campaign's counts. */
+    static final class Tally {
+        final Map<Category, Integer> byCategory = new EnumMap<>(Category.class);
+        final Map<String, Integer> byType = new java.util.TreeMap<>();
+        int images;
+        int resumedMerges;
+        int invalidated;
+        int realCrashes;
+
+        synchronized void image(Check result) {
+            images++;
+            if (result == Check.RESUMED_MERGE) {
+                resumedMerges++;
+            } else if (result == Check.INVALID) {
+                invalidated++;
+            }
+        }
+
+        synchronized void point(Category category, String type) {
+            byCategory.merge(category, 1, Integer::sum);
+            byType.merge(type, 1, Integer::sum);
+        }
+
+        synchronized void realCrash() {
+            realCrashes++;
+        }
+    }
+
+    private static boolean sameContent(MemoryBlockDevice a, MemoryBlockDevice b) throws IOException {
+        int sectors = (int) a.sizeInSectors();
+        return a.sizeInSectors() == b.sizeInSectors()
+                && Arrays.equals(SnapshotTest.read(a, 0, sectors), SnapshotTest.read(b, 0, sectors));
+    }
+
     // --- the workload ---------------------------------------------------------------------------
 
-    static Outcome run(Config config, long crashAt) throws Exception {
+    static Outcome run(Config config, long crashAt, Set<Long> capture, java.util.function.Consumer<Point> sink)
+            throws Exception {
         Power power = new Power(crashAt);
         Outcome out = new Outcome(config, power);
         out.originDev = power.attach(device("origin", config.originSectors(), PATTERN));
         out.cowDev = power.attach(device("cow", config.cowSectors(), reusedCow(config.cowSectors(), config.seed())));
         PhaseStoreType phased = new PhaseStoreType(TYPES.find("P"), power);
+        if (sink != null) {
+            power.capture = capture;
+            power.sink = at -> sink.accept(new Point(out, at, phased.dropCalled));
+        }
         StoreTypes types = StoreTypes.of(phased);
         String cs = String.valueOf(config.cs());
         int sectors = config.originSectors();
@@ -443,20 +575,12 @@ class CrashCampaignTest {
     /** The origin's first content, {@link SectorPattern} with tag ORIGIN, as long as any origin here. */
     private static final byte[] PATTERN = SectorPattern.sectors("ORIGIN", 0, 200 * 4);
 
-    /** The last COW content made, by size and seed: every crash point of a workload starts from it. */
-    private static byte[] lastCow = new byte[0];
-    private static long lastCowSeed;
-
     /** A COW that held something else before: random bytes, but a zero magic, so it is taken as new. */
-    static synchronized byte[] reusedCow(int sectors, long seed) {
-        if (lastCow.length != sectors * ChunkSize.SECTOR_SIZE || lastCowSeed != seed) {
-            byte[] junk = new byte[sectors * ChunkSize.SECTOR_SIZE];
-            new Random(~seed).nextBytes(junk);
-            junk[0] = junk[1] = junk[2] = junk[3] = 0;
-            lastCow = junk;
-            lastCowSeed = seed;
-        }
-        return lastCow;
+    static byte[] reusedCow(int sectors, long seed) {
+        byte[] junk = new byte[sectors * ChunkSize.SECTOR_SIZE];
+        new Random(~seed).nextBytes(junk);
+        junk[0] = junk[1] = junk[2] = junk[3] = 0;
+        return junk;
     }
 
     private static MemoryBlockDevice device(String name, int sectors, byte[] content) throws IOException {
@@ -469,20 +593,18 @@ class CrashCampaignTest {
 
     enum Check { CHECKED, RESUMED_MERGE, INVALID }
 
-    private static Check check(Outcome crash, Outcome reference, int variant, String where) throws Exception {
-        Config config = crash.config;
-        long seed = config.seed() * 1_000_003L + crash.power.crashAt * 7 + variant;
-        MemoryBlockDevice originImage = image(crash.originDev, variant, seed);
-        MemoryBlockDevice cowImage = image(crash.cowDev, variant, ~seed);
+    private static Check check(Point crash, Config config, List<Long> countAfter, int variant, String where)
+            throws Exception {
+        MemoryBlockDevice originImage = crash.origins[variant];
+        MemoryBlockDevice cowImage = crash.cows[variant];
         int sectors = config.originSectors();
-        Model m = crash.model;
 
         // The header: absent (the COW was being created) or consistent.
         ByteBuffer header = ByteBuffer.allocate(ChunkSize.SECTOR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         cowImage.read(0, header);
         int magic = header.getInt(0);
         if (magic == 0) {
-            assertEquals(-1, crash.crashedOp, where + ": the header vanished");
+            assertEquals(-1, crash.op, where + ": the header vanished");
         } else {
             assertEquals(0x70416e53, magic, where + ": magic");
             int valid = header.getInt(4);
@@ -503,16 +625,16 @@ class CrashCampaignTest {
         if (!snap.isValid()) {
             assertTrue(crash.dropStarted, where + ": invalid without a drop");
             assertFalse(crash.merging, where + ": invalid while merging");
-            checkView(SnapshotTest.read(origin, 0, sectors), m.oAllowed, where + ": origin");
+            checkView(SnapshotTest.read(origin, 0, sectors), crash.oAllowed, where + ": origin");
             return Check.INVALID;
         }
         assertFalse(crash.dropDone, where + ": a finished drop did not stick");
 
         // Every exception acknowledged before the interrupted operation is there; at most what it adds.
-        int op = crash.crashedOp;
+        int op = crash.op;
         if (op >= 0 && !crash.dropStarted) {
-            long before = crash.countBefore.get(op);
-            long after = reference.countAfter.get(op);
+            long before = crash.countBefore;
+            long after = countAfter.get(op);
             long count = snap.exceptionCount();
             assertTrue(count >= Math.min(before, after) && count <= Math.max(before, after),
                     where + ": " + count + " exceptions, expected between " + before + " and " + after);
@@ -521,9 +643,9 @@ class CrashCampaignTest {
         }
 
         byte[] view = SnapshotTest.read(snap, 0, sectors);
-        checkView(view, crash.merging ? m.oAllowed : m.sAllowed, where + ": snapshot");
+        checkView(view, crash.merging ? crash.oAllowed : crash.sAllowed, where + ": snapshot");
         if (!crash.merging) {
-            checkView(SnapshotTest.read(origin, 0, sectors), m.oAllowed, where + ": origin");
+            checkView(SnapshotTest.read(origin, 0, sectors), crash.oAllowed, where + ": origin");
         }
 
         // Merge to the end: the origin becomes the snapshot's content, the table empties.
@@ -698,7 +820,8 @@ class CrashCampaignTest {
 
                 @Override
                 public void dropSnapshot() {
-                    dropCalled = true;
+                    // A drop tried after the power went cannot write anything; it did not start.
+                    dropCalled |= !power.crashed;
                     Category saved = power.phase;
                     power.phase = Category.DROP;
                     try {
