@@ -338,10 +338,18 @@ class CrashCampaignTest {
                 real.add(at);
             }
         }
-        List<Point> kept = new ArrayList<>();
+        List<Saved> kept = new ArrayList<>();
         Outcome captured = run(config, Long.MAX_VALUE, chosen, point -> {
             String where = config + " crash at I/O " + point.at + " (" + labels.get((int) point.at - 1) + ", op "
                     + point.op + ")";
+            if (real.contains(point.at)) {
+                // Kept before the checks, which reload and merge on the images.
+                try {
+                    kept.add(new Saved(point, contents(point.origins), contents(point.cows)));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
             for (int v = 0; v < VARIANTS; v++) {
                 Check result;
                 try {
@@ -352,12 +360,10 @@ class CrashCampaignTest {
                 tally.image(result);
             }
             tally.point(labels.get((int) point.at - 1), config.type());
-            if (real.contains(point.at)) {
-                kept.add(point);
-            }
         });
         assertEquals(reference.power.count, captured.power.count, config + ": the run is not deterministic");
-        for (Point point : kept) {
+        for (Saved saved : kept) {
+            Point point = saved.point();
             Outcome crash = run(config, point.at, Set.of(), null);
             String where = config + " real crash at I/O " + point.at;
             assertTrue(crash.power.crashed, where + ": no crash");
@@ -366,8 +372,8 @@ class CrashCampaignTest {
             assertEquals(point.dropStarted, crash.dropStarted, where);
             long seed = config.seed() * 1_000_003L + point.at * 7;
             for (int v = 0; v < VARIANTS; v++) {
-                assertTrue(sameContent(point.origins[v], image(crash.originDev, v, seed + v)), where + " origin " + v);
-                assertTrue(sameContent(point.cows[v], image(crash.cowDev, v, ~(seed + v))), where + " cow " + v);
+                assertArrayEquals(saved.origins()[v], contents(image(crash.originDev, v, seed + v)), where + " origin " + v);
+                assertArrayEquals(saved.cows()[v], contents(image(crash.cowDev, v, ~(seed + v))), where + " cow " + v);
             }
             tally.realCrash();
         }
@@ -402,10 +408,20 @@ class CrashCampaignTest {
         }
     }
 
-    private static boolean sameContent(MemoryBlockDevice a, MemoryBlockDevice b) throws IOException {
-        int sectors = (int) a.sizeInSectors();
-        return a.sizeInSectors() == b.sizeInSectors()
-                && Arrays.equals(SnapshotTest.read(a, 0, sectors), SnapshotTest.read(b, 0, sectors));
+    /** A point crashed for real as well, with its images as taken. */
+    record Saved(Point point, byte[][] origins, byte[][] cows) {
+    }
+
+    private static byte[] contents(MemoryBlockDevice device) throws IOException {
+        return SnapshotTest.read(device, 0, (int) device.sizeInSectors());
+    }
+
+    private static byte[][] contents(MemoryBlockDevice[] devices) throws IOException {
+        byte[][] all = new byte[devices.length][];
+        for (int i = 0; i < devices.length; i++) {
+            all[i] = contents(devices[i]);
+        }
+        return all;
     }
 
     // --- the workload ---------------------------------------------------------------------------
