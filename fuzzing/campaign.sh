@@ -22,14 +22,20 @@ log=fuzzing/logs/$target.log
 # -max_total_time and -max_len override @FuzzTest's defaults (libFuzzer takes the last flag given);
 # -timeout: an input running longer than this many seconds is a finding (a hang), generous because
 # the process runs at nice 19 on a shared machine; -Xmx bounds the heap, so a memory blow-up is an
-# OutOfMemoryError, which Jazzer reports as a finding (it disables libFuzzer's RSS limit itself).
+# OutOfMemoryError, which Jazzer reports as a finding (it disables libFuzzer's RSS limit itself);
+# -report_slow_units=60: without it libFuzzer drops a slow-unit-* file into src/test/resources for
+# every input that took 10 s, which on a loaded machine is any input. jazzer.instrument: by default
+# jazzer-junit instruments only the test's own package, so the loader's coverage feedback would miss
+# cow-format and spi, and the CLI's would miss cow-format and dm-target.
 JAZZER_FUZZ=1 nice -n 19 /usr/bin/time -v -o "$log.time" \
   mvn -B -o -Dstyle.color=never -pl "$module" -am surefire:test \
     -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false -DargLine=-Xmx1g \
+    '-Djazzer.instrument=dev.snapstore.**' \
     -Djazzer.internal.arg.0=fake_argv0 \
     -Djazzer.internal.arg.1=-max_total_time="$seconds" \
     -Djazzer.internal.arg.2=-max_len="$max_len" \
     -Djazzer.internal.arg.3=-timeout=60 \
     -Djazzer.internal.arg.4=-print_final_stats=1 \
+    -Djazzer.internal.arg.5=-report_slow_units=60 \
     >"$log" 2>&1 || echo "campaign: $target exited with $?" >>"$log"
 grep -E "^#[0-9]+ +DONE|^Done|stat::|Elapsed|User time|System time|FAIL|crash-|Test unit written" "$log" "$log.time" || true
