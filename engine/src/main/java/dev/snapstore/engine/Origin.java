@@ -1,15 +1,19 @@
 package dev.snapstore.engine;
 
 import dev.snapstore.spi.BlockDevice;
+import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -251,7 +255,11 @@ public final class Origin implements BlockDevice {
                 return;
             }
             Snapshot m = merging;
-            Pieces.split(sector, src, split, m == null ? this::writeThroughCopyOut : m::mergeWrite);
+            if (m != null) {
+                Pieces.split(sector, src, split, m::mergeWrite);
+                return;
+            }
+            writeInWindows(sector, src, split);
         } finally {
             suspendLock.readLock().unlock();
         }
@@ -310,6 +318,9 @@ public final class Origin implements BlockDevice {
         return suspendLock.writeLock();
     }
 
+    /** The most an origin write copies out and writes at once; the rest waits for the next window. */
+    private static final int WRITE_WINDOW = 1 << 20;
+
     /** __minimum_chunk_size: the smallest chunk size of the snapshots, 0 without snapshots. */
     int splitBoundary() {
         int min = 0;
@@ -317,6 +328,34 @@ public final class Origin implements BlockDevice {
             min = min == 0 ? s.chunkSize() : Math.min(min, s.chunkSize());
         }
         return min;
+    }
+
+    /**
+     * The origin write in windows of up to {@link #WRITE_WINDOW} bytes: every chunk of a window is
+     * claimed, allocated and copied out before any is waited for, so the store commits them
+     * together (the kernel gets the same from kcopyd copying the split bios concurrently), and the
+     * window then goes to the device in one write instead of one per chunk.
+     */
+    private void writeInWindows(long sector, ByteBuffer src, int split) throws IOException {
+        long mask = split - 1L;
+        int end = src.limit();
+        long[] pieces = new long[Math.max(1, WRITE_WINDOW / (split << ChunkSize.SECTOR_SHIFT)) + 1];
+        while (src.position() < end) {
+            int start = src.position();
+            int at = start;
+            long next = sector;
+            int count = 0;
+            while (at < end && at - start < WRITE_WINDOW && count < pieces.length) {
+                pieces[count++] = next;
+                int n = (int) Math.min((split - (next & mask)) << ChunkSize.SECTOR_SHIFT, end - at);
+                at += n;
+                next += n >>> ChunkSize.SECTOR_SHIFT;
+            }
+            copyOut(pieces, count);
+            device.write(sector, src.slice(start, at - start));
+            src.position(at);
+            sector = next;
+        }
     }
 
     /** do_origin, then the write: the piece lies within one chunk of every snapshot. */
@@ -332,29 +371,54 @@ public final class Origin implements BlockDevice {
      * largest chunk size first.
      */
     void copyOut(long sector) {
+        copyOut(new long[] {sector}, 1);
+    }
+
+    /**
+     * {@link #copyOut(long)} for several pieces at once: every pending exception this thread creates
+     * is allocated before any is copied, and all are copied (and so committed) before this thread
+     * waits for anything, so no thread ever waits while holding an exception it has not finished.
+     *
+     * @param sectors a sector in each piece, each piece within one chunk of every snapshot
+     * @param count how many entries of {@code sectors} to use
+     */
+    void copyOut(long[] sectors, int count) {
         while (true) {
             List<Snapshot> waitOn = null;
             List<Pending> waitFor = null;
-            for (Snapshot s : snapshots) {
-                if (s.isMerging() || Long.compareUnsigned(sector, s.sizeInSectors()) >= 0) {
-                    continue;
+            List<Snapshot> copyOn = null;
+            List<Pending> toCopy = null;
+            Set<Pending> seen = count == 1 ? null : Collections.newSetFromMap(new IdentityHashMap<>());
+            for (int i = 0; i < count; i++) {
+                long sector = sectors[i];
+                for (Snapshot s : snapshots) {
+                    if (s.isMerging() || Long.compareUnsigned(sector, s.sizeInSectors()) >= 0) {
+                        continue;
+                    }
+                    Pending pe = s.claimForOrigin(sector >>> Integer.numberOfTrailingZeros(s.chunkSize()));
+                    if (pe == null || (seen != null && !seen.add(pe))) {
+                        // done, or a chunk of a larger-chunk snapshot already claimed for an earlier piece
+                        continue;
+                    }
+                    if (waitOn == null) {
+                        waitOn = new ArrayList<>(2);
+                        waitFor = new ArrayList<>(2);
+                        copyOn = new ArrayList<>(2);
+                        toCopy = new ArrayList<>(2);
+                    }
+                    if (pe.owner == Thread.currentThread() && s.allocateForOrigin(pe)) {
+                        copyOn.add(s);
+                        toCopy.add(pe);
+                    }
+                    waitOn.add(s);
+                    waitFor.add(pe);
                 }
-                Pending pe = s.claimForOrigin(sector >>> Integer.numberOfTrailingZeros(s.chunkSize()));
-                if (pe == null) {
-                    continue;
-                }
-                if (pe.owner == Thread.currentThread()) {
-                    s.startForOrigin(pe);
-                }
-                if (waitOn == null) {
-                    waitOn = new ArrayList<>(2);
-                    waitFor = new ArrayList<>(2);
-                }
-                waitOn.add(s);
-                waitFor.add(pe);
             }
             if (waitOn == null) {
                 return;
+            }
+            for (int i = 0; i < toCopy.size(); i++) {
+                copyOn.get(i).copyForOrigin(toCopy.get(i));
             }
             for (int i = 0; i < waitOn.size(); i++) {
                 waitOn.get(i).awaitDone(waitFor.get(i));

@@ -721,16 +721,23 @@ public final class Snapshot implements BlockDevice {
     }
 
     /**
-     * Starts a pending exception this thread created for an origin write: allocate, copy, commit.
-     * A full store invalidates the snapshot whatever its P/PO setting ({@code invalidate_snapshot(snap,
-     * -ENOMEM)} in __origin_write).
+     * Allocates a pending exception this thread created for an origin write; the copy and commit
+     * follow in {@link #copyForOrigin}. A full store invalidates the snapshot whatever its P/PO
+     * setting ({@code invalidate_snapshot(snap, -ENOMEM)} in __origin_write).
+     *
+     * @return whether the exception got a chunk; if not, it is abandoned and the snapshot invalid
      */
-    void startForOrigin(Pending pe) {
+    boolean allocateForOrigin(Pending pe) {
         if (!allocate(pe)) {
             invalidate(Errno.ENOMEM);
             abandon(pe);
-            return;
+            return false;
         }
+        return true;
+    }
+
+    /** The copy and commit of a pending exception {@link #allocateForOrigin} allocated. */
+    void copyForOrigin(Pending pe) {
         startCopy(pe);
     }
 
