@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzing mode for one @FuzzTest target, at the lowest CPU priority, with CPU time measured.
 #   fuzzing/campaign.sh TARGET SECONDS     TARGET: loader | check | restore | table | status
-# Needs the test classes compiled once before (e.g. mvn -B -pl cli,store-persistent,dm-target -am
+# Needs the test classes compiled once before (e.g. mvn -B -pl cli,store-persistent,dm -am
 # test-compile). Writes logs/<target>.log (libFuzzer's output and GNU time's report) under
 # fuzzing/logs/, which is not committed. The generated corpus goes to <module>/.cifuzz-corpus/
 # (ignored by git); a crashing input is written by Jazzer into the target's Inputs folder under
@@ -13,8 +13,8 @@ case $target in
   loader)  module=store-persistent test=LoaderFuzzTest    max_len=16384 ;;
   check)   module=cli              test=CheckFuzzTest     max_len=16384 ;;
   restore) module=cli              test=RestoreFuzzTest   max_len=4096 ;;
-  table)   module=dm-target        test=TableLineFuzzTest max_len=512 ;;
-  status)  module=dm-target        test=StatusLineFuzzTest max_len=256 ;;
+  table)   module=dm        test=TableLineFuzzTest max_len=512 ;;
+  status)  module=dm        test=StatusLineFuzzTest max_len=256 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 mkdir -p fuzzing/logs
@@ -26,7 +26,7 @@ log=fuzzing/logs/$target.log
 # -report_slow_units=60: without it libFuzzer drops a slow-unit-* file into src/test/resources for
 # every input that took 10 s, which on a loaded machine is any input. jazzer.instrument: by default
 # jazzer-junit instruments only the test's own package, so the loader's coverage feedback would miss
-# cow-format and spi, and the CLI's would miss cow-format and dm-target.
+# cow-format and spi, and the CLI's would miss cow-format and dm.
 JAZZER_FUZZ=1 nice -n 19 /usr/bin/time -v -o "$log.time" \
   mvn -B -o -Dstyle.color=never -pl "$module" -am surefire:test \
     -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false -DargLine=-Xmx1g \

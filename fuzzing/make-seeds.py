@@ -22,8 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures")
 RES = {
     "loader": "store-persistent/src/test/resources/dev/snapstore/store/persistent/LoaderFuzzTestInputs/readMetadata",
-    "table": "dm-target/src/test/resources/dev/snapstore/target/TableLineFuzzTestInputs/tableLine",
-    "status": "dm-target/src/test/resources/dev/snapstore/target/StatusLineFuzzTestInputs/statusLine",
+    "table": "dm/src/test/resources/dev/snapstore/dm/TableLineFuzzTestInputs/tableLine",
+    "status": "dm/src/test/resources/dev/snapstore/dm/StatusLineFuzzTestInputs/statusLine",
     "check": "cli/src/test/resources/dev/snapstore/cli/CheckFuzzTestInputs/check",
     "restore": "cli/src/test/resources/dev/snapstore/cli/RestoreFuzzTestInputs/restore",
 }

@@ -3,7 +3,7 @@
  */
 module dev.snapstore.cli {
     requires dev.snapstore.spi;
-    requires dev.snapstore.target;
+    requires dev.snapstore.dm;
     requires dev.snapstore.engine;
     requires org.apache.commons.cli;
     // The COW format's codec and layout, for dump, restore and check (never the store's internals).

@@ -1,12 +1,12 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.snapstore.target.Feature;
-import dev.snapstore.target.Negotiation;
-import dev.snapstore.target.Negotiator;
-import dev.snapstore.target.TargetException;
-import dev.snapstore.target.TargetVersions;
-import dev.snapstore.target.VersionSource;
+import dev.snapstore.dm.Feature;
+import dev.snapstore.dm.Negotiation;
+import dev.snapstore.dm.Negotiator;
+import dev.snapstore.dm.TargetException;
+import dev.snapstore.dm.TargetVersions;
+import dev.snapstore.dm.VersionSource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

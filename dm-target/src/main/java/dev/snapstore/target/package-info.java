@@ -1,2 +1,0 @@
-/** Target versions, negotiation, table and status lines. */
-package dev.snapstore.target;

@@ -1,0 +1,2 @@
+/** Target versions, negotiation, table and status lines. */
+package dev.snapstore.dm;
