@@ -1,5 +1,5 @@
 /**
- * Test support for snapstore's modules: the kernel fixtures in ../shared/fixtures, the sector
+ * Test support for snapstore's modules: the kernel fixtures in the top-level fixtures/ folder, the sector
  * pattern the fixtures were written with, and test devices. Used only in test scope.
  */
 module dev.snapstore.testkit {

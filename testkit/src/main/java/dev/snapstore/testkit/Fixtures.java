@@ -13,9 +13,10 @@ import java.util.List;
 import org.tukaani.xz.XZInputStream;
 
 /**
- * The fixtures captured from a real Linux 6.1 kernel in {@code ../shared/fixtures}: where they are
- * and how to open them. The folder comes from the system property {@code snapstore.shared} (set by
- * the build) or is searched for as {@code ../shared} above the working directory.
+ * The fixtures captured from a real Linux 6.1 kernel, kept in the project's top-level
+ * {@code fixtures/} folder (its {@code INDEX.md} says what each one is): where they are and how to
+ * open them. The folder comes from the system property {@code snapstore.fixtures} (set by the build)
+ * or is searched for as {@code fixtures/INDEX.md} above the working directory.
  */
 public final class Fixtures {
 
@@ -23,23 +24,23 @@ public final class Fixtures {
     }
 
     /**
-     * The {@code shared} folder beside the checkout.
+     * The project's {@code fixtures} folder.
      *
      * @return its path
      * @throws IllegalStateException when it cannot be found
      */
-    public static Path shared() {
-        String property = System.getProperty("snapstore.shared");
-        if (property != null && Files.isDirectory(Path.of(property, "fixtures"))) {
+    public static Path root() {
+        String property = System.getProperty("snapstore.fixtures");
+        if (property != null && Files.isRegularFile(Path.of(property, "INDEX.md"))) {
             return Path.of(property).toAbsolutePath().normalize();
         }
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolveSibling("shared");
-            if (Files.isDirectory(candidate.resolve("fixtures"))) {
+            Path candidate = dir.resolve("fixtures");
+            if (Files.isRegularFile(candidate.resolve("INDEX.md"))) {
                 return candidate.normalize();
             }
         }
-        throw new IllegalStateException("../shared/fixtures not found (set -Dsnapstore.shared=PATH)");
+        throw new IllegalStateException("the fixtures folder was not found (set -Dsnapstore.fixtures=PATH)");
     }
 
     /**
@@ -49,7 +50,7 @@ public final class Fixtures {
      * @return its folder, which exists
      */
     public static Path dir(String name) {
-        Path dir = shared().resolve("fixtures").resolve(name);
+        Path dir = root().resolve(name);
         if (!Files.isDirectory(dir)) {
             throw new IllegalStateException("no fixture " + dir);
         }
@@ -63,7 +64,7 @@ public final class Fixtures {
      * @return its path (which may not exist)
      */
     public static Path fixture(String relative) {
-        return shared().resolve("fixtures").resolve(relative);
+        return root().resolve(relative);
     }
 
     /**
@@ -86,7 +87,7 @@ public final class Fixtures {
      * @return their paths
      */
     public static List<Path> scenarios() {
-        try (java.util.stream.Stream<Path> dirs = Files.list(shared().resolve("fixtures"))) {
+        try (java.util.stream.Stream<Path> dirs = Files.list(root())) {
             return dirs.map(d -> d.resolve("scenario.txt")).filter(Files::isRegularFile).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

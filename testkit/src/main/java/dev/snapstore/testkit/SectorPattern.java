@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The sector pattern the fixtures were written with (../shared/kernel/tools/mkpattern.sh): sector
+ * The sector pattern the fixtures were written with (the kernel harness's mkpattern.sh, see fixtures/INDEX.md): sector
  * {@code s} written with tag {@code T} holds {@code sprintf("%s %012d", T, s)} padded with spaces to
  * 511 bytes, then a newline.
  */
