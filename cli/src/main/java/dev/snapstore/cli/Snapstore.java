@@ -46,6 +46,18 @@ public final class Snapstore {
      * @return the exit status; never throws for user errors
      */
     public ExitStatus run(String... args) {
+        ExitStatus status = runUnchecked(args);
+        // A PrintStream swallows write errors (a full disk, a closed pipe): ask it, so that a cut
+        // answer never ends with exit 0.
+        io.out().flush();
+        if (io.out().checkError()) {
+            io.err().println(PROGRAM + ": cannot write to standard output (disk full or pipe closed): the output is incomplete");
+            return status == ExitStatus.OK ? ExitStatus.NO : status;
+        }
+        return status;
+    }
+
+    private ExitStatus runUnchecked(String... args) {
         try {
             return dispatch(args);
         } catch (CliException e) {
