@@ -34,7 +34,7 @@ public final class Snapstore {
         for (Command command : List.<Command>of(new DemoCommand(types), new CreateCommand(types), new StatusCommand(types),
                 new WriteCommand(types), new ReadCommand(types), new ExportCommand(types), new MergeCommand(types),
                 new DumpCommand(), new RestoreCommand(), new CheckCommand(), new TypesCommand(types),
-                new NegotiateCommand(), new TableCommand(types))) {
+                new NegotiateCommand(), new TableCommand(types), new SizeCommand())) {
             commands.put(command.name(), command);
         }
     }

@@ -25,13 +25,13 @@ class SnapstoreTest {
     void helpListsEveryCommand(String word) {
         CliRun run = CliRun.of(word);
         assertEquals(ExitStatus.OK, run.status());
-        for (String command : List.of("types", "negotiate", "table", "dump", "restore", "check")) {
+        for (String command : List.of("types", "negotiate", "table", "size", "dump", "restore", "check")) {
             assertTrue(run.out().contains("\n  " + command + " "), command + " missing:\n" + run.out());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"types", "negotiate", "table", "dump", "restore", "check"})
+    @ValueSource(strings = {"types", "negotiate", "table", "size", "dump", "restore", "check"})
     void everyCommandHasHelp(String command) {
         CliRun run = CliRun.of(command, "--help");
         assertEquals(ExitStatus.OK, run.status(), run.toString());
@@ -51,7 +51,7 @@ class SnapstoreTest {
     void unknownCommandNamesTheKnownOnes() {
         CliRun run = CliRun.of("frobnicate");
         assertEquals(ExitStatus.USAGE, run.status());
-        assertEquals("snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table (see 'snapstore --help')\n",
+        assertEquals("snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
                 run.err());
     }
 
