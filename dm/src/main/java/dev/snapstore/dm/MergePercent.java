@@ -70,7 +70,7 @@ public final class MergePercent {
         return status.findUsage().map(u -> OptionalDouble.of(of(u, sectorsInitial))).orElse(OptionalDouble.empty());
     }
 
-    private static double unsigned(long value) {
+    static double unsigned(long value) {
         return value >= 0 ? value : ((value >>> 1) | (value & 1)) * 2.0;
     }
 }
