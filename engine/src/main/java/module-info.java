@@ -6,6 +6,8 @@
 module dev.snapstore.engine {
     // Snapshot and Origin take BlockDevice, KernelLog and StoreTypes in their signatures.
     requires transitive dev.snapstore.spi;
+    // Activation reads a COW's header (is it new?) with the format library, not by hand.
+    requires dev.snapstore.cow;
 
     exports dev.snapstore.engine;
 }

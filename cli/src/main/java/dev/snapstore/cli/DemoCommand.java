@@ -79,7 +79,7 @@ final class DemoCommand implements Command {
         try {
             tour(io.out(), dir);
             return ExitStatus.OK;
-        } catch (IOException | SnapshotTargetException | TargetException e) {
+        } catch (IOException | TargetException e) {
             throw new CliException(ExitStatus.INTERNAL, "demo: unexpected failure: " + e.getMessage(), e);
         } finally {
             deleteTree(dir);

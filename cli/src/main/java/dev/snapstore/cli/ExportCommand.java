@@ -1,5 +1,6 @@
 package dev.snapstore.cli;
 
+import dev.snapstore.engine.Activation;
 import dev.snapstore.engine.Snapshot;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class ExportCommand implements Command {
         if (!output.equals("-")) {
             SnapshotOptions.refuseImageAsOutput(name(), Path.of(output), originPath, cowPath);
         }
-        try (Activation activation = Activation.open(name(), types, originPath, cowPath, line.getOptionValue("type", "P"),
+        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type", "P"),
                 line.getOptionValue("chunk-size", "0"), Activation.Access.READ_ONLY, io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {

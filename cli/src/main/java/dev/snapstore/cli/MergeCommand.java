@@ -1,6 +1,7 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.snapstore.engine.Activation;
 import dev.snapstore.engine.Snapshot;
 import dev.snapstore.engine.SnapshotTargetException;
 import dev.snapstore.spi.StoreTypes;
@@ -53,7 +54,7 @@ final class MergeCommand implements Command {
     public ExitStatus run(CommandLine line, Io io) throws CliException {
         Path originPath = SnapshotOptions.path(line, "origin");
         Path cowPath = SnapshotOptions.path(line, "cow");
-        try (Activation activation = Activation.open(name(), types, originPath, cowPath, StoreTypes.PERSISTENT, "0",
+        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, StoreTypes.PERSISTENT, "0",
                 Activation.Access.ORIGIN_AND_COW, true, io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {

@@ -1,5 +1,6 @@
 package dev.snapstore.cli;
 
+import dev.snapstore.engine.Activation;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
@@ -68,7 +69,7 @@ final class ReadCommand implements Command {
         if (!output.equals("-")) {
             SnapshotOptions.refuseImageAsOutput(name(), Path.of(output), originPath, cowPath);
         }
-        try (Activation activation = Activation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
+        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
                 line.getOptionValue("chunk-size", "0"), Activation.Access.READ_ONLY, io)) {
             BlockDevice device = from.equals("origin") ? activation.origin() : activation.snapshot();
             long deviceBytes = device.sizeInSectors() << 9;

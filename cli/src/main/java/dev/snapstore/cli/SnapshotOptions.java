@@ -79,7 +79,7 @@ final class SnapshotOptions {
      * @param activation the activation
      * @return the object
      */
-    static ObjectNode state(Activation activation) {
+    static ObjectNode state(ImageActivation activation) {
         Snapshot snapshot = activation.snapshot();
         ObjectNode node = Json.object();
         node.put("origin", activation.originPath().toString());

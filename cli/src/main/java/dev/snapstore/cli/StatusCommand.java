@@ -1,5 +1,6 @@
 package dev.snapstore.cli;
 
+import dev.snapstore.engine.Activation;
 import dev.snapstore.spi.StoreTypes;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -50,7 +51,7 @@ final class StatusCommand implements Command {
 
     @Override
     public ExitStatus run(CommandLine line, Io io) throws CliException {
-        try (Activation activation = Activation.open(name(), types, SnapshotOptions.path(line, "origin"),
+        try (ImageActivation activation = ImageActivation.open(name(), types, SnapshotOptions.path(line, "origin"),
                 SnapshotOptions.path(line, "cow"), line.getOptionValue("type"), line.getOptionValue("chunk-size", "0"),
                 Activation.Access.READ_ONLY, io)) {
             if (activation.newCow()) {

@@ -1,6 +1,7 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.snapstore.engine.Activation;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.StoreTypes;
 import java.io.EOFException;
@@ -100,12 +101,12 @@ final class WriteCommand implements Command {
         }
         boolean toOrigin = to.equals("origin");
         // Checked before activation, which may initialise a new COW: bad input changes no byte.
-        long deviceBytes = Activation.originBytes(name(), originPath);
+        long deviceBytes = ImageActivation.originBytes(name(), originPath);
         if (offset > deviceBytes || length > deviceBytes - offset) {
             throw CliException.usage(name() + ": bytes " + offset + " to " + (offset + length) + " lie beyond the end of the "
                     + to + " (" + deviceBytes + " bytes)");
         }
-        try (Activation activation = Activation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
+        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
                 line.getOptionValue("chunk-size"), toOrigin ? Activation.Access.ORIGIN_AND_COW : Activation.Access.COW, io)) {
             BlockDevice device = toOrigin ? activation.origin() : activation.snapshot();
             String error = null;

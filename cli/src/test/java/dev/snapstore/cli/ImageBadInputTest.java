@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +148,16 @@ class ImageBadInputTest {
         Path shorter = Files.write(dir.resolve("short.img"), new byte[6 * 4096]);
         refused(command, shorter, cow, null, "origin " + shorter + " (24576 bytes) is shorter than the snapshot in " + cow
                 + ": it holds origin chunk 6 (chunk size 8 sectors), past the origin's end");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"status", "write", "read", "export", "merge"})
+    void aTruncatedTableIsWordedAsTheTableWalkWordsIt(String command) throws IOException {
+        // The header chunk only: metadata area 0 (chunk 1) lies past the end. The store refuses the
+        // table; the CLI then words where it ends, as it did when it walked the table first.
+        Path truncated = Files.write(dir.resolve("truncated.img"), Arrays.copyOf(Files.readAllBytes(cow), 4096));
+        refused(command, origin, truncated, null, truncated + ": truncated: metadata area 0 (chunk 1, byte offset 4096) lies"
+                + " beyond the end of the COW (4096 bytes)");
     }
 
     @ParameterizedTest

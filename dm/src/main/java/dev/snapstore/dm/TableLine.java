@@ -414,7 +414,7 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
             if (kind == TargetKind.SNAPSHOT_MERGE && !selection.type().supportsMerge()) {
                 throw TableException.kernel(kind, TableException.MERGE_NOT_SUPPORTED);
             }
-            if (store.chunkSize() == 0 && !takesChunkSizeFromCow(selection, cowBlockSize, originBlockSize)) {
+            if (store.chunkSize() == 0 && !selection.type().takesChunkSizeFromCow()) {
                 throw TableException.kernel(kind, TableException.CHUNK_SIZE_NOT_SET);
             }
             return new TableLine(start, length, kind, origin, cow, store.typeWord(),
@@ -435,22 +435,5 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
 
     private static StoreContext context(int chunk, int cowBlockSize, int originBlockSize, KernelLog log) {
         return new StoreContext(new MemoryBlockDevice("cow", 0, cowBlockSize), chunk, originBlockSize, log);
-    }
-
-    /**
-     * Whether a store asked for chunk size 0 will find one when it reads its metadata, as the
-     * kernel's persistent store does (from the header, or 32 on a blank COW). Asked the only way the
-     * SPI allows: read_metadata on an empty COW. A store that keeps metadata on the COW cannot read
-     * it there and fails, so its chunk size is decided by the real device; a store that keeps none
-     * (the transient {@code N}) returns and still has chunk size 0, which the kernel refuses.
-     */
-    private boolean takesChunkSizeFromCow(StoreTypes.Selection selection, int cowBlockSize, int originBlockSize) {
-        try (ExceptionStore probe = selection.type().create(context(0, cowBlockSize, originBlockSize, KernelLog.DISCARD),
-                selection.options())) {
-            probe.readMetadata((oldChunk, newChunk) -> { });
-            return probe.chunkSize() != 0;
-        } catch (StoreException | RuntimeException e) {
-            return true;
-        }
     }
 }

@@ -40,8 +40,14 @@ class TableLineTest {
 
     @Test
     void theBuiltInStoreTypesAreFound() {
-        assertNotNull(TYPES.find("P"));
-        assertNotNull(TYPES.find("N"));
+        assertNotNull(TYPES.find("P").orElseThrow());
+        assertNotNull(TYPES.find("N").orElseThrow());
+    }
+
+    @Test
+    void onlyThePersistentTypeDeclaresThatItTakesItsChunkSizeFromTheCow() {
+        assertTrue(TYPES.find("P").orElseThrow().takesChunkSizeFromCow());
+        assertFalse(TYPES.find("N").orElseThrow().takesChunkSizeFromCow());
     }
 
     @Test
@@ -308,6 +314,11 @@ class TableLineTest {
 
     /** A minimal third-party store type for the chunk-size-0 rule. */
     private record FakeType(String name, boolean readsCow, boolean supportsMerge) implements ExceptionStoreType {
+        @Override
+        public boolean takesChunkSizeFromCow() {
+            return readsCow;
+        }
+
         @Override
         public String longName() {
             return "fake";

@@ -192,6 +192,23 @@ public final class ExceptionTable {
     }
 
     /**
+     * The highest origin chunk that has an exception, compared unsigned: an activation refuses an
+     * origin that ends before it.
+     *
+     * @return the chunk, or {@link #NONE} when the table is empty
+     */
+    public long highestOldChunk() {
+        long[] highest = {NONE};
+        forEachRun((firstOld, firstNew, length) -> {
+            long last = firstOld + length - 1;
+            if (highest[0] == NONE || Long.compareUnsigned(last, highest[0]) > 0) {
+                highest[0] = last;
+            }
+        });
+        return highest[0];
+    }
+
+    /**
      * How many runs hold the exceptions; each costs one entry.
      *
      * @return the number of runs

@@ -4,6 +4,7 @@ import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.KernelLog;
+import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,6 +36,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * @since 0.1
  */
 public final class Origin implements BlockDevice {
+
+    /** The kernel's {@code ti->error} when the COW is the origin. */
+    static final String SAME_DEVICE = "COW device cannot be the same as origin device";
 
     private final BlockDevice device;
     private final KernelLog log;
@@ -83,7 +87,8 @@ public final class Origin implements BlockDevice {
      * @return the new snapshot
      * @throws SnapshotTargetException with the kernel's {@code ti->error}: {@code "COW device cannot be
      *     the same as origin device"}, {@code "Couldn't create exception store"}, {@code "Snapshot cow
-     *     pairing for exception table handover failed"} (another snapshot of this origin uses the COW),
+     *     pairing for exception table handover failed"} (another snapshot of this origin uses the COW;
+     *     devices are compared by {@link BlockDevice#identity()}),
      *     {@code "Failed to read snapshot metadata"} or {@code "Chunk size not set"}; the store's own
      *     reason is in {@link SnapshotTargetException#innerMessage()}
      * @throws IllegalArgumentException when the length is 0 or larger than the origin
@@ -102,15 +107,19 @@ public final class Origin implements BlockDevice {
         }
         suspendLock.writeLock().lock();
         try {
-            if (cow == device) {
-                throw new SnapshotTargetException(Errno.EINVAL, "COW device cannot be the same as origin device");
+            // By identity, as the kernel compares dev_t: one file opened twice is one device.
+            Object cowIdentity = cow.identity();
+            if (cowIdentity.equals(device.identity())) {
+                throw new SnapshotTargetException(Errno.EINVAL, SAME_DEVICE);
             }
             for (Snapshot other : snapshots) {
-                if (other.cow() == cow) {
+                if (other.cow().identity().equals(cowIdentity)) {
                     // Two tables on one COW is the kernel's handover, which this engine does in place
                     // with Snapshot.startMerge().
                     throw new SnapshotTargetException(Errno.EINVAL,
-                            "Snapshot cow pairing for exception table handover failed");
+                            "Snapshot cow pairing for exception table handover failed", new StoreException(Errno.EINVAL,
+                                    cow.name() + " is already the COW of another snapshot of this origin: a COW holds one"
+                                    + " snapshot"));
                 }
             }
             Snapshot snapshot = Snapshot.construct(this, types, typeWord, chunkSizeArg, cow, lengthSectors, log);
@@ -293,6 +302,16 @@ public final class Origin implements BlockDevice {
     @Override
     public String name() {
         return device.name();
+    }
+
+    /**
+     * The origin device's identity: the origin passes I/O through to it.
+     *
+     * @return {@code device().identity()}
+     */
+    @Override
+    public Object identity() {
+        return device.identity();
     }
 
     /** Closes every snapshot of the origin; the devices stay open. */

@@ -337,6 +337,16 @@ public final class Snapshot implements BlockDevice {
         return b ? 'y' : 'n';
     }
 
+    /** The highest origin chunk with an exception, for Activation's check; {@link ExceptionTable#NONE} when none. */
+    long highestOldChunk() {
+        lock.lock();
+        try {
+            return complete.highestOldChunk();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // --- life cycle -------------------------------------------------------------------------
 
     /**

@@ -1,7 +1,7 @@
 package dev.snapstore.engine;
 
 import dev.snapstore.spi.Errno;
-import java.io.IOException;
+import dev.snapstore.spi.SnapstoreException;
 
 /**
  * An I/O request on a snapshot, an origin or a merging snapshot that the kernel would end with
@@ -10,7 +10,7 @@ import java.io.IOException;
  *
  * @since 0.1
  */
-public class SnapshotIOException extends IOException {
+public class SnapshotIOException extends SnapstoreException {
 
     private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,7 @@
 package dev.snapstore.engine;
 
 import dev.snapstore.spi.Errno;
+import dev.snapstore.spi.SnapstoreException;
 import java.util.Objects;
 
 /**
@@ -12,7 +13,7 @@ import java.util.Objects;
  *
  * @since 0.1
  */
-public class SnapshotTargetException extends Exception {
+public class SnapshotTargetException extends SnapstoreException {
 
     private static final long serialVersionUID = 1L;
 

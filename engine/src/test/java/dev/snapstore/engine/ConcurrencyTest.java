@@ -88,7 +88,7 @@ class ConcurrencyTest {
      */
     @Test
     void queuedSnapshotWritesWaitForTheCommit() throws Exception {
-        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N"));
+        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 1024);
         Origin origin = new Origin(SnapshotTest.origin(64), log);
         Snapshot s = origin.createSnapshot(StoreTypes.of(watched), "N", "8", cow, 64);
@@ -119,7 +119,7 @@ class ConcurrencyTest {
 
     @Test
     void aFailedCommitFailsTheQueuedWritesAndInvalidates() throws Exception {
-        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N"));
+        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         Origin origin = new Origin(SnapshotTest.origin(64), log);
         Snapshot s = origin.createSnapshot(StoreTypes.of(watched), "N", "8", new MemoryBlockDevice("cow", 1024), 64);
         s.activate();
@@ -147,7 +147,7 @@ class ConcurrencyTest {
         MemoryBlockDevice originDevice = SnapshotTest.origin(originSectors);
         SimPersistentStoreType simType = new SimPersistentStoreType();
         WrappingStoreType simWatched = new WrappingStoreType(simType);
-        WrappingStoreType nWatched = new WrappingStoreType(StoreTypes.load().find("N"));
+        WrappingStoreType nWatched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         Origin origin = new Origin(jittered(originDevice), log);
         MemoryBlockDevice cowP = new MemoryBlockDevice("cowP", 8192);
         List<Snapshot> snaps = List.of(
@@ -268,7 +268,7 @@ class ConcurrencyTest {
         Origin origin = new Origin(jittered(originDevice), log);
         Snapshot merging = origin.createSnapshot(StoreTypes.of(simType), "P", "8", new MemoryBlockDevice("m", 8192),
                 sectors);
-        Snapshot other = origin.createSnapshot(StoreTypes.of(simType, StoreTypes.load().find("N")), "N", "4",
+        Snapshot other = origin.createSnapshot(StoreTypes.of(simType, StoreTypes.load().find("N").orElseThrow()), "N", "4",
                 new MemoryBlockDevice("o", 8192), sectors);
         merging.activate();
         other.activate();

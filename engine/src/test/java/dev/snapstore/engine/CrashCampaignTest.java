@@ -273,7 +273,7 @@ class CrashCampaignTest {
         int threads = Integer.getInteger("snapstore.crash.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
         Tally tally = new Tally();
         Map<Category, Integer> byCategory = tally.byCategory;
-        TYPES.find("P"); // the lookup, once, before the threads share it
+        TYPES.find("P").orElseThrow(); // the lookup, once, before the threads share it
         int done = 0;
         int configs = 0;
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
@@ -432,7 +432,7 @@ class CrashCampaignTest {
         Outcome out = new Outcome(config, power);
         out.originDev = power.attach(device("origin", config.originSectors(), PATTERN));
         out.cowDev = power.attach(device("cow", config.cowSectors(), reusedCow(config.cowSectors(), config.seed())));
-        PhaseStoreType phased = new PhaseStoreType(TYPES.find("P"), power);
+        PhaseStoreType phased = new PhaseStoreType(TYPES.find("P").orElseThrow(), power);
         if (sink != null) {
             power.capture = capture;
             power.sink = at -> sink.accept(new Point(out, at, phased.dropCalled));

@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Pins the engine's module descriptor: it exports its API and reaches stores only through the SPI. */
+/** Pins the engine's module descriptor: it exports its API, reaches stores only through the SPI, and reads a COW header with the format library. */
 class ModuleDescriptorTest {
 
     @Test
-    void exportsTheEngineAndRequiresOnlyTheSpi() {
-        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi"),
+    void exportsTheEngineAndRequiresTheSpiAndTheCowFormat() {
+        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.cow"),
                 Set.of("dev.snapstore.engine"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Origin.class.getModule()));
     }
 }

@@ -41,7 +41,7 @@ enum StoreKind {
         if (!simulated) {
             return StoreTypes.load();
         }
-        return StoreTypes.of(sim, StoreTypes.load().find("N"));
+        return StoreTypes.of(sim, StoreTypes.load().find("N").orElseThrow());
     }
 
     boolean isReal() {

@@ -79,6 +79,24 @@ public interface BlockDevice extends Closeable {
     String name();
 
     /**
+     * What makes two devices the same storage: devices with equal identities read and write the
+     * same bytes, however and how often they were opened. The engine compares identities, as the
+     * kernel compares {@code dev_t}, to refuse a snapshot whose COW is its origin or whose COW
+     * another snapshot of the origin already uses.
+     *
+     * <p>The default is the object itself, right for a device that owns its storage, such as
+     * {@link MemoryBlockDevice}. {@link FileBlockDevice} returns the file's device and inode (the
+     * device number for a block device node); a device that only passes I/O through to another
+     * returns that device's identity.
+     *
+     * @return a value with {@code equals} and {@code hashCode}, never {@code null}
+     * @since 0.2
+     */
+    default Object identity() {
+        return this;
+    }
+
+    /**
      * Checks a transfer against the device's size, as the kernel's "attempt to access beyond end of
      * device" check does.
      *

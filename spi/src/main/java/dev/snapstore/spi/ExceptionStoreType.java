@@ -61,6 +61,20 @@ public interface ExceptionStoreType {
     }
 
     /**
+     * Whether a store of this type, given chunk size {@code 0}, takes its chunk size from the COW
+     * when it reads its metadata, as the kernel's persistent store does (the header's, or the
+     * default on a blank COW). A table with chunk size {@code 0} is refused with {@code "Chunk size
+     * not set"} for a type that does not; the table's validation asks this instead of building a
+     * store.
+     *
+     * @return {@code true} when chunk size {@code 0} is resolved from the COW
+     * @since 0.2
+     */
+    default boolean takesChunkSizeFromCow() {
+        return false;
+    }
+
+    /**
      * Builds a store, as the kernel's {@code type->ctr(store, options)}. The chunk size in the
      * context has already been validated; this method must not do I/O: the metadata is read by
      * {@link ExceptionStore#readMetadata}.

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * A {@link BlockDevice} over an image file or a Linux block device, with positional
@@ -17,18 +18,25 @@ import java.nio.file.StandardOpenOption;
  */
 public final class FileBlockDevice implements BlockDevice {
 
+    /** {@code S_IFMT} and {@code S_IFBLK} of {@code stat.st_mode}. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+
     private final Path path;
     private final FileChannel channel;
     private final boolean readOnly;
     private final int logicalBlockSize;
     private final String sysfsDevice;
+    private final Object identity;
 
-    private FileBlockDevice(Path path, FileChannel channel, boolean readOnly, int logicalBlockSize, String sysfsDevice) {
+    private FileBlockDevice(Path path, FileChannel channel, boolean readOnly, int logicalBlockSize, String sysfsDevice,
+            Object identity) {
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
         this.logicalBlockSize = logicalBlockSize;
         this.sysfsDevice = sysfsDevice;
+        this.identity = identity;
     }
 
     /**
@@ -49,6 +57,7 @@ public final class FileBlockDevice implements BlockDevice {
                 : FileChannel.open(path, StandardOpenOption.READ);
         String sysfs = null;
         int blockSize = ChunkSize.SECTOR_SIZE;
+        Object identity;
         try {
             if (!Files.isRegularFile(path)) {
                 sysfs = sysfsDirectory(path);
@@ -56,11 +65,12 @@ public final class FileBlockDevice implements BlockDevice {
                     blockSize = readSysfsBlockSize(sysfs);
                 }
             }
-        } catch (RuntimeException e) {
+            identity = identityOf(path);
+        } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        return new FileBlockDevice(path, channel, !writable, blockSize, sysfs);
+        return new FileBlockDevice(path, channel, !writable, blockSize, sysfs, identity);
     }
 
     /**
@@ -78,7 +88,38 @@ public final class FileBlockDevice implements BlockDevice {
             throw new IllegalArgumentException("logical block size " + logicalBlockSize);
         }
         FileBlockDevice device = open(path, writable);
-        return new FileBlockDevice(device.path, device.channel, device.readOnly, logicalBlockSize, device.sysfsDevice);
+        return new FileBlockDevice(device.path, device.channel, device.readOnly, logicalBlockSize, device.sysfsDevice,
+                device.identity);
+    }
+
+    /**
+     * The identity that a device opened at this path reports from {@link #identity()}, without
+     * opening it: the device number of a block device node (two nodes of one disk are one device),
+     * else the file system's device and inode (a symbolic link is the file it points to). Where the
+     * platform has no such numbers, the file system's file key, or else the real path.
+     *
+     * @param path an existing file or device node
+     * @return a value with {@code equals} and {@code hashCode}
+     * @throws IOException when the path cannot be examined, e.g. it does not exist
+     * @since 0.2
+     */
+    public static Object identityOf(Path path) throws IOException {
+        try {
+            Object rdev = Files.getAttribute(path, "unix:rdev");
+            Object mode = Files.getAttribute(path, "unix:mode");
+            if (rdev instanceof Long dev && mode instanceof Integer m && (m & S_IFMT) == S_IFBLK) {
+                return new BlockNode(dev);
+            }
+            Object dev = Files.getAttribute(path, "unix:dev");
+            Object ino = Files.getAttribute(path, "unix:ino");
+            if (dev instanceof Long d && ino instanceof Long i) {
+                return new Inode(d, i);
+            }
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            // No unix attribute view: fall back to what every platform offers.
+        }
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : path.toRealPath();
     }
 
     @Override
@@ -143,6 +184,17 @@ public final class FileBlockDevice implements BlockDevice {
         return path.toString();
     }
 
+    /**
+     * The device and inode of the file, or the device number of a block device node, taken when it
+     * was opened; see {@link #identityOf(Path)}.
+     *
+     * @return the identity
+     */
+    @Override
+    public Object identity() {
+        return identity;
+    }
+
     @Override
     public void close() throws IOException {
         channel.close();
@@ -151,6 +203,14 @@ public final class FileBlockDevice implements BlockDevice {
     @Override
     public String toString() {
         return "FileBlockDevice[" + path + (readOnly ? ", read-only" : "") + "]";
+    }
+
+    /** A block device node's {@code st_rdev}. */
+    private record BlockNode(long rdev) {
+    }
+
+    /** A file's {@code st_dev} and {@code st_ino}. */
+    private record Inode(long device, long inode) {
     }
 
     /** The sysfs folder of a block device node (e.g. /sys/dev/block/254:16), or null. */

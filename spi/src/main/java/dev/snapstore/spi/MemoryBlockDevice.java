@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link BlockDevice} in memory, sparse: pages that were never written read as zeros and take no
- * memory, so tests can use devices far larger than the heap. Its size can change, as a grown or
- * shrunk logical volume's does.
+ * memory, so tests can use devices far larger than the heap. Its size is fixed and it takes writes;
+ * the testkit has a device whose size and read-only flag tests can change.
  *
  * @since 0.1
  */
@@ -21,8 +21,7 @@ public final class MemoryBlockDevice implements BlockDevice {
     private final ConcurrentHashMap<Long, byte[]> pages = new ConcurrentHashMap<>();
     private final String name;
     private final int logicalBlockSize;
-    private volatile long sizeInSectors;
-    private volatile boolean readOnly;
+    private final long sizeInSectors;
 
     /**
      * Creates a zero-filled device with 512-byte blocks.
@@ -51,33 +50,6 @@ public final class MemoryBlockDevice implements BlockDevice {
         this.name = name;
         this.sizeInSectors = sizeInSectors;
         this.logicalBlockSize = logicalBlockSize;
-    }
-
-    /**
-     * Changes the size; bytes beyond a shrunk end are forgotten.
-     *
-     * @param sectors the new size in sectors
-     */
-    public void resize(long sectors) {
-        if (sectors < sizeInSectors) {
-            long firstGone = (sectors << ChunkSize.SECTOR_SHIFT) >>> PAGE_SHIFT;
-            pages.keySet().removeIf(page -> page > firstGone);
-            byte[] edge = pages.get(firstGone);
-            if (edge != null) {
-                int keep = (int) ((sectors << ChunkSize.SECTOR_SHIFT) & (PAGE_SIZE - 1));
-                java.util.Arrays.fill(edge, keep, PAGE_SIZE, (byte) 0);
-            }
-        }
-        sizeInSectors = sectors;
-    }
-
-    /**
-     * Refuses or allows writes from now on.
-     *
-     * @param readOnly {@code true} to refuse writes
-     */
-    public void setReadOnly(boolean readOnly) {
-        this.readOnly = readOnly;
     }
 
     @Override
@@ -112,9 +84,6 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public void write(long sector, ByteBuffer src) throws IOException {
-        if (readOnly) {
-            throw new IOException(name + ": read-only");
-        }
         BlockDevice.checkRange(this, sector, src.remaining());
         long position = sector << ChunkSize.SECTOR_SHIFT;
         while (src.hasRemaining()) {
@@ -135,7 +104,7 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public boolean isReadOnly() {
-        return readOnly;
+        return false;
     }
 
     @Override

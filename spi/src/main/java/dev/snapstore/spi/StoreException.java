@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * @since 0.1
  */
-public class StoreException extends Exception {
+public class StoreException extends SnapstoreException {
 
     private static final long serialVersionUID = 1L;
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.function.Supplier;
@@ -64,13 +65,13 @@ public final class StoreTypes {
     }
 
     /**
-     * The types from any source of {@link ServiceLoader.Provider}s: the seam for tests and for
-     * callers with their own module layers.
+     * The types from any source of {@link ServiceLoader.Provider}s: the seam for this package's
+     * tests, which feed it providers that fail.
      *
      * @param providers supplies the providers; may throw {@link ServiceConfigurationError}
      * @return a registry that reads the providers on first use
      */
-    public static StoreTypes fromProviders(Supplier<Stream<ServiceLoader.Provider<ExceptionStoreType>>> providers) {
+    static StoreTypes fromProviders(Supplier<Stream<ServiceLoader.Provider<ExceptionStoreType>>> providers) {
         return new StoreTypes(Objects.requireNonNull(providers, "providers"));
     }
 
@@ -109,16 +110,17 @@ public final class StoreTypes {
      * The type with this exact letter.
      *
      * @param name the letter, e.g. {@code "P"}
-     * @return the type, or {@code null} when none has this name
+     * @return the type, or empty when none has this name
      * @throws StoreTypeConfigurationException when the installation is broken
+     * @since 0.2 (returned the type or {@code null} before)
      */
-    public ExceptionStoreType find(String name) {
+    public Optional<ExceptionStoreType> find(String name) {
         for (ExceptionStoreType type : all()) {
             if (type.name().equals(name)) {
-                return type;
+                return Optional.of(type);
             }
         }
-        return null;
+        return Optional.empty();
     }
 
     /**
@@ -135,7 +137,7 @@ public final class StoreTypes {
         Objects.requireNonNull(typeWord, "typeWord");
         String letter = typeWord.isEmpty() ? "" : asciiUpper(typeWord.charAt(0));
         String options = typeWord.length() > 1 ? typeWord.substring(1) : null;
-        ExceptionStoreType type = letter.isEmpty() ? null : find(letter);
+        ExceptionStoreType type = letter.isEmpty() ? null : find(letter).orElse(null);
         if (type != null) {
             return new Selection(type, options);
         }
@@ -170,7 +172,7 @@ public final class StoreTypes {
      *
      * @return the message
      */
-    public String notPOrN() {
+    String notPOrN() {
         List<String> letters = new ArrayList<>(List.of(PERSISTENT, TRANSIENT));
         for (ExceptionStoreType type : all()) {
             if (!letters.contains(type.name())) {

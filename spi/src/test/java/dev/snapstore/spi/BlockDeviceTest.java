@@ -65,22 +65,6 @@ class BlockDeviceTest {
     }
 
     @Test
-    void memoryDeviceCanShrinkAndGrowAndForgetsWhatWasCut() throws IOException {
-        MemoryBlockDevice device = new MemoryBlockDevice("m", 300);
-        byte[] ones = new byte[300 * 512];
-        java.util.Arrays.fill(ones, (byte) 1);
-        device.write(0, ByteBuffer.wrap(ones));
-        device.resize(130);
-        assertEquals(130, device.sizeInSectors());
-        device.resize(300);
-        ByteBuffer back = ByteBuffer.allocate(300 * 512);
-        device.read(0, back);
-        for (int i = 0; i < back.capacity(); i++) {
-            assertEquals(i < 130 * 512 ? 1 : 0, back.get(i), "byte " + i);
-        }
-    }
-
-    @Test
     void fileDeviceReadsWritesAndCountsWholeSectors() throws IOException {
         Path file = tmp.resolve("cow.img");
         Files.write(file, new byte[4096 + 100]);

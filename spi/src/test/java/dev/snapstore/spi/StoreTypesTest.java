@@ -1,7 +1,6 @@
 package dev.snapstore.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,8 +166,8 @@ class StoreTypesTest {
         });
         types.all();
         types.all();
-        assertSame(p, types.find("P"));
-        assertNull(types.find("Q"));
+        assertSame(p, types.find("P").orElseThrow());
+        assertTrue(types.find("Q").isEmpty());
         assertEquals(1, loads.get());
     }
 

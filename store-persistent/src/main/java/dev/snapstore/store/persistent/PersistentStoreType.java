@@ -41,6 +41,12 @@ public final class PersistentStoreType implements ExceptionStoreType {
         return true;
     }
 
+    /** Chunk size 0 takes the header's, or the default on a blank COW (read_header). */
+    @Override
+    public boolean takesChunkSizeFromCow() {
+        return true;
+    }
+
     @Override
     public ExceptionStore create(StoreContext context, String options) throws StoreException {
         boolean overflow = false;

@@ -16,6 +16,7 @@ import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreContext;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.AdjustableMemoryDevice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -148,7 +149,7 @@ class HostileImageTest {
 
     @Test
     void aShrunkDeviceThatCutsAnAreaFailsToLoad() throws Exception {
-        MemoryBlockDevice dev = new MemoryBlockDevice("cow", 64 * 8);
+        AdjustableMemoryDevice dev = new AdjustableMemoryDevice("cow", 64 * 8);
         PersistentStore store = Harness.open(dev, 8);
         Harness.load(store);
         for (int i = 0; i < 30; i++) {

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreContext;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.AdjustableMemoryDevice;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The transient store of dm-snap-transient.c (spec §3). */
 class TransientStoreTest {
 
-    private static ExceptionStore store(MemoryBlockDevice cow, int chunkSize, String options) {
+    private static ExceptionStore store(BlockDevice cow, int chunkSize, String options) {
         return new TransientStoreType().create(StoreContext.of(cow, chunkSize), options);
     }
 
@@ -48,7 +50,7 @@ class TransientStoreTest {
 
     @Test
     void theSizeIsReadAgainOnEveryAllocation() {
-        MemoryBlockDevice cow = new MemoryBlockDevice("cow", 16);
+        AdjustableMemoryDevice cow = new AdjustableMemoryDevice("cow", 16);
         ExceptionStore store = store(cow, 8, null);
         assertEquals(0, store.prepareException(0));
         assertEquals(1, store.prepareException(1));
@@ -79,7 +81,7 @@ class TransientStoreTest {
 
     @Test
     void neverTouchesTheCowAndHasNoMergeOrDrop() throws IOException, StoreException {
-        MemoryBlockDevice cow = new MemoryBlockDevice("cow", 64);
+        AdjustableMemoryDevice cow = new AdjustableMemoryDevice("cow", 64);
         ByteBuffer header = ByteBuffer.wrap("XXXX".repeat(128).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         cow.write(0, header);
         cow.setReadOnly(true); // any write by the store would fail

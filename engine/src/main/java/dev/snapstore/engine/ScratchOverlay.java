@@ -1,33 +1,49 @@
-package dev.snapstore.cli;
+package dev.snapstore.engine;
 
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A read-only image seen through an in-memory layer that takes writes: what {@code status},
- * {@code read} and {@code export} give the store, so that activating a snapshot whose COW the
- * kernel would initialise (magic 0) shows the kernel's view without writing a byte to the file.
+ * A device seen through an in-memory layer that takes the writes: what a
+ * {@linkplain Activation.Access#READ_ONLY read-only} {@link Activation} gives the store, so that
+ * activating a snapshot whose COW the kernel would initialise (magic 0) shows the kernel's view
+ * without writing a byte to the image. Reads see the layer's sectors over the device's.
  *
  * <p>Writes are kept per sector; a sector of zeros is kept as one shared array, because the only
- * large writes a store makes on activation zero a metadata area.
+ * large writes a store makes on activation zero a metadata area. The layer is safe to use from
+ * many threads. {@link #flush()} does nothing; {@link #close()} drops the layer and leaves the
+ * device open.
+ *
+ * @since 0.2
  */
-final class ScratchOverlay implements BlockDevice {
+public final class ScratchOverlay implements BlockDevice {
 
     private static final int SECTOR = 512;
     private static final byte[] ZEROS = new byte[SECTOR];
 
     private final BlockDevice base;
-    private final Map<Long, byte[]> written = new HashMap<>();
+    private final Map<Long, byte[]> written = new ConcurrentHashMap<>();
 
-    ScratchOverlay(BlockDevice base) {
-        this.base = base;
+    /**
+     * Lays an empty layer over a device.
+     *
+     * @param base the device whose bytes show where nothing was written; it is never written
+     */
+    public ScratchOverlay(BlockDevice base) {
+        this.base = Objects.requireNonNull(base, "base");
     }
 
-    /** @return whether anything was written to the layer (and so not to the image) */
-    boolean wroteAnything() {
+    /**
+     * Whether anything was written to the layer (and so not to the device).
+     *
+     * @return {@code true} after the first write
+     */
+    public boolean wroteAnything() {
         return !written.isEmpty();
     }
 
@@ -67,7 +83,7 @@ final class ScratchOverlay implements BlockDevice {
         for (int i = 0; i < count; i++) {
             byte[] data = new byte[SECTOR];
             src.get(data);
-            written.put(sector + i, java.util.Arrays.equals(data, ZEROS) ? ZEROS : data);
+            written.put(sector + i, Arrays.equals(data, ZEROS) ? ZEROS : data);
         }
     }
 
@@ -76,6 +92,11 @@ final class ScratchOverlay implements BlockDevice {
         // Nothing reaches the image.
     }
 
+    /**
+     * The layer takes writes.
+     *
+     * @return {@code false}
+     */
     @Override
     public boolean isReadOnly() {
         return false;
@@ -86,8 +107,19 @@ final class ScratchOverlay implements BlockDevice {
         return base.name();
     }
 
+    /**
+     * The device's identity: the layer shows its bytes, so it counts as that device.
+     *
+     * @return {@code base.identity()}
+     */
     @Override
-    public void close() throws IOException {
+    public Object identity() {
+        return base.identity();
+    }
+
+    /** Drops what was written; the device stays open. */
+    @Override
+    public void close() {
         written.clear();
     }
 }

@@ -1,0 +1,154 @@
+package dev.snapstore.engine;
+
+import dev.snapstore.spi.KernelLog;
+import dev.snapstore.spi.StoreTypes;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What to activate: the two images and the table's words, as a {@code snapshot} table line names
+ * them ({@code <origin> <cow> <type> <chunk size>}), with which images may change and where the
+ * kernel's log lines go. Immutable; each {@code with...} method returns a changed copy, so later
+ * versions can add settings (such as how to lock the images) without breaking callers.
+ *
+ * <p>Defaults: chunk size {@code "0"} (a persistent COW's own), {@link Activation.Access#READ_ONLY},
+ * no header required, the store types on the module and class path, and no log.
+ *
+ * @since 0.2
+ */
+public final class ActivationRequest {
+
+    private final Path origin;
+    private final Path cow;
+    private final String typeWord;
+    private final String chunkSize;
+    private final Activation.Access access;
+    private final boolean headerRequired;
+    private final StoreTypes types;
+    private final KernelLog log;
+
+    private ActivationRequest(Path origin, Path cow, String typeWord, String chunkSize, Activation.Access access,
+            boolean headerRequired, StoreTypes types, KernelLog log) {
+        this.origin = Objects.requireNonNull(origin, "origin");
+        this.cow = Objects.requireNonNull(cow, "cow");
+        this.typeWord = Objects.requireNonNull(typeWord, "typeWord");
+        this.chunkSize = Objects.requireNonNull(chunkSize, "chunkSize");
+        this.access = Objects.requireNonNull(access, "access");
+        this.headerRequired = headerRequired;
+        this.types = Objects.requireNonNull(types, "types");
+        this.log = Objects.requireNonNull(log, "log");
+    }
+
+    /**
+     * A read-only request with the defaults.
+     *
+     * @param origin the origin image: a file or a block device node
+     * @param cow the COW image
+     * @param typeWord the table's type word, e.g. {@code "P"}, {@code "PO"} or {@code "N"}
+     * @return the request
+     */
+    public static ActivationRequest of(Path origin, Path cow, String typeWord) {
+        return new ActivationRequest(origin, cow, typeWord, "0", Activation.Access.READ_ONLY, false,
+                StoreTypes.load(), KernelLog.DISCARD);
+    }
+
+    /**
+     * Sets the table's chunk size argument.
+     *
+     * @param chunkSizeArg in sectors, as the table gives it, e.g. {@code "8"}; {@code "0"} takes a
+     *     persistent COW's own chunk size (or the default for a new COW)
+     * @return a changed copy
+     */
+    public ActivationRequest withChunkSize(String chunkSizeArg) {
+        return new ActivationRequest(origin, cow, typeWord, chunkSizeArg, access, headerRequired, types, log);
+    }
+
+    /**
+     * Sets which images may be written.
+     *
+     * @param newAccess the access
+     * @return a changed copy
+     */
+    public ActivationRequest withAccess(Activation.Access newAccess) {
+        return new ActivationRequest(origin, cow, typeWord, chunkSize, newAccess, headerRequired, types, log);
+    }
+
+    /**
+     * Sets whether a persistent COW must already hold a snapshot header. Activation initialises a
+     * COW whose magic is 0, as the kernel does; a merge, which needs a snapshot to merge, refuses
+     * such a COW instead, before anything is written.
+     *
+     * @param required {@code true} to refuse a COW without a header
+     * @return a changed copy
+     */
+    public ActivationRequest withHeaderRequired(boolean required) {
+        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, required, types, log);
+    }
+
+    /**
+     * Sets where the store types come from.
+     *
+     * @param storeTypes the store types
+     * @return a changed copy
+     */
+    public ActivationRequest withTypes(StoreTypes storeTypes) {
+        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, headerRequired, storeTypes, log);
+    }
+
+    /**
+     * Sets where the kernel's log lines go. Lines logged while the snapshot is being built are held
+     * and passed on, in order, only once the activation succeeded; later lines are passed on at once.
+     *
+     * @param kernelLog the log, called from any thread
+     * @return a changed copy
+     */
+    public ActivationRequest withLog(KernelLog kernelLog) {
+        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, headerRequired, types, kernelLog);
+    }
+
+    /** @return the origin image */
+    public Path origin() {
+        return origin;
+    }
+
+    /** @return the COW image */
+    public Path cow() {
+        return cow;
+    }
+
+    /** @return the table's type word */
+    public String typeWord() {
+        return typeWord;
+    }
+
+    /** @return the table's chunk size argument */
+    public String chunkSize() {
+        return chunkSize;
+    }
+
+    /** @return which images may be written */
+    public Activation.Access access() {
+        return access;
+    }
+
+    /** @return whether a persistent COW must already hold a header */
+    public boolean headerRequired() {
+        return headerRequired;
+    }
+
+    /** @return the store types; unless set, those on the module and class path ({@link StoreTypes#load()}) */
+    public StoreTypes types() {
+        return types;
+    }
+
+    /** @return where the kernel's log lines go */
+    public KernelLog log() {
+        return log;
+    }
+
+    @Override
+    public String toString() {
+        return "ActivationRequest[origin=" + origin + ", cow=" + cow + ", type=" + typeWord + ", chunkSize=" + chunkSize
+                + ", access=" + access + (headerRequired ? ", header required" : "") + "]";
+    }
+}
