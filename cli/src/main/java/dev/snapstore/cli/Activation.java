@@ -130,7 +130,7 @@ final class Activation implements AutoCloseable {
                         + " activated, so it holds no snapshot");
             }
             if (persistent && header.hasMagic() && header.valid() != 0 && header.version() == CowFormat.SNAPSHOT_DISK_VERSION
-                    && CowFile.undecodable(header) == null) {
+                    && header.whyUndecodable().isEmpty()) {
                 checkOriginCoversTable(command, cowFile, header, originPath, originSectors);
             }
             BlockDevice cow = access == Access.READ_ONLY ? new ScratchOverlay(cowFile.device()) : cowFile.device();
@@ -213,7 +213,7 @@ final class Activation implements AutoCloseable {
         long chunkSize = header.chunkSize();
         long originChunks = (originSectors + chunkSize - 1) / chunkSize;
         long[] worst = {-1};
-        DumpCommand.walk(command, cow, header, (area, index, record) -> {
+        cow.walk(command, header, record -> {
             if (Long.compareUnsigned(record.oldChunk(), originChunks) >= 0
                     && (worst[0] == -1 || Long.compareUnsigned(record.oldChunk(), worst[0]) > 0)) {
                 worst[0] = record.oldChunk();
