@@ -6,8 +6,10 @@ module dev.snapstore.cli {
     requires dev.snapstore.dm;
     requires dev.snapstore.engine;
     requires org.apache.commons.cli;
-    // The COW format's codec and layout, for dump, restore and check (never the store's internals).
+    // The COW format's header and layout, read by the activation path (never the store's internals).
     requires dev.snapstore.cow;
+    // dump, check, restore and create: the offline tools are library calls; the commands only print.
+    requires dev.snapstore.cow.tools;
     // --json output, built as ObjectNode trees and JsonGenerator streams: nothing here is reflected on.
     requires com.fasterxml.jackson.databind;
     // Progress bars for export and merge on a terminal (it brings jline's terminal, an automatic module).

@@ -3,11 +3,14 @@ package dev.snapstore.cli;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
+import dev.snapstore.cow.tools.CowTable;
+import dev.snapstore.cow.tools.TruncatedTableException;
 import dev.snapstore.spi.FileBlockDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A COW image opened for the offline tools ({@code dump}, {@code check}, {@code restore}), with the
@@ -15,9 +18,6 @@ import java.nio.file.Path;
  * cannot be decoded. Every such error is a {@link CliException} with exit status 2.
  */
 final class CowFile implements AutoCloseable {
-
-    /** The largest chunk size the kernel accepts: {@code INT_MAX >> SECTOR_SHIFT} rounded down to a power of two. */
-    static final int MAX_CHUNK_SIZE = 1 << 21;
 
     private final Path path;
     private final FileBlockDevice device;
@@ -101,41 +101,34 @@ final class CowFile implements AutoCloseable {
     }
 
     /**
-     * Why a header cannot be decoded, in the kernel's words ({@code read_header}), or null when its
-     * magic and chunk size are usable. The version and the valid flag are not judged here.
+     * Walks the table ({@link CowTable#walk}), wording a failure.
      *
-     * @param header the header
-     * @return the reason, or null
+     * @param command the command, for messages
+     * @param header the decodable header
+     * @param visitor receives the records
+     * @return how many records there were
+     * @throws CliException (exit 2) when an area lies beyond the end of the image or cannot be read
      */
-    static String undecodable(CowHeader header) {
-        if (header.magic() == 0) {
-            return "no snapshot header (magic 0: a COW the kernel would treat as new)";
+    long walk(String command, CowHeader header, CowTable.Visitor visitor) throws CliException {
+        try {
+            return CowTable.walk(device, header, visitor);
+        } catch (IOException e) {
+            throw readError(command, e);
         }
-        if (!header.hasMagic()) {
-            return "Invalid or corrupt snapshot (magic 0x" + String.format("%08x", header.magic()) + ", expected 0x"
-                    + String.format("%08x", CowFormat.SNAP_MAGIC) + ")";
-        }
-        String chunkError = chunkSizeError(header.chunkSize());
-        if (chunkError != null) {
-            return "invalid on-disk chunk size " + Integer.toUnsignedString(header.chunkSize()) + ": " + chunkError + ".";
-        }
-        return null;
     }
 
     /**
-     * The kernel's {@code dm_exception_store_set_chunk_size} rules for a 512-byte-sector device.
+     * The error for a table that could not be read to its end.
      *
-     * @param chunkSize the chunk size in sectors (unsigned)
-     * @return the kernel's message, or null when valid
+     * @param command the command, for messages
+     * @param e what the walk threw
+     * @return the exception to throw (exit 2)
      */
-    static String chunkSizeError(int chunkSize) {
-        if (chunkSize == 0 || Integer.bitCount(chunkSize) != 1) {
-            return "Chunk size is not a power of 2";
+    CliException readError(String command, IOException e) {
+        if (e instanceof TruncatedTableException) {
+            return CliException.usage(command + ": " + path + ": " + e.getMessage());
         }
-        if (Integer.compareUnsigned(chunkSize, Integer.MAX_VALUE >> CowFormat.SECTOR_SHIFT) > 0) {
-            return "Chunk size is too high";
-        }
-        return null;
+        return CliException.usage(command + ": " + path + ": cannot read the metadata (" + Arguments.describe(e) + ")");
     }
 
     /**
@@ -147,9 +140,9 @@ final class CowFile implements AutoCloseable {
      */
     CowHeader decodableHeader(String command) throws CliException {
         CowHeader header = header(command);
-        String reason = undecodable(header);
-        if (reason != null) {
-            throw CliException.usage(command + ": " + path + ": header (byte offset 0): " + reason);
+        Optional<String> reason = header.whyUndecodable();
+        if (reason.isPresent()) {
+            throw CliException.usage(command + ": " + path + ": header (byte offset 0): " + reason.get());
         }
         return header;
     }

@@ -1,18 +1,16 @@
 package dev.snapstore.cli;
 
-import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
-import dev.snapstore.cow.CowHeader;
+import dev.snapstore.cow.tools.CowCreate;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.FileBlockDevice;
 import dev.snapstore.spi.KernelLog;
-import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.spi.Usage;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
@@ -20,9 +18,10 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code snapstore create}: a new persistent COW, written by the persistent store's own
- * initialisation, so the bytes are the kernel's on first activation (header chunk, zeroed metadata
- * area 0, nothing else).
+ * {@code snapstore create}: a new persistent COW ({@link CowCreate}), written by the persistent
+ * store's own initialisation, so the bytes are the kernel's on first activation (header chunk,
+ * zeroed metadata area 0, nothing else). This command handles the file: creating it sparse,
+ * sizing it, and refusing to destroy what it holds without {@code --force}.
  */
 final class CreateCommand implements Command {
 
@@ -81,7 +80,7 @@ final class CreateCommand implements Command {
             throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
         }
         long chunkBytes = (long) chunkSize << CowFormat.SECTOR_SHIFT;
-        long minimum = 2 * chunkBytes;
+        long minimum = CowCreate.minimumBytes(chunkSize);
         if (size < minimum) {
             throw CliException.usage(name() + ": --size " + size + " bytes is too small: a COW with chunk size " + chunkSize
                     + " needs at least two chunks (header and metadata area 0), " + minimum + " bytes");
@@ -93,7 +92,7 @@ final class CreateCommand implements Command {
         boolean existed = Files.exists(path);
         boolean blockDevice = existed && !Files.isRegularFile(path);
         if (existed) {
-            refuseToDestroy(path, chunkBytes, size, blockDevice, force);
+            refuseToDestroy(path, chunkSize, size, blockDevice, force);
         }
         try {
             if (!blockDevice) {
@@ -109,8 +108,6 @@ final class CreateCommand implements Command {
                 throw CliException.usage(name() + ": " + path + " is a block device of " + (cow.sizeInSectors() << 9)
                         + " bytes; --size must say so");
             }
-            // The store takes a COW as new when its magic is 0: clear the old header's sector first.
-            cow.write(0, ByteBuffer.allocate(ChunkSize.SECTOR_SIZE));
             ExceptionStore store;
             try {
                 store = types.create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, ChunkSize.SECTOR_SIZE,
@@ -119,16 +116,10 @@ final class CreateCommand implements Command {
                 throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
             }
             try {
-                MetadataState state = store.readMetadata((oldChunk, newChunk) -> {
-                    throw new IllegalStateException("a new COW has no exceptions");
-                });
-                if (state != MetadataState.VALID) {
-                    throw new IllegalStateException("a new COW loaded as " + state);
-                }
-                cow.flush();
+                Usage usage = CowCreate.format(cow, store);
                 io.out().println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
                         + chunkBytes + " bytes)");
-                io.out().println("status on activation: " + store.usage().toStatus());
+                io.out().println("status on activation: " + usage.toStatus());
             } catch (StoreException e) {
                 throw CliException.no(name() + ": " + path + ": " + e.getMessage());
             } finally {
@@ -140,34 +131,23 @@ final class CreateCommand implements Command {
         return ExitStatus.OK;
     }
 
-    private void refuseToDestroy(Path path, long chunkBytes, long size, boolean blockDevice, boolean force)
+    private void refuseToDestroy(Path path, int chunkSize, long size, boolean blockDevice, boolean force)
             throws CliException {
         if (force) {
             return;
         }
         try (FileBlockDevice cow = FileBlockDevice.open(path, false)) {
+            CowCreate.Content content = CowCreate.inspect(cow, chunkSize);
+            if (content instanceof CowCreate.Header h) {
+                throw CliException.usage(name() + ": " + path + " already holds a snapshot header (valid="
+                        + Integer.toUnsignedString(h.header().valid()) + ", chunk size "
+                        + Integer.toUnsignedString(h.header().chunkSize()) + "); use --force to overwrite it");
+            }
+            if (content instanceof CowCreate.Data d) {
+                throw CliException.usage(name() + ": " + path + " holds data at byte " + d.byteOffset()
+                        + ", which a new COW overwrites; use --force if it may go");
+            }
             long have = cow.sizeInSectors() << CowFormat.SECTOR_SHIFT;
-            if (have >= ChunkSize.SECTOR_SIZE) {
-                CowHeader header = CowAreaReader.readHeader(cow);
-                if (header.hasMagic()) {
-                    throw CliException.usage(name() + ": " + path + " already holds a snapshot header (valid="
-                            + Integer.toUnsignedString(header.valid()) + ", chunk size "
-                            + Integer.toUnsignedString(header.chunkSize()) + "); use --force to overwrite it");
-                }
-            }
-            long check = Math.min(have, 2 * chunkBytes) & ~511L;
-            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-            for (long at = 0; at < check; at += buffer.capacity()) {
-                int n = (int) Math.min(buffer.capacity(), check - at);
-                buffer.clear().limit(n);
-                cow.read(at >> CowFormat.SECTOR_SHIFT, buffer);
-                for (int i = 0; i < n; i++) {
-                    if (buffer.get(i) != 0) {
-                        throw CliException.usage(name() + ": " + path + " holds data at byte " + (at + i)
-                                + ", which a new COW overwrites; use --force if it may go");
-                    }
-                }
-            }
             if (!blockDevice && have > size) {
                 throw CliException.usage(name() + ": " + path + " is " + have + " bytes, larger than --size " + size
                         + "; use --force to shrink it");

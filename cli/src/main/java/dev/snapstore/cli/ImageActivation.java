@@ -117,11 +117,11 @@ final class ImageActivation implements AutoCloseable {
         try (CowFile cow = CowFile.open(command, request.cow(), false)) {
             CowHeader header = cow.header(command);
             if (header.hasMagic() && header.valid() != 0 && header.version() == CowFormat.SNAPSHOT_DISK_VERSION
-                    && CowFile.undecodable(header) == null) {
+                    && header.whyUndecodable().isEmpty()) {
                 long chunkSize = header.chunkSize();
                 long originChunks = (originSectors + chunkSize - 1) / chunkSize;
                 long[] worst = {-1};
-                DumpCommand.walk(command, cow, header, (area, index, record) -> {
+                cow.walk(command, header, record -> {
                     if (Long.compareUnsigned(record.oldChunk(), originChunks) >= 0
                             && (worst[0] == -1 || Long.compareUnsigned(record.oldChunk(), worst[0]) > 0)) {
                         worst[0] = record.oldChunk();

@@ -1,7 +1,10 @@
 package dev.snapstore.cow;
 
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.StoreException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Optional;
 
 /**
  * {@code struct disk_header}: the first 16 bytes of chunk 0, four little-endian 32-bit words.
@@ -58,5 +61,29 @@ public record CowHeader(int magic, int valid, int version, int chunkSize) {
     /** @return whether the magic is the kernel's */
     public boolean hasMagic() {
         return magic == CowFormat.SNAP_MAGIC;
+    }
+
+    /**
+     * Why the table behind this header cannot be read, in the words of the kernel's
+     * {@code read_header}: no magic (a COW the kernel treats as new), a foreign magic, or an
+     * on-disk chunk size that {@code dm_exception_store_set_chunk_size} rejects for 512-byte
+     * sectors. The version and the valid flag are not judged here.
+     *
+     * @return the reason, or empty when the magic and the chunk size are usable
+     */
+    public Optional<String> whyUndecodable() {
+        if (magic == 0) {
+            return Optional.of("no snapshot header (magic 0: a COW the kernel would treat as new)");
+        }
+        if (!hasMagic()) {
+            return Optional.of("Invalid or corrupt snapshot (magic 0x" + String.format("%08x", magic) + ", expected 0x"
+                    + String.format("%08x", CowFormat.SNAP_MAGIC) + ")");
+        }
+        try {
+            ChunkSize.validate(Integer.toUnsignedLong(chunkSize), ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
+        } catch (StoreException e) {
+            return Optional.of("invalid on-disk chunk size " + Integer.toUnsignedString(chunkSize) + ": " + e.getMessage() + ".");
+        }
+        return Optional.empty();
     }
 }

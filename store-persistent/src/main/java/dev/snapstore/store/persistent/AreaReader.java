@@ -1,5 +1,6 @@
 package dev.snapstore.store.persistent;
 
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import java.io.IOException;
@@ -113,7 +114,7 @@ final class AreaReader implements AutoCloseable {
         }
         // Not read ahead (small table, fast device, read-ahead off, or beyond the device end): read
         // it now, which is also how the error for an area beyond the end is produced.
-        long location = DiskFormat.areaLocation(exceptionsPerArea, area);
+        long location = CowFormat.areaLocation(exceptionsPerArea, area);
         ByteBuffer buffer = slots[slot];
         if (buffer == null || Long.compareUnsigned(location, chunkLimit) > 0) {
             // Range-check before allocating, so a header claiming a huge chunk size on a small
@@ -147,7 +148,7 @@ final class AreaReader implements AutoCloseable {
         // Like the kernel: keep up to DM_PREFETCH_CHUNKS areas ahead; stop at the device end.
         long chunks = cow.sizeInSectors() / chunkSize;
         while (!prefetchStopped && nextToPrefetch <= area + window) {
-            long location = DiskFormat.areaLocation(exceptionsPerArea, nextToPrefetch);
+            long location = CowFormat.areaLocation(exceptionsPerArea, nextToPrefetch);
             if (Long.compareUnsigned(location, chunks) >= 0 || nextToPrefetch == 0) {
                 prefetchStopped = true;
                 break;
@@ -158,7 +159,7 @@ final class AreaReader implements AutoCloseable {
             slotArea[slot] = ahead;
             slotRead[slot] = pool.submit(() -> {
                 try {
-                    DiskFormat.readChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, ahead), chunkSize, buffer);
+                    DiskFormat.readChunk(cow, CowFormat.areaLocation(exceptionsPerArea, ahead), chunkSize, buffer);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

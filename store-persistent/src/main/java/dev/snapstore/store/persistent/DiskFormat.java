@@ -10,73 +10,23 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The store's view of the on-disk format of dm-snap-persistent.c: chunk-sized I/O
- * ({@code chunk_io}) and the store-only constants. The format's constants, layout arithmetic
- * ({@code area_location}, {@code skip_metadata}) and header codec live in module
- * {@code dev.snapstore.cow} ({@link CowFormat}, {@link CowHeader}); the names here are aliases so
- * that the store reads as the kernel's code does.
+ * The store's own part of dm-snap-persistent.c's disk handling: chunk-sized I/O ({@code chunk_io})
+ * and the read-ahead constant. The format itself (constants, layout arithmetic, header and record
+ * codec) lives in module {@code dev.snapstore.cow}: {@link CowFormat}, {@link CowHeader}.
  *
- * <p>All chunk numbers are unsigned 64-bit values in a {@code long}; the arithmetic wraps exactly
- * as the kernel's {@code chunk_t} does. Conversions to sectors are checked instead, so that a
- * hostile chunk number becomes an "attempt to access beyond end of device" rather than a wrapped
- * sector number.
+ * <p>Chunk numbers are unsigned 64-bit values in a {@code long}. Conversions to sectors are
+ * checked, so that a hostile chunk number becomes an "attempt to access beyond end of device"
+ * rather than a wrapped sector number.
  */
 final class DiskFormat {
 
-    /** {@code SNAP_MAGIC}: "SnAp" read as a little-endian 32-bit word. */
-    static final int SNAP_MAGIC = CowFormat.SNAP_MAGIC;
-    /** {@code SNAPSHOT_DISK_VERSION}. */
-    static final int SNAPSHOT_DISK_VERSION = CowFormat.SNAPSHOT_DISK_VERSION;
-    /** {@code NUM_SNAPSHOT_HDR_CHUNKS}: chunk 0 holds the header. */
-    static final long NUM_SNAPSHOT_HDR_CHUNKS = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS;
-    /** {@code DM_CHUNK_SIZE_DEFAULT_SECTORS}: the chunk size for a table chunk size of 0. */
-    static final int DM_CHUNK_SIZE_DEFAULT_SECTORS = CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS;
     /** {@code DM_PREFETCH_CHUNKS}: how many areas the kernel reads ahead while loading. */
     static final int DM_PREFETCH_CHUNKS = 12;
-    /** {@code sizeof(struct disk_exception)}: two little-endian 64-bit chunk numbers. */
-    static final int DISK_EXCEPTION_SIZE = CowFormat.DISK_EXCEPTION_SIZE;
-    /** {@code sizeof(struct disk_header)}: magic, valid, version, chunk size as little-endian 32-bit words. */
-    static final int DISK_HEADER_SIZE = CowFormat.DISK_HEADER_SIZE;
 
     /** Large zero-filled or header chunks are transferred in pieces of at most this many bytes. */
     static final int MAX_PIECE_BYTES = 1 << 20;
 
     private DiskFormat() {
-    }
-
-    /**
-     * {@code exceptions_per_area = (chunk_size << SECTOR_SHIFT) / sizeof(struct disk_exception)}.
-     *
-     * @param chunkSize the chunk size in sectors
-     * @return records per metadata area
-     */
-    static int exceptionsPerArea(int chunkSize) {
-        return CowFormat.exceptionsPerArea(chunkSize);
-    }
-
-    /**
-     * {@code area_location}: the chunk of metadata area {@code area},
-     * {@code NUM_SNAPSHOT_HDR_CHUNKS + (exceptions_per_area + 1) * area}, wrapping like
-     * {@code chunk_t}.
-     *
-     * @param exceptionsPerArea records per area
-     * @param area the area index (unsigned)
-     * @return the chunk number (unsigned)
-     */
-    static long areaLocation(int exceptionsPerArea, long area) {
-        return CowFormat.areaLocation(exceptionsPerArea, area);
-    }
-
-    /**
-     * {@code skip_metadata}: moves a free-chunk cursor past a metadata chunk, i.e. when
-     * {@code next_free % stride == NUM_SNAPSHOT_HDR_CHUNKS}.
-     *
-     * @param exceptionsPerArea records per area
-     * @param nextFree the cursor (unsigned)
-     * @return the cursor, bumped by one if it sat on a metadata area
-     */
-    static long skipMetadata(int exceptionsPerArea, long nextFree) {
-        return CowFormat.skipMetadata(exceptionsPerArea, nextFree);
     }
 
     /**
@@ -192,17 +142,5 @@ final class DiskFormat {
                 piece.put(new byte[head.length]).clear();
             }
         }
-    }
-
-    /**
-     * The 16 header bytes {@code write_header} puts at the start of chunk 0.
-     *
-     * @param valid the valid word
-     * @param version the version word
-     * @param chunkSize the chunk size word
-     * @return the bytes, little-endian
-     */
-    static byte[] header(int valid, int version, int chunkSize) {
-        return CowHeader.of(valid, version, chunkSize).encode();
     }
 }

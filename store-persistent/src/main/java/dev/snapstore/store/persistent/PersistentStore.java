@@ -1,5 +1,7 @@
 package dev.snapstore.store.persistent;
 
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.CommitCallback;
@@ -75,13 +77,13 @@ final class PersistentStore implements ExceptionStore {
     /** {@code ps->valid}: any non-zero value is valid; 0 stays 0. */
     private int valid = 1;
     /** {@code ps->version}. */
-    private int version = DiskFormat.SNAPSHOT_DISK_VERSION;
+    private int version = CowFormat.SNAPSHOT_DISK_VERSION;
     /** {@code ps->area}: the current metadata area, little-endian; allocated once the device proved it can hold it. */
     private ByteBuffer area;
     /** {@code ps->current_area} (unsigned). */
     private volatile long currentArea;
     /** {@code ps->next_free} (unsigned): the next chunk to allocate. */
-    private volatile long nextFree = DiskFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1;
+    private volatile long nextFree = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1;
     /** {@code ps->current_committed}: records in the current area. */
     private int currentCommitted;
     /** {@code ps->pending_count}: prepared but not yet committed. */
@@ -133,12 +135,12 @@ final class PersistentStore implements ExceptionStore {
         }
         metadataRead = true;
         boolean newSnapshot = readHeader();
-        exceptionsPerArea = DiskFormat.exceptionsPerArea(chunkSize);
+        exceptionsPerArea = CowFormat.exceptionsPerArea(chunkSize);
         if (newSnapshot) {
             initialiseNewSnapshot();
             return MetadataState.VALID;
         }
-        if (version != DiskFormat.SNAPSHOT_DISK_VERSION) {
+        if (version != CowFormat.SNAPSHOT_DISK_VERSION) {
             throw fail(Errno.EINVAL, "unable to handle snapshot disk version " + version);
         }
         if (valid == 0) {
@@ -159,12 +161,12 @@ final class PersistentStore implements ExceptionStore {
         boolean chunkSizeSupplied = true;
         if (chunkSize == 0) {
             // Only the COW's block size counts here, and the default is not validated.
-            chunkSize = Math.max(DiskFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS, cow.logicalBlockSize() >> ChunkSize.SECTOR_SHIFT);
+            chunkSize = Math.max(CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS, cow.logicalBlockSize() >> ChunkSize.SECTOR_SHIFT);
             chunkSizeSupplied = false;
         }
         ByteBuffer header;
         try {
-            header = DiskFormat.readChunkHead(cow, 0, chunkSize, DiskFormat.DISK_HEADER_SIZE);
+            header = DiskFormat.readChunkHead(cow, 0, chunkSize, CowFormat.DISK_HEADER_SIZE);
         } catch (IOException e) {
             // chunk_io failed: the kernel logs nothing of its own; the engine reports
             // "Failed to read snapshot metadata".
@@ -174,7 +176,7 @@ final class PersistentStore implements ExceptionStore {
         if (magic == 0) {
             return true;
         }
-        if (magic != DiskFormat.SNAP_MAGIC) {
+        if (magic != CowFormat.SNAP_MAGIC) {
             throw fail(Errno.ENXIO, "Invalid or corrupt snapshot");
         }
         valid = header.getInt(4);
@@ -206,7 +208,7 @@ final class PersistentStore implements ExceptionStore {
     private void initialiseNewSnapshot() throws StoreException {
         IOException zeroError = null;
         try {
-            DiskFormat.writeZeroChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, 0), chunkSize, new byte[0]);
+            DiskFormat.writeZeroChunk(cow, CowFormat.areaLocation(exceptionsPerArea, 0), chunkSize, new byte[0]);
             cow.flush();
         } catch (IOException e) {
             zeroError = e;
@@ -231,7 +233,7 @@ final class PersistentStore implements ExceptionStore {
 
     /** {@code write_header}: the whole of chunk 0, the 16 header bytes followed by zeros. */
     private void writeHeader() throws IOException {
-        DiskFormat.writeZeroChunk(cow, 0, chunkSize, DiskFormat.header(valid, version, chunkSize));
+        DiskFormat.writeZeroChunk(cow, 0, chunkSize, CowHeader.of(valid, version, chunkSize).encode());
     }
 
     /**
@@ -249,10 +251,10 @@ final class PersistentStore implements ExceptionStore {
                     buffer = reader.read(index);
                 } catch (IOException e) {
                     throw new StoreException(Errno.EIO, "cannot read metadata area " + Long.toUnsignedString(index)
-                            + " (chunk " + Long.toUnsignedString(DiskFormat.areaLocation(epa, index)) + "): " + e.getMessage(), e);
+                            + " (chunk " + Long.toUnsignedString(CowFormat.areaLocation(epa, index)) + "): " + e.getMessage(), e);
                 }
                 int committed = epa;
-                for (int i = 0, offset = 0; i < epa; i++, offset += DiskFormat.DISK_EXCEPTION_SIZE) {
+                for (int i = 0, offset = 0; i < epa; i++, offset += CowFormat.DISK_EXCEPTION_SIZE) {
                     long newChunk = buffer.getLong(offset + 8);
                     if (newChunk == 0) {
                         // The end marker: the area is not full.
@@ -268,7 +270,7 @@ final class PersistentStore implements ExceptionStore {
                 if (committed < epa) {
                     ByteBuffer current = DiskFormat.chunkBuffer(chunkSize);
                     // Copy up to the end marker only; the rest stays zero (see the class comment).
-                    current.put(0, buffer, 0, committed * DiskFormat.DISK_EXCEPTION_SIZE);
+                    current.put(0, buffer, 0, committed * CowFormat.DISK_EXCEPTION_SIZE);
                     area = current;
                     currentCommitted = committed;
                     currentArea = index;
@@ -277,7 +279,7 @@ final class PersistentStore implements ExceptionStore {
                 index++;
             }
         }
-        nextFree = DiskFormat.skipMetadata(epa, next);
+        nextFree = CowFormat.skipMetadata(epa, next);
     }
 
     /** {@code persistent_prepare_exception}. */
@@ -288,10 +290,10 @@ final class PersistentStore implements ExceptionStore {
         long next = nextFree;
         // The kernel's "size < (next_free + 1) * chunk_size", without overflow; a cursor that
         // wrapped below the first data chunk counts as full (see the class comment).
-        if (Long.compareUnsigned(next, chunks) >= 0 || Long.compareUnsigned(next, DiskFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1) < 0) {
+        if (Long.compareUnsigned(next, chunks) >= 0 || Long.compareUnsigned(next, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1) < 0) {
             return NO_SPACE;
         }
-        nextFree = DiskFormat.skipMetadata(exceptionsPerArea, next + 1);
+        nextFree = CowFormat.skipMetadata(exceptionsPerArea, next + 1);
         pendingCount++;
         return next;
     }
@@ -307,7 +309,7 @@ final class PersistentStore implements ExceptionStore {
         if (!copied) {
             valid = 0;
         }
-        int offset = currentCommitted++ * DiskFormat.DISK_EXCEPTION_SIZE;
+        int offset = currentCommitted++ * CowFormat.DISK_EXCEPTION_SIZE;
         area.putLong(offset, oldChunk).putLong(offset + 8, newChunk);
         callbacks.add(callback);
         pendingCount--;
@@ -354,7 +356,7 @@ final class PersistentStore implements ExceptionStore {
     /** {@code zero_disk_area}: a plain write of zeros over an area. */
     private boolean zeroDiskArea(long index) {
         try {
-            DiskFormat.writeZeroChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, index), chunkSize, new byte[0]);
+            DiskFormat.writeZeroChunk(cow, CowFormat.areaLocation(exceptionsPerArea, index), chunkSize, new byte[0]);
             return true;
         } catch (IOException e) {
             return false;
@@ -376,7 +378,7 @@ final class PersistentStore implements ExceptionStore {
 
     private void writeAreaDurablyOrThrow() throws IOException {
         cow.flush();
-        DiskFormat.writeChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, currentArea), chunkSize, area);
+        DiskFormat.writeChunk(cow, CowFormat.areaLocation(exceptionsPerArea, currentArea), chunkSize, area);
         cow.flush();
     }
 
@@ -396,7 +398,7 @@ final class PersistentStore implements ExceptionStore {
             currentArea = currentArea - 1;
             try {
                 ByteBuffer buffer = area != null ? area : DiskFormat.chunkBuffer(chunkSize);
-                DiskFormat.readChunk(cow, DiskFormat.areaLocation(exceptionsPerArea, currentArea), chunkSize, buffer);
+                DiskFormat.readChunk(cow, CowFormat.areaLocation(exceptionsPerArea, currentArea), chunkSize, buffer);
                 area = buffer;
             } catch (IOException e) {
                 throw new StoreException(Errno.EIO, "cannot read metadata area " + Long.toUnsignedString(currentArea)
@@ -404,12 +406,12 @@ final class PersistentStore implements ExceptionStore {
             }
             currentCommitted = exceptionsPerArea;
         }
-        int last = (currentCommitted - 1) * DiskFormat.DISK_EXCEPTION_SIZE;
+        int last = (currentCommitted - 1) * CowFormat.DISK_EXCEPTION_SIZE;
         long lastOld = area.getLong(last);
         long lastNew = area.getLong(last + 8);
         int n;
         for (n = 1; n < currentCommitted; n++) {
-            int offset = (currentCommitted - 1 - n) * DiskFormat.DISK_EXCEPTION_SIZE;
+            int offset = (currentCommitted - 1 - n) * CowFormat.DISK_EXCEPTION_SIZE;
             if (area.getLong(offset) != lastOld - n || area.getLong(offset + 8) != lastNew - n) {
                 break;
             }
@@ -429,7 +431,7 @@ final class PersistentStore implements ExceptionStore {
             throw new IllegalArgumentException("cannot merge " + count + " of " + currentCommitted + " exceptions");
         }
         for (int i = 0; i < count; i++) {
-            int offset = (currentCommitted - 1 - i) * DiskFormat.DISK_EXCEPTION_SIZE;
+            int offset = (currentCommitted - 1 - i) * CowFormat.DISK_EXCEPTION_SIZE;
             area.putLong(offset, 0).putLong(offset + 8, 0);
         }
         try {
@@ -440,7 +442,7 @@ final class PersistentStore implements ExceptionStore {
         }
         currentCommitted -= count;
         // "only persistent_usage() uses ps->next_free" from here on.
-        nextFree = DiskFormat.areaLocation(exceptionsPerArea, currentArea) + currentCommitted + 1;
+        nextFree = CowFormat.areaLocation(exceptionsPerArea, currentArea) + currentCommitted + 1;
     }
 
     /** {@code persistent_drop_snapshot}: rewrites chunk 0 with valid 0; the areas stay as they are. */
@@ -464,7 +466,7 @@ final class PersistentStore implements ExceptionStore {
     public Usage usage() {
         long cs = chunkSize;
         return new Usage(cow.sizeInSectors(), nextFree * cs,
-                (currentArea + 1 + DiskFormat.NUM_SNAPSHOT_HDR_CHUNKS) * cs);
+                (currentArea + 1 + CowFormat.NUM_SNAPSHOT_HDR_CHUNKS) * cs);
     }
 
     private void requireLoaded() {

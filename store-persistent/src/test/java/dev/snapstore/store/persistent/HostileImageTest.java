@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
@@ -196,7 +197,7 @@ class HostileImageTest {
     @Provide
     Arbitrary<Image> images() {
         Arbitrary<Integer> magic = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.just(DiskFormat.SNAP_MAGIC)),
+                net.jqwik.api.Tuple.of(6, Arbitraries.just(CowFormat.SNAP_MAGIC)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(0)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Integer> valid = Arbitraries.of(0, 1, 2, -1);

@@ -2,6 +2,7 @@ package dev.snapstore.store.persistent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.FileBlockDevice;
@@ -37,7 +38,7 @@ class LoadSpeedTest {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate((int) chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
-            header.putInt(DiskFormat.SNAP_MAGIC).putInt(1).putInt(1).putInt(cs).clear();
+            header.putInt(CowFormat.SNAP_MAGIC).putInt(1).putInt(1).putInt(cs).clear();
             ch.write(header, 0);
             ByteBuffer area = ByteBuffer.allocateDirect((int) chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
             long i = 0;
@@ -50,7 +51,7 @@ class LoadSpeedTest {
                         area.putLong(r * 16, 0).putLong(r * 16 + 8, 0);
                     }
                 }
-                long chunk = DiskFormat.areaLocation(epa, a);
+                long chunk = CowFormat.areaLocation(epa, a);
                 ch.write(area, chunk * chunkBytes);
             }
             // The device extends to the end of the last data chunk.

@@ -3,6 +3,7 @@ package dev.snapstore.store.persistent;
 import static dev.snapstore.store.persistent.Harness.Ex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.MemoryBlockDevice;
@@ -171,7 +172,7 @@ class ReferenceModelTest {
             boolean areaFull = m.committed.size() % m.epa == 0;
             if (m.inFlight.isEmpty() || areaFull) {
                 // zero_disk_area(next) fails when the next area lies beyond the device.
-                long nextArea = DiskFormat.areaLocation(m.epa, m.committed.size() / m.epa);
+                long nextArea = CowFormat.areaLocation(m.epa, m.committed.size() / m.epa);
                 if (areaFull && nextArea >= m.chunks) {
                     m.valid = false;
                 }

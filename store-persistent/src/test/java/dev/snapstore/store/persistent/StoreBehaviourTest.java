@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.ExceptionStore;
@@ -491,6 +492,6 @@ class StoreBehaviourTest {
 
     static byte[] header(int valid, int version, int chunkSize) {
         return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(DiskFormat.SNAP_MAGIC).putInt(valid).putInt(version).putInt(chunkSize).array();
+                .putInt(CowFormat.SNAP_MAGIC).putInt(valid).putInt(version).putInt(chunkSize).array();
     }
 }

@@ -1,0 +1,180 @@
+package dev.snapstore.cow.tools;
+
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
+import dev.snapstore.spi.BlockDevice;
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.StoreException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes a COW's metadata (the header chunk and the metadata areas) from a {@link CowDump}, as the
+ * kernel would have left it: every area up to the one after the last full area, which the kernel
+ * zeroes ahead of time. The data chunks are not touched.
+ *
+ * <p>{@link #plan} checks the whole dump against the COW first, so that a refused dump writes
+ * nothing. It refuses every dump whose table {@link CowCheck} would flag on the restored COW, by
+ * running the check's own rules over the records; the one finding it lets through is
+ * {@link Finding.Kind#INVALID}, the valid flag 0 that the kernel itself writes when a snapshot
+ * overflows, so that the dump of an invalidated snapshot restores as it was.
+ */
+public final class CowRestore {
+
+    /**
+     * A dump that fits a COW, ready to write.
+     *
+     * @param dump the dump
+     * @param areas how many metadata areas {@link #write} writes
+     */
+    public record Plan(CowDump dump, int areas) {
+    }
+
+    private CowRestore() {
+    }
+
+    /**
+     * Checks a dump against the COW it is to be written to.
+     *
+     * @param dump the dump
+     * @param cow the COW (its size and name are read, nothing else)
+     * @return the plan
+     * @throws DumpException naming the first problem: a magic or chunk size the kernel rejects, a
+     *     header or record the check would flag, records out of table order, or a COW too small
+     *     for the metadata areas
+     */
+    public static Plan plan(CowDump dump, BlockDevice cow) throws DumpException {
+        CowHeader h = dump.header();
+        if (!h.hasMagic()) {
+            throw new DumpException("the dump's header magic is 0x" + String.format("%08x", h.magic()) + ", not the kernel's 0x"
+                    + String.format("%08x", CowFormat.SNAP_MAGIC));
+        }
+        try {
+            ChunkSize.validate(Integer.toUnsignedLong(h.chunkSize()), ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
+        } catch (StoreException e) {
+            throw new DumpException("the dump's chunk size " + Integer.toUnsignedString(h.chunkSize()) + ": " + e.getMessage());
+        }
+        int epa = CowFormat.exceptionsPerArea(h.chunkSize());
+        long chunks = cow.sizeInSectors() / h.chunkSize();
+        List<DumpRecord> records = dump.records();
+        long areas = records.size() / epa + 1; // the kernel keeps the area after a full one zeroed
+        long lastArea = CowFormat.areaLocation(epa, areas - 1);
+        if (chunks < 1 || Long.compareUnsigned(lastArea, chunks) >= 0) {
+            throw new DumpException("the dump's " + records.size() + " exceptions need metadata areas up to chunk "
+                    + Long.toUnsignedString(lastArea) + ", but " + cow.name() + " has only " + chunks + " chunks of "
+                    + h.chunkSize() + " sectors");
+        }
+        checkRecords(records, epa, h.chunkSize(), chunks, cow.name());
+        List<Finding> headerFindings = new ArrayList<>();
+        TableChecker.header(h, headerFindings::add);
+        for (Finding f : headerFindings) {
+            if (f.kind() != Finding.Kind.INVALID) {
+                throw new DumpException("the dump's " + f.line());
+            }
+        }
+        return new Plan(dump, (int) areas);
+    }
+
+    /**
+     * Runs the check's rules over the records. The first record that breaks one of restore's
+     * first rules (table order, new chunk not the header, not metadata, on the COW, increasing) is
+     * named at once; a repeated origin chunk only once those passed, and the check's remaining
+     * findings (a gap in the allocation order) last, so that a dump keeps the refusal it always had.
+     */
+    private static void checkRecords(List<DumpRecord> records, int epa, int chunkSize, long chunks, String cowName)
+            throws DumpException {
+        List<Finding> found = new ArrayList<>();
+        TableChecker checker = new TableChecker(chunkSize, chunks, -1, found::add);
+        long previous = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS;
+        long duplicateOld = 0;
+        long duplicateAt = -1;
+        DumpException deferred = null;
+        for (int n = 0; n < records.size(); n++) {
+            DumpRecord r = records.get(n);
+            long area = n / epa;
+            long index = n % epa;
+            String where = "exception " + n + " (area " + r.area() + " index " + r.index() + ")";
+            if (r.area() != area || r.index() != index) {
+                throw new DumpException(where + " is out of table order: record " + n + " belongs at area " + area + " index "
+                        + index);
+            }
+            found.clear();
+            checker.record(r);
+            for (Finding f : found) {
+                if (f.kind() == Finding.Kind.DUPLICATE_ORIGIN_CHUNK) {
+                    // The smallest repeated chunk (as a signed long) is named, whatever its place.
+                    if (duplicateAt < 0 || r.oldChunk() < duplicateOld) {
+                        duplicateOld = r.oldChunk();
+                        duplicateAt = n;
+                    }
+                    continue;
+                }
+                DumpException refusal = refusal(f, where, r.newChunk(), previous, chunks, cowName);
+                if (refusal != null) {
+                    throw refusal;
+                }
+                if (deferred == null) {
+                    deferred = new DumpException(where + ": " + f.kind().word() + ": " + f.message());
+                }
+            }
+            previous = r.newChunk();
+        }
+        if (duplicateAt >= 0) {
+            throw new DumpException("exceptions " + checker.firstHolder(duplicateOld) + " and " + duplicateAt
+                    + " both hold origin chunk " + Long.toUnsignedString(duplicateOld)
+                    + " (the kernel never gives a chunk two exceptions)");
+        }
+        if (deferred != null) {
+            throw deferred;
+        }
+    }
+
+    /** Restore's own wording of a finding it always refused, or null for one the check adds. */
+    private static DumpException refusal(Finding f, String where, long newChunk, long previous, long chunks, String cowName) {
+        String chunk = Long.toUnsignedString(newChunk);
+        return switch (f.kind()) {
+            case POINTS_AT_HEADER -> new DumpException(where + " has new chunk 0 (the header), which would end the table");
+            case POINTS_AT_METADATA -> new DumpException(where + " has new chunk " + chunk + ", which is a metadata area");
+            case PAST_END -> new DumpException(where + " has new chunk " + chunk + ", past the end of " + cowName + " ("
+                    + chunks + " chunks)");
+            case ALLOCATION_ORDER -> Long.compareUnsigned(newChunk, previous) <= 0
+                    ? new DumpException(where + " has new chunk " + chunk + ", not after the previous record's "
+                            + Long.toUnsignedString(previous) + " (new chunks must be strictly increasing)")
+                    : null;
+            default -> null;
+        };
+    }
+
+    /**
+     * Writes the planned metadata: the header chunk, then each area, full or zero-padded, then a
+     * flush. On an error the metadata may be partly rewritten.
+     *
+     * @param plan the plan from {@link #plan}
+     * @param cow the COW it was made for
+     * @throws IOException when a write or the flush fails
+     */
+    public static void write(Plan plan, BlockDevice cow) throws IOException {
+        CowHeader h = plan.dump().header();
+        List<DumpRecord> records = plan.dump().records();
+        int chunkSize = h.chunkSize();
+        int epa = CowFormat.exceptionsPerArea(chunkSize);
+        ByteBuffer chunk = ByteBuffer.allocate(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
+        chunk.put(h.encode()).clear();
+        cow.write(0, chunk);
+        for (int a = 0; a < plan.areas(); a++) {
+            chunk.clear();
+            Arrays.fill(chunk.array(), (byte) 0);
+            long first = (long) a * epa;
+            int count = (int) Math.min(epa, records.size() - first);
+            for (int i = 0; i < count; i++) {
+                records.get((int) (first + i)).record().encode(chunk, i);
+            }
+            cow.write(CowFormat.areaLocation(epa, a) * chunkSize, chunk.clear());
+        }
+        cow.flush();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.snapstore.cow.tools;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
+import dev.snapstore.spi.BlockDevice;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JSON dump format, written and read:
+ * <code>{"format": "snapstore-cow-dump", "formatVersion": 1, "cow", "cowBytes", "header": {"magic",
+ * "valid", "version", "chunkSize"}, "exceptionsPerArea", "exceptions": [{"area", "index",
+ * "oldChunk", "newChunk"}], "count"}</code>, pretty-printed, numbers unsigned. A dump of a
+ * truncated table stops inside the {@code exceptions} array, so that it is not a well-formed
+ * document.
+ */
+public final class DumpJson {
+
+    /** The {@code format} field's value. */
+    public static final String FORMAT = "snapstore-cow-dump";
+    /** The {@code formatVersion} field's value. */
+    public static final int FORMAT_VERSION = 1;
+
+    private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final long MAX_U32 = 0xffff_ffffL;
+
+    private DumpJson() {
+    }
+
+    /** Writes a JSON dump record by record, so that a table of any size streams out. Not thread-safe. */
+    public static final class Writer implements Closeable {
+
+        private final PrintStream out;
+        private final JsonGenerator g;
+
+        /**
+         * Creates a writer; {@code out} is never closed by it.
+         *
+         * @param out where the JSON goes
+         * @throws IOException when the generator cannot be made
+         */
+        public Writer(PrintStream out) throws IOException {
+            this.out = out;
+            this.g = ToolJson.MAPPER.getFactory().createGenerator(out);
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            // A truncated table must not end in a well-formed document.
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
+            g.useDefaultPrettyPrinter();
+        }
+
+        /**
+         * Everything before the first record.
+         *
+         * @param cow the COW's name
+         * @param cowBytes the COW's size in bytes
+         * @param header the header
+         * @throws IOException when writing fails
+         */
+        public void begin(String cow, long cowBytes, CowHeader header) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("format", FORMAT);
+            g.writeNumberField("formatVersion", FORMAT_VERSION);
+            g.writeStringField("cow", cow);
+            g.writeNumberField("cowBytes", cowBytes);
+            g.writeObjectFieldStart("header");
+            g.writeNumberField("magic", Integer.toUnsignedLong(header.magic()));
+            g.writeNumberField("valid", Integer.toUnsignedLong(header.valid()));
+            g.writeNumberField("version", Integer.toUnsignedLong(header.version()));
+            g.writeNumberField("chunkSize", Integer.toUnsignedLong(header.chunkSize()));
+            g.writeEndObject();
+            g.writeNumberField("exceptionsPerArea", CowFormat.exceptionsPerArea(header.chunkSize()));
+            g.writeArrayFieldStart("exceptions");
+        }
+
+        /**
+         * One record.
+         *
+         * @param r the record
+         * @throws IOException when writing fails
+         */
+        public void record(DumpRecord r) throws IOException {
+            g.writeStartObject();
+            g.writeNumberField("area", r.area());
+            g.writeNumberField("index", r.index());
+            g.writeFieldName("oldChunk");
+            g.writeNumber(unsigned(r.oldChunk()));
+            g.writeFieldName("newChunk");
+            g.writeNumber(unsigned(r.newChunk()));
+            g.writeEndObject();
+        }
+
+        /**
+         * Everything after the last record, then a line break.
+         *
+         * @param count how many records were written
+         * @throws IOException when writing fails
+         */
+        public void end(long count) throws IOException {
+            g.writeEndArray();
+            g.writeNumberField("count", count);
+            g.writeEndObject();
+            g.flush();
+            out.println();
+        }
+
+        /**
+         * Pushes out what was written so far.
+         *
+         * @throws IOException when writing fails
+         */
+        public void flush() throws IOException {
+            g.flush();
+        }
+
+        /** Flushes; leaves an unfinished document unfinished and {@code out} open. */
+        @Override
+        public void close() throws IOException {
+            g.close();
+        }
+    }
+
+    /**
+     * Dumps a COW's table as it walks it ({@link CowTable#walk}). When the walk fails, what was
+     * written is flushed and the document stays unfinished.
+     *
+     * @param out where the dump goes
+     * @param cow the COW's name
+     * @param device the COW
+     * @param header its header, with a usable magic and chunk size
+     * @return how many records were dumped
+     * @throws IOException as {@link CowTable#walk} throws
+     */
+    public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
+        try (Writer writer = new Writer(out)) {
+            writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
+            long count;
+            try {
+                count = CowTable.walk(device, header, writer::record);
+            } finally {
+                writer.flush();
+            }
+            writer.end(count);
+            return count;
+        }
+    }
+
+    /**
+     * Writes a dump held in memory.
+     *
+     * @param out where the dump goes
+     * @param cow the COW's name
+     * @param cowBytes the COW's size in bytes
+     * @param dump the dump
+     * @throws IOException when writing fails
+     */
+    public static void write(PrintStream out, String cow, long cowBytes, CowDump dump) throws IOException {
+        try (Writer writer = new Writer(out)) {
+            writer.begin(cow, cowBytes, dump.header());
+            for (DumpRecord r : dump.records()) {
+                writer.record(r);
+            }
+            writer.end(dump.records().size());
+        }
+    }
+
+    private static BigInteger unsigned(long value) {
+        return new BigInteger(Long.toUnsignedString(value));
+    }
+
+    /**
+     * Reads a JSON dump. The records keep the places the dump gives them.
+     *
+     * @param text the whole dump
+     * @return the dump
+     * @throws DumpException when it is not JSON, not this format, a number does not fit, or the
+     *     count does not match
+     */
+    public static CowDump parse(String text) throws DumpException {
+        JsonNode root;
+        try {
+            root = ToolJson.MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new DumpException("the dump is not valid JSON (line " + e.getLocation().getLineNr() + ": "
+                    + e.getOriginalMessage() + ")");
+        }
+        if (!root.path("format").asText().equals(FORMAT) || root.path("formatVersion").asInt() != FORMAT_VERSION) {
+            throw new DumpException("the JSON is not a 'snapstore dump --json' output (format snapstore-cow-dump, formatVersion 1)");
+        }
+        JsonNode h = root.path("header");
+        CowHeader header = new CowHeader(u32(h, "magic"), u32(h, "valid"), u32(h, "version"), u32(h, "chunkSize"));
+        JsonNode list = root.path("exceptions");
+        if (!list.isArray()) {
+            throw new DumpException("the JSON dump has no 'exceptions' array");
+        }
+        List<DumpRecord> records = new ArrayList<>();
+        for (JsonNode e : list) {
+            records.add(new DumpRecord(u64(e, "area"), u64(e, "index"), u64(e, "oldChunk"), u64(e, "newChunk")));
+        }
+        if (!root.path("count").canConvertToLong() || root.path("count").asLong() != records.size()) {
+            throw new DumpException("the JSON dump's count does not match its " + records.size() + " exceptions");
+        }
+        return new CowDump(header, records);
+    }
+
+    private static int u32(JsonNode node, String field) throws DumpException {
+        JsonNode v = node.path(field);
+        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(BigInteger.valueOf(MAX_U32)) > 0) {
+            throw new DumpException("JSON header field '" + field + "' must be an unsigned 32-bit integer");
+        }
+        return (int) v.longValue();
+    }
+
+    private static long u64(JsonNode node, String field) throws DumpException {
+        JsonNode v = node.path(field);
+        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(MAX_U64) > 0) {
+            throw new DumpException("JSON exception field '" + field + "' must be an unsigned 64-bit integer, in " + node);
+        }
+        return v.bigIntegerValue().longValue();
+    }
+}

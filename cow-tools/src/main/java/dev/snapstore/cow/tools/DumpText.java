@@ -1,0 +1,225 @@
+package dev.snapstore.cow.tools;
+
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
+import dev.snapstore.spi.BlockDevice;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The text dump format, like {@code thin_dump}'s, written and read:
+ *
+ * <pre>
+ * snapstore-cow-dump 1
+ * # COW cow.img, 8388608 bytes, 256 exceptions per area
+ * header magic=0x70416e53 valid=1 version=1 chunk_size=8
+ * exception area=0 index=0 old=3 new=2
+ * ...
+ * end exceptions=310
+ * </pre>
+ *
+ * Lines starting with {@code #} are comments, blank lines are ignored, and chunk numbers are
+ * unsigned decimal. A dump of a truncated table has no {@code end} line, so that it cannot be
+ * read back.
+ */
+public final class DumpText {
+
+    /** The first line of every text dump. */
+    public static final String MAGIC_LINE = "snapstore-cow-dump 1";
+
+    private static final Pattern HEADER = Pattern.compile(
+            "header magic=0x([0-9a-fA-F]{1,8}) valid=(\\d+) version=(\\d+) chunk_size=(\\d+)");
+    private static final Pattern EXCEPTION = Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
+    private static final Pattern END = Pattern.compile("end exceptions=(\\d+)");
+    private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final long MAX_U32 = 0xffff_ffffL;
+
+    private DumpText() {
+    }
+
+    /** Writes a text dump line by line, so that a table of any size streams out. Not thread-safe. */
+    public static final class Writer {
+
+        private final PrintStream out;
+
+        /**
+         * Creates a writer.
+         *
+         * @param out where the lines go
+         */
+        public Writer(PrintStream out) {
+            this.out = out;
+        }
+
+        /**
+         * The magic line, a comment naming the COW, and the header line.
+         *
+         * @param cow the COW's name, for the comment
+         * @param cowBytes the COW's size in bytes, for the comment
+         * @param header the header
+         */
+        public void begin(String cow, long cowBytes, CowHeader header) {
+            out.println(MAGIC_LINE);
+            out.println("# COW " + cow + ", " + cowBytes + " bytes, " + CowFormat.exceptionsPerArea(header.chunkSize())
+                    + " exceptions per area");
+            out.printf("header magic=0x%08x valid=%s version=%s chunk_size=%s%n", header.magic(),
+                    Integer.toUnsignedString(header.valid()), Integer.toUnsignedString(header.version()),
+                    Integer.toUnsignedString(header.chunkSize()));
+        }
+
+        /**
+         * One record line.
+         *
+         * @param r the record
+         */
+        public void record(DumpRecord r) {
+            out.println("exception area=" + r.area() + " index=" + r.index() + " old=" + Long.toUnsignedString(r.oldChunk())
+                    + " new=" + Long.toUnsignedString(r.newChunk()));
+        }
+
+        /**
+         * The end line.
+         *
+         * @param count how many records were written
+         */
+        public void end(long count) {
+            out.println("end exceptions=" + count);
+        }
+    }
+
+    /**
+     * Dumps a COW's table as it walks it ({@link CowTable#walk}). When the walk fails, what was
+     * written stays written and has no end line.
+     *
+     * @param out where the dump goes
+     * @param cow the COW's name, for the comment
+     * @param device the COW
+     * @param header its header, with a usable magic and chunk size
+     * @return how many records were dumped
+     * @throws IOException as {@link CowTable#walk} throws
+     */
+    public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
+        Writer writer = new Writer(out);
+        writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
+        long count = CowTable.walk(device, header, writer::record);
+        writer.end(count);
+        return count;
+    }
+
+    /**
+     * Writes a dump held in memory.
+     *
+     * @param out where the dump goes
+     * @param cow the COW's name, for the comment
+     * @param cowBytes the COW's size, for the comment
+     * @param dump the dump
+     */
+    public static void write(PrintStream out, String cow, long cowBytes, CowDump dump) {
+        Writer writer = new Writer(out);
+        writer.begin(cow, cowBytes, dump.header());
+        dump.records().forEach(writer::record);
+        writer.end(dump.records().size());
+    }
+
+    /**
+     * Reads a text dump. The records keep the places the dump gives them; whether those are in
+     * table order is {@link CowRestore#plan}'s question.
+     *
+     * @param text the whole dump
+     * @return the dump
+     * @throws DumpException when a line is not part of the format, a number does not fit, or the
+     *     header or end line is missing or does not match
+     */
+    public static CowDump parse(String text) throws DumpException {
+        CowHeader header = null;
+        List<DumpRecord> records = new ArrayList<>();
+        boolean sawMagic = false;
+        Long end = null;
+        int number = 0;
+        try (BufferedReader reader = new BufferedReader(new StringReader(text))) {
+            for (String raw = reader.readLine(); raw != null; raw = reader.readLine()) {
+                number++;
+                String line = raw.strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                if (!sawMagic) {
+                    if (!line.equals(MAGIC_LINE)) {
+                        throw bad(number, "expected '" + MAGIC_LINE + "' (is this a 'snapstore dump' output?)");
+                    }
+                    sawMagic = true;
+                    continue;
+                }
+                if (end != null) {
+                    throw bad(number, "text after the 'end' line");
+                }
+                Matcher m;
+                if ((m = HEADER.matcher(line)).matches()) {
+                    if (header != null) {
+                        throw bad(number, "a second header line");
+                    }
+                    header = new CowHeader((int) Long.parseLong(m.group(1), 16), u32(number, m.group(2)), u32(number, m.group(3)),
+                            u32(number, m.group(4)));
+                } else if ((m = EXCEPTION.matcher(line)).matches()) {
+                    if (header == null) {
+                        throw bad(number, "an exception before the header line");
+                    }
+                    records.add(new DumpRecord(u64(number, m.group(1)), u64(number, m.group(2)), u64(number, m.group(3)),
+                            u64(number, m.group(4))));
+                } else if ((m = END.matcher(line)).matches()) {
+                    end = u64(number, m.group(1));
+                } else {
+                    throw bad(number, "not a header, exception or end line: '" + abbreviate(line) + "'");
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringReader does not fail
+        }
+        if (!sawMagic || header == null) {
+            throw new DumpException("the dump has no header line (is this a 'snapstore dump' output?)");
+        }
+        if (end == null) {
+            throw new DumpException("the dump has no 'end exceptions=N' line: it is truncated");
+        }
+        if (end != records.size()) {
+            throw new DumpException("the dump's end line says " + end + " exceptions but it lists " + records.size());
+        }
+        return new CowDump(header, records);
+    }
+
+    private static String abbreviate(String line) {
+        return line.length() > 60 ? line.substring(0, 60) + "..." : line;
+    }
+
+    private static DumpException bad(int line, String why) {
+        return new DumpException("dump line " + line + ": " + why);
+    }
+
+    private static int u32(int line, String digits) throws DumpException {
+        long v;
+        try {
+            v = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (v < 0 || v > MAX_U32) {
+            throw bad(line, digits + " does not fit an unsigned 32-bit header word");
+        }
+        return (int) v;
+    }
+
+    private static long u64(int line, String digits) throws DumpException {
+        BigInteger v = new BigInteger(digits);
+        if (v.compareTo(MAX_U64) > 0) {
+            throw bad(line, digits + " does not fit an unsigned 64-bit number");
+        }
+        return v.longValue();
+    }
+}

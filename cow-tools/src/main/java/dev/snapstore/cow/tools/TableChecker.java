@@ -1,0 +1,134 @@
+package dev.snapstore.cow.tools;
+
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
+import dev.snapstore.cow.CowRecord;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The check's rules, in one place for both callers: {@link CowCheck} runs them over a COW's table
+ * and {@link CowRestore} over a dump's records, so that a restore never writes what the check
+ * would flag. Records must arrive in table order. Not thread-safe.
+ */
+final class TableChecker {
+
+    private final int chunkSize;
+    private final int epa;
+    private final long cowChunks;
+    private final long originChunks;
+    private final Consumer<Finding> sink;
+    // old chunk -> number of the first record holding it
+    private final Map<Long, Long> seen = new HashMap<>();
+    private long expected;
+    private long records;
+
+    /**
+     * @param chunkSize the chunk size in sectors
+     * @param cowChunks whole chunks on the COW
+     * @param originChunks chunks on the origin, or -1 when unknown
+     * @param sink receives the findings
+     */
+    TableChecker(int chunkSize, long cowChunks, long originChunks, Consumer<Finding> sink) {
+        this.chunkSize = chunkSize;
+        this.epa = CowFormat.exceptionsPerArea(chunkSize);
+        this.cowChunks = cowChunks;
+        this.originChunks = originChunks;
+        this.sink = sink;
+        this.expected = CowFormat.skipMetadata(epa, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1);
+    }
+
+    /** The header's version and valid flag. */
+    static void header(CowHeader header, Consumer<Finding> sink) {
+        if (header.version() != CowFormat.SNAPSHOT_DISK_VERSION) {
+            sink.accept(new Finding(Finding.Kind.VERSION, Finding.NONE, Finding.NONE, 8, "unable to handle snapshot disk version "
+                    + header.version() + " (the kernel refuses to load it)"));
+        }
+        if (header.valid() == 0) {
+            sink.accept(new Finding(Finding.Kind.INVALID, Finding.NONE, Finding.NONE, 4, "snapshot marked invalid (valid=0): the"
+                    + " kernel loads it without reading its exceptions and fails all snapshot I/O"));
+        }
+    }
+
+    /** @return how many records were checked */
+    long records() {
+        return records;
+    }
+
+    /**
+     * @param oldChunk an origin chunk
+     * @return the number (from 0, in table order) of the first record holding it, or -1
+     */
+    long firstHolder(long oldChunk) {
+        Long first = seen.get(oldChunk);
+        return first == null ? -1 : first;
+    }
+
+    /** One record of the table, not its terminator. */
+    void record(DumpRecord r) {
+        long offset = r.byteOffset(chunkSize);
+        String newChunk = Long.toUnsignedString(r.newChunk());
+        if (r.newChunk() == 0) {
+            // Only a dump can hold one: on a COW it ends the table (see end()).
+            sink.accept(pointsAtHeader(r.area(), r.index(), offset, r.oldChunk()));
+        }
+        if (CowFormat.isMetadataChunk(epa, r.newChunk())) {
+            sink.accept(new Finding(Finding.Kind.POINTS_AT_METADATA, r.area(), r.index(), offset, "new chunk " + newChunk
+                    + " is a metadata area"));
+        } else if (Long.compareUnsigned(r.newChunk(), cowChunks) >= 0) {
+            sink.accept(new Finding(Finding.Kind.PAST_END, r.area(), r.index(), offset, "new chunk " + newChunk
+                    + " is past the end of the COW (" + cowChunks + " chunks)"));
+        }
+        if (r.newChunk() != expected) {
+            sink.accept(new Finding(Finding.Kind.ALLOCATION_ORDER, r.area(), r.index(), offset, "new chunk " + newChunk
+                    + " where the kernel would have allocated " + Long.toUnsignedString(expected)
+                    + " (it allocates strictly increasing by 1, skipping metadata)"));
+        }
+        Long first = seen.putIfAbsent(r.oldChunk(), records);
+        if (first != null) {
+            sink.accept(new Finding(Finding.Kind.DUPLICATE_ORIGIN_CHUNK, r.area(), r.index(), offset, "old chunk "
+                    + Long.toUnsignedString(r.oldChunk()) + " already mapped at area " + first / epa + " index " + first % epa));
+        }
+        if (originChunks >= 0 && Long.compareUnsigned(r.oldChunk(), originChunks) >= 0) {
+            sink.accept(new Finding(Finding.Kind.PAST_ORIGIN_END, r.area(), r.index(), offset, "old chunk "
+                    + Long.toUnsignedString(r.oldChunk()) + " is past the end of the origin (" + originChunks + " chunks)"));
+        }
+        expected = CowFormat.skipMetadata(epa, r.newChunk() + 1);
+        records++;
+    }
+
+    private static Finding pointsAtHeader(long area, long index, long offset, long oldChunk) {
+        return new Finding(Finding.Kind.POINTS_AT_HEADER, area, index, offset, "old chunk " + Long.toUnsignedString(oldChunk)
+                + " maps to new chunk 0, the header: the kernel reads this as the end of the table");
+    }
+
+    /** The terminator at {@code index} of {@code area}, and what follows it in the area. */
+    void end(long area, int index, ByteBuffer areaBytes) {
+        long areaOffset = CowFormat.areaLocation(epa, area) * ((long) chunkSize << CowFormat.SECTOR_SHIFT);
+        CowRecord terminator = CowRecord.decode(areaBytes, index);
+        if (terminator.oldChunk() != 0) {
+            sink.accept(pointsAtHeader(area, index, areaOffset + (long) index * CowFormat.DISK_EXCEPTION_SIZE,
+                    terminator.oldChunk()));
+        }
+        for (int j = index + 1; j < epa; j++) {
+            CowRecord after = CowRecord.decode(areaBytes, j);
+            if (!after.isZero()) {
+                sink.accept(new Finding(Finding.Kind.DATA_AFTER_TERMINATOR, area, j,
+                        areaOffset + (long) j * CowFormat.DISK_EXCEPTION_SIZE, "non-zero record (old "
+                        + Long.toUnsignedString(after.oldChunk()) + ", new " + Long.toUnsignedString(after.newChunk())
+                        + ") after the end of the table at index " + index + "; the kernel ignores it"));
+            }
+        }
+    }
+
+    /** A table that runs into an area beyond the end of the COW. */
+    void truncated(TruncatedTableException e) {
+        long area = e.area();
+        sink.accept(new Finding(Finding.Kind.TRUNCATED, area, Finding.NONE, e.byteOffset(),
+                (area == 0 ? "the first" : "the previous area is full, so") + " metadata area " + area + " (chunk "
+                        + Long.toUnsignedString(e.chunk()) + ") must exist, but it lies beyond the end of the COW ("
+                        + e.cowBytes() + " bytes); the kernel fails the load"));
+    }
+}
