@@ -6,6 +6,8 @@
 module dev.snapstore.engine {
     // Snapshot and Origin take BlockDevice, KernelLog and StoreTypes in their signatures.
     requires transitive dev.snapstore.spi;
+    // The kernel's rules live in dm (snapshot_ctr, the status value Snapshot.status() returns, messages).
+    requires transitive dev.snapstore.dm;
 
     exports dev.snapstore.engine;
 }

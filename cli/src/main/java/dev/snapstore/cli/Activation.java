@@ -2,6 +2,7 @@ package dev.snapstore.cli;
 
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.engine.Origin;
 import dev.snapstore.engine.Snapshot;
 import dev.snapstore.engine.SnapshotTargetException;
@@ -161,7 +162,7 @@ final class Activation implements AutoCloseable {
     }
 
     private static String hint(SnapshotTargetException e, String typeWord, String chunkSizeArg) {
-        if ("Chunk size not set".equals(e.getMessage()) && "0".equals(chunkSizeArg)) {
+        if (KernelMessages.CHUNK_SIZE_NOT_SET.equals(e.getMessage()) && "0".equals(chunkSizeArg)) {
             return "; give --chunk-size for a " + typeWord + " snapshot";
         }
         return "";

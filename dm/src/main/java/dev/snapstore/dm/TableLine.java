@@ -1,5 +1,6 @@
 package dev.snapstore.dm;
 
+import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.KernelLog;
@@ -399,23 +400,13 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
     public TableLine validate(StoreTypes types, int cowBlockSize, int originBlockSize) throws TableException {
         Objects.requireNonNull(types, "types");
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        KernelLog capture = log::add;
-        StoreTypes.Selection selection;
-        ExceptionStore store;
-        try {
-            selection = types.select(typeWord);
-            int chunk = ChunkSize.parseAndValidate(chunkSize, cowBlockSize, originBlockSize);
-            // The constructor does no I/O, so an empty device stands in for the COW.
-            store = selection.type().create(context(chunk, cowBlockSize, originBlockSize, capture), selection.options());
-        } catch (StoreException e) {
-            throw TableException.storeNotCreated(kind, e, log);
-        }
-        try (store) {
-            if (kind == TargetKind.SNAPSHOT_MERGE && !selection.type().supportsMerge()) {
-                throw TableException.kernel(kind, TableException.MERGE_NOT_SUPPORTED);
-            }
-            if (store.chunkSize() == 0 && !takesChunkSizeFromCow(selection, cowBlockSize, originBlockSize)) {
-                throw TableException.kernel(kind, TableException.CHUNK_SIZE_NOT_SET);
+        // The constructor does no I/O, so an empty device stands in for the COW.
+        BlockDevice emptyCow = new MemoryBlockDevice("cow", 0, cowBlockSize);
+        SnapshotConstructor.Created created = SnapshotConstructor.createStore(kind, types, typeWord, chunkSize,
+                emptyCow, originBlockSize, log::add, log);
+        try (ExceptionStore store = created.store()) {
+            if (store.chunkSize() == 0) {
+                requireChunkSizeFromCow(created.selection(), cowBlockSize, originBlockSize);
             }
             return new TableLine(start, length, kind, origin, cow, store.typeWord(),
                     Integer.toUnsignedString(store.chunkSize()), featureArgsFor(features()));
@@ -433,24 +424,26 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
         return validate(types);
     }
 
-    private static StoreContext context(int chunk, int cowBlockSize, int originBlockSize, KernelLog log) {
-        return new StoreContext(new MemoryBlockDevice("cow", 0, cowBlockSize), chunk, originBlockSize, log);
-    }
-
     /**
-     * Whether a store asked for chunk size 0 will find one when it reads its metadata, as the
-     * kernel's persistent store does (from the header, or 32 on a blank COW). Asked the only way the
-     * SPI allows: read_metadata on an empty COW. A store that keeps metadata on the COW cannot read
-     * it there and fails, so its chunk size is decided by the real device; a store that keeps none
-     * (the transient {@code N}) returns and still has chunk size 0, which the kernel refuses.
+     * The chunk-size check after read_metadata for a store asked for chunk size 0, asked the only
+     * way the SPI allows: read_metadata on an empty COW. A store that keeps metadata on the COW
+     * cannot read it there and fails, so its chunk size is decided by the real device (the kernel's
+     * persistent store takes it from the header, or 32 on a blank COW); a store that keeps none (the
+     * transient {@code N}) returns and still has chunk size 0, which the kernel refuses.
      */
-    private boolean takesChunkSizeFromCow(StoreTypes.Selection selection, int cowBlockSize, int originBlockSize) {
-        try (ExceptionStore probe = selection.type().create(context(0, cowBlockSize, originBlockSize, KernelLog.DISCARD),
-                selection.options())) {
-            probe.readMetadata((oldChunk, newChunk) -> { });
-            return probe.chunkSize() != 0;
+    private void requireChunkSizeFromCow(StoreTypes.Selection selection, int cowBlockSize, int originBlockSize)
+            throws TableException {
+        StoreContext context = new StoreContext(new MemoryBlockDevice("cow", 0, cowBlockSize), 0, originBlockSize,
+                KernelLog.DISCARD);
+        try (ExceptionStore probe = selection.type().create(context, selection.options())) {
+            try {
+                probe.readMetadata((oldChunk, newChunk) -> { });
+            } catch (StoreException | RuntimeException e) {
+                return;
+            }
+            SnapshotConstructor.requireChunkSize(kind, probe);
         } catch (StoreException | RuntimeException e) {
-            return true;
+            // The store refused to be made for the probe: the real device decides.
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
 import java.util.Arrays;
 
 /**
@@ -177,8 +178,7 @@ public final class ExceptionTable {
             exceptions--;
             return;
         }
-        throw new IllegalStateException("Corruption detected: exception for block "
-                + Long.toUnsignedString(oldChunk) + " is on disk but not in memory");
+        throw new IllegalStateException(KernelMessages.mergeCorruption(oldChunk));
     }
 
     /**
@@ -595,9 +595,7 @@ public final class ExceptionTable {
     }
 
     private static IllegalStateException middle(long chunk, long start, int length) {
-        return new IllegalStateException("Attempt to merge block " + Long.toUnsignedString(chunk)
-                + " from the middle of a chunk range [" + Long.toUnsignedString(start) + " - "
-                + Long.toUnsignedString(start + length - 1) + "]");
+        return new IllegalStateException(KernelMessages.mergeFromMiddle(chunk, start, start + length - 1));
     }
 
     // --- delta part -------------------------------------------------------------------------

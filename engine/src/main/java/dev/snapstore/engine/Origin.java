@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
@@ -103,14 +104,13 @@ public final class Origin implements BlockDevice {
         suspendLock.writeLock().lock();
         try {
             if (cow == device) {
-                throw new SnapshotTargetException(Errno.EINVAL, "COW device cannot be the same as origin device");
+                throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.SAME_DEVICE);
             }
             for (Snapshot other : snapshots) {
                 if (other.cow() == cow) {
                     // Two tables on one COW is the kernel's handover, which this engine does in place
                     // with Snapshot.startMerge().
-                    throw new SnapshotTargetException(Errno.EINVAL,
-                            "Snapshot cow pairing for exception table handover failed");
+                    throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.HANDOVER_FAILED);
                 }
             }
             Snapshot snapshot = Snapshot.construct(this, types, typeWord, chunkSizeArg, cow, lengthSectors, log);
@@ -167,25 +167,6 @@ public final class Origin implements BlockDevice {
      */
     public BlockDevice device() {
         return device;
-    }
-
-    /**
-     * The TABLE status of {@code snapshot-origin}: the device name.
-     *
-     * @param originName the origin device's name, e.g. {@code "254:0"}
-     * @return {@code originName}
-     */
-    public String tableStatus(String originName) {
-        return originName;
-    }
-
-    /**
-     * The INFO status of {@code snapshot-origin}, which is empty.
-     *
-     * @return {@code ""}
-     */
-    public String status() {
-        return "";
     }
 
     // --- BlockDevice -------------------------------------------------------------------------

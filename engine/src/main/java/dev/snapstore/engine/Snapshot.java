@@ -1,5 +1,11 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
+import dev.snapstore.dm.SnapshotConstructor;
+import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.dm.StatusLine;
+import dev.snapstore.dm.TableException;
+import dev.snapstore.dm.TargetKind;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
@@ -7,7 +13,6 @@ import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.ExceptionStoreType;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MergeRun;
-import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.spi.Usage;
@@ -49,8 +54,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Snapshot implements BlockDevice {
 
-    /** The kernel's {@code DM_MSG_PREFIX} in dm-snap.c. */
-    static final String LOG_PREFIX = "snapshots";
+    private static final String LOG_PREFIX = KernelMessages.LOG_PREFIX;
 
     /** The most one joined read asks of a device: enough to amortise a system call, little enough to keep tracking short. */
     private static final int MAX_READ_RUN_BYTES = 1 << 20;
@@ -116,39 +120,16 @@ public final class Snapshot implements BlockDevice {
      */
     static Snapshot construct(Origin origin, StoreTypes types, String typeWord, String chunkSizeArg,
             BlockDevice cow, long length, KernelLog log) throws SnapshotTargetException {
-        ExceptionStore store;
-        ExceptionStoreType type;
         try {
-            // dm_exception_store_create; snapshot_ctr replaces its message with its own.
-            type = types.select(typeWord).type();
-            store = types.create(typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
-        } catch (StoreException e) {
-            throw new SnapshotTargetException(Errno.EINVAL, "Couldn't create exception store", e);
-        }
-        ExceptionTable table = new ExceptionTable();
-        MetadataState state;
-        try {
-            // read_metadata(store, dm_add_exception, s)
-            state = store.readMetadata(table::append);
+            SnapshotConstructor.Created created = SnapshotConstructor.createStore(TargetKind.SNAPSHOT, types,
+                    typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
+            ExceptionTable table = new ExceptionTable();
+            boolean valid = SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, created.store(), table::append, log);
             table.compact();
-        } catch (StoreException e) {
-            store.close();
-            throw new SnapshotTargetException(e.errno(), "Failed to read snapshot metadata", e);
-        } catch (RuntimeException e) {
-            // dm_add_exception failing (here: a chunk number the table cannot hold) aborts the load.
-            store.close();
-            throw new SnapshotTargetException(Errno.ENOMEM, "Failed to read snapshot metadata", e);
+            return new Snapshot(origin, cow, created.store(), created.type(), table, length, valid, log);
+        } catch (TableException e) {
+            throw SnapshotTargetException.of(e);
         }
-        boolean valid = true;
-        if (state == MetadataState.INVALIDATED) {
-            valid = false;
-            log.dm(LOG_PREFIX, "Snapshot is marked invalid.");
-        }
-        if (store.chunkSize() == 0) {
-            store.close();
-            throw new SnapshotTargetException(Errno.EINVAL, "Chunk size not set");
-        }
-        return new Snapshot(origin, cow, store, type, table, length, valid, log);
     }
 
     // --- state and status ------------------------------------------------------------------
@@ -275,26 +256,34 @@ public final class Snapshot implements BlockDevice {
     }
 
     /**
-     * The INFO status text of {@code snapshot_status}: {@code "Invalid"}, {@code "Merge failed"},
-     * {@code "Overflow"} in that priority, or the store's usage as {@code "<allocated>/<total>
-     * <metadata>"}, e.g. {@code "24/64 16"}.
+     * The INFO status of {@code snapshot_status}, with the kernel's priority: {@code Invalid} &gt;
+     * {@code Merge failed} &gt; {@code Overflow} &gt; the store's usage ({@link SnapshotStatus#of(boolean,
+     * boolean, boolean, Usage)}). {@link SnapshotStatus#format()} gives the text {@code dmsetup status}
+     * prints after the target name, e.g. {@code "24/64 16"}.
      *
-     * @return the text {@code dmsetup status} prints after the target name
+     * @return the status value
      */
-    public String status() {
+    public SnapshotStatus status() {
         storeLock.lock();
         try {
-            if (!valid) {
-                return "Invalid";
-            } else if (mergeFailed) {
-                return "Merge failed";
-            } else if (overflowed) {
-                return "Overflow";
-            }
-            return store.usage().toStatus();
+            boolean v = valid;
+            boolean failed = mergeFailed;
+            boolean over = overflowed;
+            // The usage is read only when it is what the status shows, as snapshot_status does.
+            return SnapshotStatus.of(v, failed, over, v && !failed && !over ? store.usage() : null);
         } finally {
             storeLock.unlock();
         }
+    }
+
+    /**
+     * The target this snapshot is now: {@code snapshot}, or {@code snapshot-merge} from
+     * {@link #startMerge()} on.
+     *
+     * @return the target kind
+     */
+    public TargetKind targetKind() {
+        return merging ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
     }
 
     /**
@@ -317,24 +306,18 @@ public final class Snapshot implements BlockDevice {
     }
 
     /**
-     * The IMA status text of {@code snapshot_status}, e.g. {@code "target_name=snapshot,
-     * target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,snap_valid=y,
-     * snap_merge_failed=n,snapshot_overflowed=n;"} (one line); a merging snapshot reports the
-     * {@code snapshot-merge} target, version 1.5.0.
+     * The IMA status text of {@code snapshot_status}, rendered by {@link StatusLine#imaStatus} for
+     * {@link #targetKind()} at the version this engine follows ({@link TargetKind#version()}), e.g.
+     * {@code "target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,
+     * snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;"} (one line).
      *
      * @param originName the origin device's name
      * @param cowName the COW device's name
      * @return the text
      */
     public String imaStatus(String originName, String cowName) {
-        return "target_name=" + (merging ? "snapshot-merge" : "snapshot") + ",target_version="
-                + (merging ? "1.5.0" : "1.16.0") + ",snap_origin_name=" + originName + ",snap_cow_name=" + cowName
-                + ",snap_valid=" + yn(valid) + ",snap_merge_failed=" + yn(mergeFailed) + ",snapshot_overflowed="
-                + yn(overflowed) + ";";
-    }
-
-    private static char yn(boolean b) {
-        return b ? 'y' : 'n';
+        TargetKind kind = targetKind();
+        return StatusLine.imaStatus(kind, kind.version(), originName, cowName, valid, mergeFailed, overflowed);
     }
 
     // --- life cycle -------------------------------------------------------------------------
@@ -605,7 +588,7 @@ public final class Snapshot implements BlockDevice {
                         try {
                             if (valid && !overflowed) {
                                 overflowed = true;
-                                log.dm(LOG_PREFIX, "Snapshot overflowed: Unable to allocate exception.");
+                                log.dm(LOG_PREFIX, KernelMessages.OVERFLOWED);
                             }
                         } finally {
                             lock.unlock();
@@ -874,9 +857,9 @@ public final class Snapshot implements BlockDevice {
                 lock.unlock();
             }
             if (err == Errno.EIO) {
-                log.dm(LOG_PREFIX, "Invalidating snapshot: Error reading/writing.");
+                log.dm(LOG_PREFIX, KernelMessages.INVALIDATED_IO);
             } else if (err == Errno.ENOMEM) {
-                log.dm(LOG_PREFIX, "Invalidating snapshot: Unable to allocate exception.");
+                log.dm(LOG_PREFIX, KernelMessages.INVALIDATED_NO_SPACE);
             }
             store.dropSnapshot();
         } finally {
@@ -906,11 +889,12 @@ public final class Snapshot implements BlockDevice {
                 throw new IllegalStateException("snapshot on " + cow.name() + " is already merging");
             }
             if (origin.mergingSnapshot().isPresent()) {
-                throw new SnapshotTargetException(Errno.EINVAL, "A snapshot is already merging.");
+                throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.ALREADY_MERGING);
             }
-            if (!type.supportsMerge()) {
-                throw new SnapshotTargetException(Errno.EINVAL,
-                        "Snapshot exception store does not support snapshot-merge.");
+            try {
+                SnapshotConstructor.requireMerge(TargetKind.SNAPSHOT_MERGE, type);
+            } catch (TableException e) {
+                throw SnapshotTargetException.of(e);
             }
             lock.lock();
             try {
@@ -971,7 +955,7 @@ public final class Snapshot implements BlockDevice {
     private int mergeNextChunks() {
         if (!valid) {
             // snapshot_merge_next_chunks shuts the merge down without setting merge_failed.
-            log.dm(LOG_PREFIX, "Snapshot is invalid: can't merge");
+            log.dm(LOG_PREFIX, KernelMessages.MERGE_INVALID);
             mergeStopped = true;
             return 0;
         }
@@ -980,7 +964,7 @@ public final class Snapshot implements BlockDevice {
         try {
             next = store.prepareMerge();
         } catch (StoreException | RuntimeException e) {
-            return failMerge("Read error in exception store: shutting down merge");
+            return failMerge(KernelMessages.MERGE_PREPARE_FAILED);
         } finally {
             storeLock.unlock();
         }
@@ -1018,18 +1002,18 @@ public final class Snapshot implements BlockDevice {
         try {
             Copier.copy(cow, newChunk << chunkShift, origin.device(), dest, count);
         } catch (Copier.CopyFailure e) {
-            return failMerge(e.read ? "Read error: shutting down merge." : "Write error: shutting down merge.");
+            return failMerge(e.read ? KernelMessages.MERGE_READ_FAILED : KernelMessages.MERGE_WRITE_FAILED);
         }
         try {
             origin.device().flush();
         } catch (IOException e) {
-            return failMerge("Flush after merge failed: shutting down merge");
+            return failMerge(KernelMessages.MERGE_FLUSH_FAILED);
         }
         storeLock.lock();
         try {
             store.commitMerge(n);
         } catch (StoreException | RuntimeException e) {
-            return failMerge("Write error in exception store: shutting down merge");
+            return failMerge(KernelMessages.MERGE_COMMIT_FAILED);
         } finally {
             storeLock.unlock();
         }

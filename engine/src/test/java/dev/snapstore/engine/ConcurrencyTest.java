@@ -125,7 +125,7 @@ class ConcurrencyTest {
         s.activate();
         watched.failCommits = true;
         assertThrows(SnapshotIOException.class, () -> write(s, 17, "SNAP", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(SnapshotTest.IO_ERROR), log.lines());
         write(origin, 40, "O", 8); // origin writes go on
         assertArrayEquals(pattern("O", 40, 8), read(origin, 40, 8));
@@ -351,7 +351,7 @@ class ConcurrencyTest {
             assertEquals(view[s], tagOf(all, s, s), "origin sector " + s);
         }
         assertArrayEquals(otherView, read(other, 0, sectors));
-        assertEquals("16/8192 16", merging.status());
+        assertEquals("16/8192 16", merging.status().format());
         assertEquals(List.of(), log.lines());
     }
 

@@ -89,13 +89,13 @@ class MergeTest {
             write(rig.origin, chunk * 8, "O" + chunk, 8);
         }
         byte[] view = read(rig.snap, 0, 512);
-        assertEquals("48/8192 16", rig.snap.status());
+        assertEquals("48/8192 16", rig.snap.status().format());
         rig.snap.startMerge();
         assertArrayEquals(view, read(rig.origin, 0, 512));
         assertEquals(1, rig.snap.mergeStep());
-        assertEquals("40/8192 16", rig.snap.status());
+        assertEquals("40/8192 16", rig.snap.status().format());
         assertEquals(3, rig.snap.mergeStep());
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
         assertFalse(rig.snap.isMergeFinished());
         assertEquals(0, rig.snap.mergeStep());
         assertTrue(rig.snap.isMergeFinished());
@@ -118,7 +118,7 @@ class MergeTest {
         assertEquals(32, rig.snap.mergeStep());
         assertEquals(0, rig.snap.mergeStep());
         assertArrayEquals(view, read(rig.originDevice, 0, 64));
-        assertEquals("2/8192 2", rig.snap.status());
+        assertEquals("2/8192 2", rig.snap.status().format());
     }
 
     @Test
@@ -170,7 +170,7 @@ class MergeTest {
         assertArrayEquals(view, read(rig.origin, 0, 512));
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
         assertArrayEquals(otherView, read(other, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     /** snapshot_merge_map queues writes to the chunks being merged until the step is done. */
@@ -215,7 +215,7 @@ class MergeTest {
         rig.cow.hook = HookedDevice.failWritesFrom(0);
         write(rig.origin, 8, "O", 1); // copy error: invalid
         rig.cow.hook = (w, s, n) -> { };
-        assertEquals("Invalid", rig.snap.status());
+        assertEquals("Invalid", rig.snap.status().format());
         log.clear();
         rig.snap.startMerge();
         assertEquals(0, rig.snap.mergeStep());
@@ -266,7 +266,7 @@ class MergeTest {
         assertEquals(0, rig.snap.mergeStep());
         assertEquals(List.of(PREFIX + fault.message), log.lines());
         assertTrue(rig.snap.isMergeFailed());
-        assertEquals("Merge failed", rig.snap.status());
+        assertEquals("Merge failed", rig.snap.status().format());
         assertEquals(0, rig.snap.mergeStep(), "a failed merge stays stopped");
         sim.disk(rig.cow).failPrepareMerge = false;
         sim.disk(rig.cow).failCommitMerge = false;
@@ -281,7 +281,7 @@ class MergeTest {
         rig.snap.mergeAll();
         assertTrue(rig.snap.isMergeFinished());
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     /** A crash after any number of steps, then a reload as snapshot-merge: the same final origin. */
@@ -321,7 +321,7 @@ class MergeTest {
         rig.snap.startMerge();
         rig.snap.mergeAll();
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     static void await(CountDownLatch latch) {

@@ -7,12 +7,15 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Pins the engine's module descriptor: it exports its API and reaches stores only through the SPI. */
+/**
+ * Pins the engine's module descriptor: it exports its API, reaches stores only through the SPI and
+ * takes the kernel's rules from dm.
+ */
 class ModuleDescriptorTest {
 
     @Test
-    void exportsTheEngineAndRequiresOnlyTheSpi() {
-        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi"),
+    void exportsTheEngineAndRequiresTheSpiAndDm() {
+        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm"),
                 Set.of("dev.snapstore.engine"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Origin.class.getModule()));
     }
 }

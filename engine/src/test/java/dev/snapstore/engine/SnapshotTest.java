@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.dm.TargetKind;
 import dev.snapstore.spi.BeyondEndOfDeviceException;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.spi.Usage;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -133,7 +136,7 @@ class SnapshotTest {
         Origin origin = new Origin(origin(64), log);
         Snapshot s = snapshot(origin, StoreKind.SIM_P, 8, cow);
         assertFalse(s.isValid());
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of("device-mapper: snapshots: Snapshot is marked invalid."), log.lines());
         assertThrows(SnapshotIOException.class, () -> read(s, 0, 1));
         // The origin is unaffected and copies nothing to an invalid snapshot.
@@ -145,15 +148,16 @@ class SnapshotTest {
     void statusAndTableText() throws Exception {
         Origin origin = new Origin(origin(64), log);
         Snapshot n = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 16384));
-        assertEquals("0/16384 0", n.status());
+        assertEquals("0/16384 0", n.status().format());
         assertEquals("254:0 254:16 N 8", n.tableStatus("254:0", "254:16"));
         assertEquals("target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
                 + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;", n.imaStatus("254:0", "254:16"));
         Snapshot p = snapshot(origin, StoreKind.SIM_PO, 16, new MemoryBlockDevice("cow2", 16384));
-        assertEquals("32/16384 32", p.status());
+        assertEquals("32/16384 32", p.status().format());
         assertEquals("254:0 254:32 PO 16", p.tableStatus("254:0", "254:32"));
-        assertEquals("254:0", origin.tableStatus("254:0"));
-        assertEquals("", origin.status());
+        // The value behind the text, and the target it reports.
+        assertEquals(SnapshotStatus.of(new Usage(16384, 32, 32)), p.status());
+        assertEquals(TargetKind.SNAPSHOT, p.targetKind());
         // Largest chunk size first (__insert_snapshot).
         assertEquals(List.of(p, n), origin.snapshots());
     }
@@ -260,7 +264,7 @@ class SnapshotTest {
         for (Snapshot s : List.of(big, mid, small)) {
             assertArrayEquals(pattern("ORIGIN", 0, 512), read(s, 0, 512));
         }
-        assertEquals("16/4096 8", small.status()); // header, area 0, two data chunks of 4 sectors
+        assertEquals("16/4096 8", small.status().format()); // header, area 0, two data chunks of 4 sectors
     }
 
     @Test
@@ -276,7 +280,7 @@ class SnapshotTest {
         // Origin writes to chunks the snapshot already has do not touch it.
         write(origin, 0, "O", 16);
         assertArrayEquals(expected, read(s, 0, 128));
-        assertEquals("32/1024 16", s.status());
+        assertEquals("32/1024 16", s.status().format());
     }
 
     // --- full COW (spec §5.8) ----------------------------------------------------------------
@@ -292,14 +296,14 @@ class SnapshotTest {
         for (int i = 0; i < room; i++) {
             write(s, 8 * i, "W" + i, 8);
         }
-        assertEquals(kind.persistent ? "64/64 16" : "64/64 0", s.status());
+        assertEquals(kind.persistent ? "64/64 16" : "64/64 0", s.status().format());
         assertThrows(SnapshotIOException.class, () -> write(s, 8 * room, "FULL", 1));
         if (kind.simulated) {
             assertEquals(kind.overflows(), sim.disk(cow).valid, "PO keeps the header valid, P drops it");
         }
         if (kind.overflows()) {
             assertTrue(s.isValid());
-            assertEquals("Overflow", s.status());
+            assertEquals("Overflow", s.status().format());
             assertEquals(List.of(OVERFLOW), log.lines());
             assertArrayEquals(pattern("W1", 8, 8), read(s, 8, 8));
             assertArrayEquals(pattern("ORIGIN", 8 * room, 8), read(s, 8 * room, 8));
@@ -308,11 +312,11 @@ class SnapshotTest {
             assertEquals(List.of(OVERFLOW), log.lines());
             // An origin write that needs a chunk invalidates even a PO snapshot.
             write(origin, 200, "ORIG", 8);
-            assertEquals("Invalid", s.status());
+            assertEquals("Invalid", s.status().format());
             assertEquals(List.of(OVERFLOW, NO_ALLOC), log.lines());
         } else {
             assertFalse(s.isValid());
-            assertEquals("Invalid", s.status());
+            assertEquals("Invalid", s.status().format());
             assertEquals(List.of(NO_ALLOC), log.lines());
             assertThrows(SnapshotIOException.class, () -> read(s, 8, 1));
             assertThrows(SnapshotIOException.class, () -> write(s, 8, "AGAIN", 1));
@@ -329,7 +333,7 @@ class SnapshotTest {
         assertTrue(s.isValid());
         write(origin, 8, "B", 8); // no room: the snapshot is invalidated, the origin written
         assertArrayEquals(pattern("B", 8, 8), read(origin, 8, 8));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(NO_ALLOC), log.lines());
         write(origin, 16, "C", 8);
         assertEquals(List.of(NO_ALLOC), log.lines(), "invalidated once");
@@ -346,12 +350,12 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.SIM_PO, 8, cow);
         write(s, 0, "ONE", 8);
         assertThrows(SnapshotIOException.class, () -> write(s, 8, "TWO", 8));
-        assertEquals("Overflow", s.status());
+        assertEquals("Overflow", s.status().format());
         assertTrue(sim.disk(cow).valid);
         origin.close();
         Origin again = new Origin(originDevice, log);
         Snapshot reloaded = snapshot(again, StoreKind.SIM_PO, 8, cow);
-        assertEquals("24/24 16", reloaded.status());
+        assertEquals("24/24 16", reloaded.status().format());
         assertArrayEquals(pattern("ONE", 0, 8), read(reloaded, 0, 8));
     }
 
@@ -362,7 +366,7 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.SIM_P, 8, cow);
         cow.hook = HookedDevice.failWritesFrom(0);
         write(origin, 8, "X", 1); // the copy fails: invalidated, the origin write goes on
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
         assertArrayEquals(pattern("X", 8, 1), read(origin, 8, 1));
         assertFalse(sim.disk(cow).valid);
@@ -375,7 +379,7 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 1024));
         originDevice.hook = HookedDevice.failReadsFrom(0);
         assertThrows(SnapshotIOException.class, () -> write(s, 9, "Y", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
     }
 
@@ -387,7 +391,7 @@ class SnapshotTest {
         write(origin, 0, "A", 1);
         sim.disk(cow).failMetadataWrites = true;
         assertThrows(SnapshotIOException.class, () -> write(s, 16, "B", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
         assertEquals(1, sim.disk(cow).records.size());
     }
@@ -399,12 +403,12 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.SIM_PO, 8, cow);
         write(s, 0, "A", 8);
         assertThrows(SnapshotIOException.class, () -> write(s, 8, "B", 8));
-        assertEquals("Overflow", s.status());
+        assertEquals("Overflow", s.status().format());
         s.startMerge();
         sim.disk(cow).failCommitMerge = true;
         assertEquals(0, s.mergeStep());
         assertTrue(s.isMergeFailed());
-        assertEquals("Merge failed", s.status());
+        assertEquals("Merge failed", s.status().format());
         assertEquals("target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
                 + "snap_valid=y,snap_merge_failed=y,snapshot_overflowed=y;", s.imaStatus("a", "b"));
     }

@@ -228,8 +228,8 @@ class StressTest {
         assertFalse(a.isMergeFailed());
         assertEquals(0, a.exceptionCount());
         Usage usage = a.usage();
-        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), a.status());
-        assertTrue(b.isValid() && !b.isOverflowed(), b.status());
+        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), a.status().format());
+        assertTrue(b.isValid() && !b.isOverflowed(), b.status().format());
 
         // Quiescent: the origin (device and target) and B hold a last version in every sector.
         long end = clock.incrementAndGet();
