@@ -3,6 +3,7 @@ package dev.snapstore.cli;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
+import dev.snapstore.dm.SnapshotStatus;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.FileBlockDevice;
@@ -128,7 +129,7 @@ final class CreateCommand implements Command {
                 cow.flush();
                 io.out().println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
                         + chunkBytes + " bytes)");
-                io.out().println("status on activation: " + store.usage().toStatus());
+                io.out().println("status on activation: " + SnapshotStatus.of(store.usage()).format());
             } catch (StoreException e) {
                 throw CliException.no(name() + ": " + path + ": " + e.getMessage());
             } finally {
