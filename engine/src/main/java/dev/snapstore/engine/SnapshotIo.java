@@ -14,7 +14,10 @@ import java.nio.ByteBuffer;
  */
 final class SnapshotIo {
 
-    /** The most one joined read asks of a device: enough to amortise a system call, little enough to keep tracking short. */
+    /**
+     * The most one joined read asks of a device: enough to amortise a system call, little enough to
+     * keep tracking short.
+     */
     private static final int MAX_READ_RUN_BYTES = 1 << 20;
 
     private final SnapshotCore core;
@@ -147,7 +150,7 @@ final class SnapshotIo {
                     }
                     pending.completeCopy(pe);
                     if (!pending.awaitDone(pe)) {
-                        throw core.eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
+                        throw notStored(chunk);
                     }
                     return;
                 }
@@ -157,12 +160,16 @@ final class SnapshotIo {
                 if (pe.allocationFailed) {
                     continue; // the owner overflowed or invalidated the snapshot: the checks above now fail
                 }
-                throw core.eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
+                throw notStored(chunk);
             }
             // The bio was queued on the pending exception: it goes to the COW after the commit.
             core.deviceIo(core.cow, core.remap(pe.newChunk, sector), piece, true);
             return;
         }
+    }
+
+    private SnapshotIOException notStored(long chunk) {
+        return core.eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
     }
 
     /** A PO snapshot's store is full on a snapshot write: overflowed, once, with the kernel's line. */
