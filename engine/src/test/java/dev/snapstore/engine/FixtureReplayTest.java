@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.MemoryBlockDevice;
+import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.testkit.FixtureWrite;
 import dev.snapstore.testkit.Fixtures;
 import dev.snapstore.testkit.Hashes;

@@ -15,6 +15,9 @@ import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.CapturingLog;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
+import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -62,9 +65,8 @@ class SnapshotTest {
 
     @Test
     void aLargeReadIsOneDeviceReadPerRunOfChunksThatMapAlike() throws Exception {
-        dev.snapstore.testkit.FaultInjectingBlockDevice originDevice = new dev.snapstore.testkit.FaultInjectingBlockDevice(
-                origin(256));
-        dev.snapstore.testkit.FaultInjectingBlockDevice cow = dev.snapstore.testkit.FaultInjectingBlockDevice.ofMemory("cow", 256);
+        FaultInjectingBlockDevice originDevice = new FaultInjectingBlockDevice(origin(256));
+        FaultInjectingBlockDevice cow = FaultInjectingBlockDevice.ofMemory("cow", 256);
         Origin origin = new Origin(originDevice, log);
         // N hands out COW chunks 0, 1, 2 in order: chunks 4 and 5 land side by side, 7 after them.
         Snapshot s = snapshot(origin, StoreKind.N, 8, cow);
@@ -191,14 +193,14 @@ class SnapshotTest {
     /** spec §6 edge case 23: a write of exactly one whole chunk skips the origin read. */
     @Test
     void aWholeChunkSnapshotWriteDoesNotReadTheOrigin() throws Exception {
-        HookedDevice originDevice = new HookedDevice(origin(256));
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(origin(256));
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 1024));
         write(s, 16, "FULL", 8);
-        assertEquals(0, originDevice.reads.get());
+        assertEquals(0, originDevice.reads());
         assertArrayEquals(pattern("FULL", 16, 8), read(s, 16, 8));
         write(s, 33, "PART", 2);
-        assertEquals(1, originDevice.reads.get());
+        assertEquals(1, originDevice.reads());
         byte[] expected = pattern("ORIGIN", 32, 8);
         System.arraycopy(pattern("PART", 33, 2), 0, expected, 512, 1024);
         assertArrayEquals(expected, read(s, 32, 8));
@@ -210,7 +212,7 @@ class SnapshotTest {
     void aPartialLastChunkIsCopiedShort() throws Exception {
         MemoryBlockDevice originDevice = origin(100); // chunk 12 holds sectors 96..99 only
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 1024);
-        HookedDevice hookedCow = new HookedDevice(cow);
+        FaultInjectingBlockDevice hookedCow = FaultInjectingBlockDevice.passThrough(cow);
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, hookedCow);
         write(origin, 97, "END", 1);
@@ -361,10 +363,10 @@ class SnapshotTest {
 
     @Test
     void copyErrorsInvalidate() throws Exception {
-        HookedDevice cow = new HookedDevice(new MemoryBlockDevice("cow", 1024));
+        FaultInjectingBlockDevice cow = FaultInjectingBlockDevice.passThrough(new MemoryBlockDevice("cow", 1024));
         Origin origin = new Origin(origin(64), log);
         Snapshot s = snapshot(origin, StoreKind.SIM_P, 8, cow);
-        cow.hook = HookedDevice.failWritesFrom(0);
+        cow.failIf(FaultInjectingBlockDevice.reaching(Kind.WRITE, 0));
         write(origin, 8, "X", 1); // the copy fails: invalidated, the origin write goes on
         assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
@@ -374,10 +376,10 @@ class SnapshotTest {
 
     @Test
     void snapshotWriteWithACopyErrorFailsAndInvalidates() throws Exception {
-        HookedDevice originDevice = new HookedDevice(origin(64));
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(origin(64));
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 1024));
-        originDevice.hook = HookedDevice.failReadsFrom(0);
+        originDevice.failIf(FaultInjectingBlockDevice.reaching(Kind.READ, 0));
         assertThrows(SnapshotIOException.class, () -> write(s, 9, "Y", 1));
         assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
