@@ -15,7 +15,8 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsTheEngineAndRequiresTheSpiAndDm() {
-        assertEquals(new ModuleFacts("dev.snapstore.engine", Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm"),
+        assertEquals(new ModuleFacts("dev.snapstore.engine",
+                Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm"),
                 Set.of("dev.snapstore.engine"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Origin.class.getModule()));
     }
 }
