@@ -8,6 +8,8 @@ module dev.snapstore.engine {
     requires transitive dev.snapstore.spi;
     // Activation reads a COW's header (is it new?) with the format library, not by hand.
     requires dev.snapstore.cow;
+    // The kernel's rules live in dm (snapshot_ctr, the status value Snapshot.status() returns, messages).
+    requires transitive dev.snapstore.dm;
 
     exports dev.snapstore.engine;
 }

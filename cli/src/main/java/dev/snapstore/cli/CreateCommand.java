@@ -2,6 +2,7 @@ package dev.snapstore.cli;
 
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.tools.CowCreate;
+import dev.snapstore.dm.SnapshotStatus;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.FileBlockDevice;
@@ -119,7 +120,7 @@ final class CreateCommand implements Command {
                 Usage usage = CowCreate.format(cow, store);
                 io.out().println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
                         + chunkBytes + " bytes)");
-                io.out().println("status on activation: " + usage.toStatus());
+                io.out().println("status on activation: " + SnapshotStatus.of(usage).format());
             } catch (StoreException e) {
                 throw CliException.no(name() + ": " + path + ": " + e.getMessage());
             } finally {

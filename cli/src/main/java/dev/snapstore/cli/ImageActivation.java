@@ -2,6 +2,7 @@ package dev.snapstore.cli;
 
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.engine.Activation;
 import dev.snapstore.engine.ActivationException;
 import dev.snapstore.engine.ActivationRequest;
@@ -137,7 +138,7 @@ final class ImageActivation implements AutoCloseable {
     }
 
     private static String hint(SnapshotTargetException e, String typeWord, String chunkSizeArg) {
-        if ("Chunk size not set".equals(e.getMessage()) && "0".equals(chunkSizeArg)) {
+        if (KernelMessages.CHUNK_SIZE_NOT_SET.equals(e.getMessage()) && "0".equals(chunkSizeArg)) {
             return "; give --chunk-size for a " + typeWord + " snapshot";
         }
         return "";

@@ -60,7 +60,7 @@ final class MergeCommand implements Command {
             if (!snapshot.isValid()) {
                 throw CliException.no(name() + ": Snapshot is invalid: can't merge (" + cowPath + " was invalidated)");
             }
-            String before = snapshot.status();
+            String before = snapshot.status().format();
             long pending = snapshot.exceptionCount();
             try {
                 snapshot.startMerge();

@@ -86,7 +86,7 @@ final class SnapshotOptions {
         node.put("cow", activation.cowPath().toString());
         node.put("type", snapshot.typeWord());
         node.put("chunkSize", snapshot.chunkSize());
-        node.put("status", snapshot.status());
+        node.put("status", snapshot.status().format());
         node.put("table", tableStatus(snapshot));
         node.put("valid", snapshot.isValid());
         node.put("overflow", snapshot.isOverflowed());

@@ -29,7 +29,7 @@ public final class Negotiator {
     public static final TargetVersion SNAPSHOT_MERGE_DISCARD = TargetKind.SNAPSHOT_MERGE.since(Feature.DISCARD);
 
     /** The kernel's refusal of a transient store for snapshot-merge (fixture s6-errors case 47). */
-    public static final String MERGE_NEEDS_PERSISTENT = "Snapshot exception store does not support snapshot-merge.";
+    public static final String MERGE_NEEDS_PERSISTENT = KernelMessages.MERGE_NOT_SUPPORTED;
 
     private Negotiator() {
     }

@@ -219,10 +219,10 @@ public record SnapshotStatus(Kind kind, Usage usage, boolean hasMetadataSectors)
         if (kind != Kind.USAGE) {
             return kind.word;
         }
-        if (!hasMetadataSectors) {
-            return Long.toUnsignedString(usage.allocatedSectors()) + "/" + Long.toUnsignedString(usage.totalSectors());
-        }
-        return usage.toStatus();
+        String text = Long.toUnsignedString(usage.allocatedSectors()) + "/"
+                + Long.toUnsignedString(usage.totalSectors());
+        // "%llu/%llu %llu" since snapshot 1.8.0; "%llu/%llu" before.
+        return hasMetadataSectors ? text + " " + Long.toUnsignedString(usage.metadataSectors()) : text;
     }
 
     /**

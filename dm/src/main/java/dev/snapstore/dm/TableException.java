@@ -1,6 +1,7 @@
 package dev.snapstore.dm;
 
 import dev.snapstore.spi.Errno;
+import dev.snapstore.spi.StoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,26 +24,26 @@ public class TableException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
-    /** {@code argc < 4}. */
-    public static final String REQUIRES_4_ARGUMENTS = "requires 4 or more arguments";
-    /** The feature group count is not a number from 0 to 2, or more than the arguments left. */
-    public static final String INVALID_FEATURE_COUNT = "Invalid number of feature arguments";
-    /** A feature name that is neither {@code discard_zeroes_cow} nor {@code discard_passdown_origin}. */
-    public static final String UNRECOGNISED_FEATURE = "Unrecognised feature requested";
-    /** {@code discard_passdown_origin} without {@code discard_zeroes_cow}. */
-    public static final String PASSDOWN_NEEDS_ZEROES = "discard_passdown_origin feature depends on discard_zeroes_cow";
-    /** The origin and the COW are one device. */
-    public static final String SAME_DEVICE = "COW device cannot be the same as origin device";
-    /** Type word, chunk size or store options refused; the store's reason is the inner reason. */
-    public static final String STORE_NOT_CREATED = "Couldn't create exception store";
-    /** A store type without merge support in a {@code snapshot-merge} table. */
-    public static final String MERGE_NOT_SUPPORTED = Negotiator.MERGE_NEEDS_PERSISTENT;
-    /** A transient store with chunk size 0. */
-    public static final String CHUNK_SIZE_NOT_SET = "Chunk size not set";
+    /** {@link KernelMessages#REQUIRES_4_ARGUMENTS}. */
+    public static final String REQUIRES_4_ARGUMENTS = KernelMessages.REQUIRES_4_ARGUMENTS;
+    /** {@link KernelMessages#INVALID_FEATURE_COUNT}. */
+    public static final String INVALID_FEATURE_COUNT = KernelMessages.INVALID_FEATURE_COUNT;
+    /** {@link KernelMessages#UNRECOGNISED_FEATURE}. */
+    public static final String UNRECOGNISED_FEATURE = KernelMessages.UNRECOGNISED_FEATURE;
+    /** {@link KernelMessages#PASSDOWN_NEEDS_ZEROES}. */
+    public static final String PASSDOWN_NEEDS_ZEROES = KernelMessages.PASSDOWN_NEEDS_ZEROES;
+    /** {@link KernelMessages#SAME_DEVICE}. */
+    public static final String SAME_DEVICE = KernelMessages.SAME_DEVICE;
+    /** {@link KernelMessages#STORE_NOT_CREATED}; the store's reason is the inner reason. */
+    public static final String STORE_NOT_CREATED = KernelMessages.STORE_NOT_CREATED;
+    /** {@link KernelMessages#MERGE_NOT_SUPPORTED}. */
+    public static final String MERGE_NOT_SUPPORTED = KernelMessages.MERGE_NOT_SUPPORTED;
+    /** {@link KernelMessages#CHUNK_SIZE_NOT_SET}. */
+    public static final String CHUNK_SIZE_NOT_SET = KernelMessages.CHUNK_SIZE_NOT_SET;
 
-    /** The kernel's errors that need the real devices, which this library does not check. */
+    /** The kernel's errors that need the real devices, which {@link TableLine#validate} does not check. */
     public static final List<String> DEVICE_ERRORS = List.of(
-            "Cannot get origin device", "Cannot get COW device", "Failed to read snapshot metadata");
+            KernelMessages.CANNOT_GET_ORIGIN, KernelMessages.CANNOT_GET_COW, KernelMessages.READ_METADATA_FAILED);
 
     /** The refusing target; {@code null} for a non-kernel error. */
     private final TargetKind target;
@@ -81,6 +82,21 @@ public class TableException extends Exception {
     }
 
     /**
+     * A refusal by {@code snapshot_ctr} with its own error number and the failure underneath, such
+     * as {@link KernelMessages#READ_METADATA_FAILED} with the store's error.
+     *
+     * @param target the target whose constructor refuses
+     * @param kernelMessage the {@code ti->error} text
+     * @param errno the error number
+     * @param cause the failure underneath
+     * @return the exception
+     */
+    static TableException kernel(TargetKind target, String kernelMessage, Errno errno, Throwable cause) {
+        return new TableException(kernelMessage, Objects.requireNonNull(target), kernelMessage,
+                Objects.requireNonNull(errno), null, List.of(), true, cause);
+    }
+
+    /**
      * "Couldn't create exception store" with the store's reason.
      *
      * @param target the target
@@ -88,7 +104,7 @@ public class TableException extends Exception {
      * @param storeLog lines the store logged meanwhile, e.g. "Unsupported persistent store option: X"
      * @return the exception, errno {@link Errno#EINVAL} as snapshot_ctr forces it
      */
-    static TableException storeNotCreated(TargetKind target, Exception cause, List<String> storeLog) {
+    static TableException storeNotCreated(TargetKind target, StoreException cause, List<String> storeLog) {
         return new TableException(STORE_NOT_CREATED + ": " + cause.getMessage(), Objects.requireNonNull(target),
                 STORE_NOT_CREATED, Errno.EINVAL, cause.getMessage(), new ArrayList<>(storeLog), true, cause);
     }
@@ -115,7 +131,8 @@ public class TableException extends Exception {
     /**
      * The error number the table load fails with.
      *
-     * @return {@link Errno#EINVAL} for every error this library detects
+     * @return {@link Errno#EINVAL} for every error of a table line; the store's error for
+     *     {@link KernelMessages#READ_METADATA_FAILED}
      */
     public Errno errno() {
         return errno;

@@ -1,5 +1,6 @@
 package dev.snapstore.dm;
 
+import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.KernelLog;
@@ -399,23 +400,15 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
     public TableLine validate(StoreTypes types, int cowBlockSize, int originBlockSize) throws TableException {
         Objects.requireNonNull(types, "types");
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        KernelLog capture = log::add;
-        StoreTypes.Selection selection;
-        ExceptionStore store;
-        try {
-            selection = types.select(typeWord);
-            int chunk = ChunkSize.parseAndValidate(chunkSize, cowBlockSize, originBlockSize);
-            // The constructor does no I/O, so an empty device stands in for the COW.
-            store = selection.type().create(context(chunk, cowBlockSize, originBlockSize, capture), selection.options());
-        } catch (StoreException e) {
-            throw TableException.storeNotCreated(kind, e, log);
-        }
-        try (store) {
-            if (kind == TargetKind.SNAPSHOT_MERGE && !selection.type().supportsMerge()) {
-                throw TableException.kernel(kind, TableException.MERGE_NOT_SUPPORTED);
-            }
-            if (store.chunkSize() == 0 && !selection.type().takesChunkSizeFromCow()) {
-                throw TableException.kernel(kind, TableException.CHUNK_SIZE_NOT_SET);
+        // The constructor does no I/O, so an empty device stands in for the COW.
+        BlockDevice emptyCow = new MemoryBlockDevice("cow", 0, cowBlockSize);
+        SnapshotConstructor.Created created = SnapshotConstructor.createStore(kind, types, typeWord, chunkSize,
+                emptyCow, originBlockSize, log::add, log);
+        try (ExceptionStore store = created.store()) {
+            // A type that takes its chunk size from the COW (P: the header, or 32 on a blank COW) is
+            // decided by the real device; any other with chunk size 0 gets the kernel's refusal.
+            if (!created.type().takesChunkSizeFromCow()) {
+                SnapshotConstructor.requireChunkSize(kind, store);
             }
             return new TableLine(start, length, kind, origin, cow, store.typeWord(),
                     Integer.toUnsignedString(store.chunkSize()), featureArgsFor(features()));
@@ -431,9 +424,5 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
      */
     public TableLine normalised(StoreTypes types) throws TableException {
         return validate(types);
-    }
-
-    private static StoreContext context(int chunk, int cowBlockSize, int originBlockSize, KernelLog log) {
-        return new StoreContext(new MemoryBlockDevice("cow", 0, cowBlockSize), chunk, originBlockSize, log);
     }
 }

@@ -10,18 +10,32 @@ import java.util.Optional;
  */
 public enum TargetKind {
     /** The {@code snapshot} target. */
-    SNAPSHOT(TargetVersions.SNAPSHOT, new TargetVersion(1, 15, 0), new TargetVersion(1, 16, 0)),
+    SNAPSHOT(TargetVersions.SNAPSHOT, new TargetVersion(1, 15, 0), new TargetVersion(1, 16, 0),
+            new TargetVersion(1, 16, 0)),
     /** The {@code snapshot-merge} target. */
-    SNAPSHOT_MERGE(TargetVersions.SNAPSHOT_MERGE, new TargetVersion(1, 4, 0), new TargetVersion(1, 5, 0));
+    SNAPSHOT_MERGE(TargetVersions.SNAPSHOT_MERGE, new TargetVersion(1, 4, 0), new TargetVersion(1, 5, 0),
+            new TargetVersion(1, 5, 0));
 
     private final String targetName;
     private final TargetVersion overflowSince;
     private final TargetVersion discardSince;
+    private final TargetVersion version;
 
-    TargetKind(String targetName, TargetVersion overflowSince, TargetVersion discardSince) {
+    TargetKind(String targetName, TargetVersion overflowSince, TargetVersion discardSince, TargetVersion version) {
         this.targetName = targetName;
         this.overflowSince = overflowSince;
         this.discardSince = discardSince;
+        this.version = version;
+    }
+
+    /**
+     * The version of this target in the kernels this library follows (6.x, spec and fixtures): the
+     * one the userspace engine reports in its IMA status.
+     *
+     * @return {@code 1.16.0} for {@code snapshot}, {@code 1.5.0} for {@code snapshot-merge}
+     */
+    public TargetVersion version() {
+        return version;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.engine.ActivationException.Problem;
@@ -105,7 +106,7 @@ public final class Activation implements AutoCloseable {
                     "cannot compare " + originPath + " and " + cowPath + " (" + e.getMessage() + ")", e);
         }
         if (same) {
-            throw new ActivationException(Problem.SAME_DEVICE, Role.COW, cowPath, Origin.SAME_DEVICE + " (" + cowPath + ")",
+            throw new ActivationException(Problem.SAME_DEVICE, Role.COW, cowPath, KernelMessages.SAME_DEVICE + " (" + cowPath + ")",
                     null);
         }
         Access access = request.access();

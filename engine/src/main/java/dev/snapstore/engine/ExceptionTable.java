@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
 import java.util.Arrays;
 
 /**
@@ -25,9 +26,10 @@ import java.util.Arrays;
  * <li>the <em>delta</em> part: an open-addressing hash of runs added since the main arrays were
  *     last rebuilt, keyed by the 256-chunk group of the run (as the kernel's
  *     {@code exception_hash} with {@code hash_shift = 8}), so that a lookup of any chunk finds the
- *     run holding it. Delta runs stay inside one 256-aligned group. When the delta holds more than
- *     about 1/16 of the main part it is merged into new main arrays ({@link #compact()}), so inserts
- *     cost amortised O(log n) and the delta never adds more than a few bytes per exception.</li>
+ *     run holding it (package-private {@code DeltaRuns}). Delta runs stay inside one 256-aligned
+ *     group. When the delta holds more than about 1/16 of the main part it is merged into new main
+ *     arrays ({@link #compact()}), so inserts cost amortised O(log n) and the delta never adds more
+ *     than a few bytes per exception.</li>
  * </ul>
  * Most inserts at run time extend a run in place, in either part, because a store allocates COW
  * chunks in increasing order. Loading a store's metadata goes through {@link #append}, which buffers
@@ -49,14 +51,12 @@ public final class ExceptionTable {
     /** The largest new chunk that can be stored: 56 bits, less the tombstone pattern. */
     public static final long MAX_NEW_CHUNK = (1L << 56) - 2;
 
-    private static final long NEW_MASK = (1L << 56) - 1;
-    private static final int COUNT_SHIFT = 56;
+    static final long NEW_MASK = (1L << 56) - 1;
+    static final int COUNT_SHIFT = 56;
     /** Marks a run that was removed entirely; never a valid encoding because of MAX_NEW_CHUNK. */
-    private static final long TOMB = -1L;
-    /** An empty delta slot. */
-    private static final long EMPTY = -1L;
+    static final long TOMB = -1L;
     private static final int MIN_DELTA_LIMIT = 1024;
-    private static final int ARRAY_HEADER = 16;
+    static final int ARRAY_HEADER = 16;
     private static final int SAMPLE_SHIFT = 6;
     private static final int SAMPLE = 1 << SAMPLE_SHIFT;
 
@@ -74,11 +74,7 @@ public final class ExceptionTable {
     private int mainTombs;
 
     // --- delta part: open addressing by 256-chunk group --------------------------------------
-    private long[] deltaOld;
-    private long[] deltaNew;
-    private int deltaMask;
-    private int deltaUsed;
-    private int deltaLive;
+    private DeltaRuns delta = new DeltaRuns();
 
     private long exceptions;
 
@@ -100,7 +96,7 @@ public final class ExceptionTable {
      */
     public long lookup(long oldChunk) {
         finishLoading();
-        long hit = deltaLookup(oldChunk);
+        long hit = delta.lookup(oldChunk);
         if (hit != NONE) {
             return hit;
         }
@@ -143,7 +139,7 @@ public final class ExceptionTable {
     public boolean insert(long oldChunk, long newChunk) {
         checkChunks(oldChunk, newChunk);
         finishLoading();
-        if (deltaLookup(oldChunk) != NONE) {
+        if (delta.lookup(oldChunk) != NONE) {
             return false;
         }
         int g = groupOf(oldChunk >>> 32);
@@ -152,11 +148,11 @@ public final class ExceptionTable {
             return false;
         }
         exceptions++;
-        if ((g >= 0 && extendMain(oldChunk, newChunk, g, floor)) || extendDelta(oldChunk, newChunk)) {
+        if ((g >= 0 && extendMain(oldChunk, newChunk, g, floor)) || delta.extend(oldChunk, newChunk)) {
             return true;
         }
-        deltaAdd(oldChunk, encode(newChunk, 1));
-        if (deltaUsed > deltaLimit()) {
+        delta.add(oldChunk, encode(newChunk, 1));
+        if (delta.used() > deltaLimit()) {
             compact();
         }
         return true;
@@ -173,12 +169,11 @@ public final class ExceptionTable {
      */
     public void remove(long oldChunk) {
         finishLoading();
-        if (deltaRemove(oldChunk) || mainRemove(oldChunk)) {
+        if (delta.remove(oldChunk) || mainRemove(oldChunk)) {
             exceptions--;
             return;
         }
-        throw new IllegalStateException("Corruption detected: exception for block "
-                + Long.toUnsignedString(oldChunk) + " is on disk but not in memory");
+        throw new IllegalStateException(KernelMessages.mergeCorruption(oldChunk));
     }
 
     /**
@@ -215,7 +210,7 @@ public final class ExceptionTable {
      */
     public long runCount() {
         finishLoading();
-        return (lows.length - mainTombs) + deltaLive;
+        return (lows.length - mainTombs) + delta.live();
     }
 
     /**
@@ -235,10 +230,7 @@ public final class ExceptionTable {
         bytes += ARRAY_HEADER + 4L * lows.length;
         bytes += ARRAY_HEADER + 8L * mainNew.length;
         bytes += ARRAY_HEADER + 4L * sample.length;
-        if (deltaOld != null) {
-            bytes += 2 * (ARRAY_HEADER + 8L * deltaOld.length);
-        }
-        return bytes;
+        return bytes + delta.memoryBytes();
     }
 
     /**
@@ -248,24 +240,15 @@ public final class ExceptionTable {
      */
     public void compact() {
         finishLoading();
-        if (deltaOld == null && mainTombs == 0) {
+        if (!delta.allocated() && mainTombs == 0) {
             return;
         }
         int mainLive = lows.length - mainTombs;
-        int total = mainLive + deltaLive;
-        long[] dOld = new long[deltaLive];
-        long[] dNew = new long[deltaLive];
-        int d = 0;
-        if (deltaOld != null) {
-            for (int i = 0; i < deltaOld.length; i++) {
-                if (deltaOld[i] != EMPTY && deltaNew[i] != TOMB) {
-                    dOld[d] = deltaOld[i] ^ Long.MIN_VALUE;
-                    dNew[d] = deltaNew[i];
-                    d++;
-                }
-            }
-        }
-        PairSort.sort(dOld, dNew, d);
+        int total = mainLive + delta.live();
+        long[] dOld = new long[delta.live()];
+        long[] dNew = new long[delta.live()];
+        int d = delta.copyLive(dOld, dNew);
+        RadixSort.sortUnsigned(dOld, dNew, d);
         long[] starts = new long[total];
         long[] news = new long[total];
         int m = 0;
@@ -278,12 +261,12 @@ public final class ExceptionTable {
             while (m < lows.length && highStart[mg + 1] <= m) {
                 mg++;
             }
-            boolean takeMain = m < lows.length && (j >= d || (mainStart(mg, m) ^ Long.MIN_VALUE) < dOld[j]);
+            boolean takeMain = m < lows.length && (j >= d || Long.compareUnsigned(mainStart(mg, m), dOld[j]) < 0);
             if (takeMain) {
                 starts[out] = mainStart(mg, m);
                 news[out] = mainNew[m++];
             } else {
-                starts[out] = dOld[j] ^ Long.MIN_VALUE;
+                starts[out] = dOld[j];
                 news[out] = dNew[j++];
             }
         }
@@ -305,7 +288,7 @@ public final class ExceptionTable {
      */
     public void append(long oldChunk, long newChunk) {
         checkChunks(oldChunk, newChunk);
-        if (loadOld == null && (lows.length > 0 || deltaLive > 0 || deltaUsed > 0)) {
+        if (loadOld == null && (lows.length > 0 || delta.live() > 0 || delta.used() > 0)) {
             insert(oldChunk, newChunk);
             return;
         }
@@ -411,11 +394,7 @@ public final class ExceptionTable {
             sample[k] = lows[k << SAMPLE_SHIFT];
         }
         mainTombs = 0;
-        deltaOld = null;
-        deltaNew = null;
-        deltaMask = 0;
-        deltaUsed = 0;
-        deltaLive = 0;
+        delta = new DeltaRuns();
         exceptions = count;
     }
 
@@ -433,13 +412,7 @@ public final class ExceptionTable {
                 }
             }
         }
-        if (deltaOld != null) {
-            for (int i = 0; i < deltaOld.length; i++) {
-                if (deltaOld[i] != EMPTY && deltaNew[i] != TOMB) {
-                    visitor.run(deltaOld[i], deltaNew[i] & NEW_MASK, runLength(deltaNew[i]));
-                }
-            }
-        }
+        delta.forEachRun(visitor);
     }
 
     /** Receives the runs of {@link #forEachRun}. */
@@ -472,7 +445,7 @@ public final class ExceptionTable {
         return ((long) (length - 1) << COUNT_SHIFT) | newChunk;
     }
 
-    private static int runLength(long nc) {
+    static int runLength(long nc) {
         return (int) (nc >>> COUNT_SHIFT) + 1;
     }
 
@@ -611,133 +584,7 @@ public final class ExceptionTable {
         }
     }
 
-    private static IllegalStateException middle(long chunk, long start, int length) {
-        return new IllegalStateException("Attempt to merge block " + Long.toUnsignedString(chunk)
-                + " from the middle of a chunk range [" + Long.toUnsignedString(start) + " - "
-                + Long.toUnsignedString(start + length - 1) + "]");
-    }
-
-    // --- delta part -------------------------------------------------------------------------
-
-    private static int hash(long group) {
-        long h = group * 0x9E37_79B9_7F4A_7C15L;
-        return (int) (h ^ (h >>> 29));
-    }
-
-    /** The slot of the live delta run holding oldChunk, or -1. */
-    private int deltaFind(long oldChunk) {
-        if (deltaLive == 0) {
-            return -1;
-        }
-        long group = oldChunk >>> 8;
-        for (int i = hash(group) & deltaMask; deltaOld[i] != EMPTY; i = (i + 1) & deltaMask) {
-            long start = deltaOld[i];
-            if ((start >>> 8) == group && deltaNew[i] != TOMB) {
-                // Both lie in one 256-chunk group, so the signed difference is exact.
-                long offset = oldChunk - start;
-                if (offset >= 0 && offset < runLength(deltaNew[i])) {
-                    return i;
-                }
-            }
-        }
-        return -1;
-    }
-
-    private long deltaLookup(long oldChunk) {
-        int i = deltaFind(oldChunk);
-        return i < 0 ? NONE : (deltaNew[i] & NEW_MASK) + (oldChunk - deltaOld[i]);
-    }
-
-    private boolean extendDelta(long oldChunk, long newChunk) {
-        if (deltaLive == 0) {
-            return false;
-        }
-        long group = oldChunk >>> 8;
-        for (int i = hash(group) & deltaMask; deltaOld[i] != EMPTY; i = (i + 1) & deltaMask) {
-            long start = deltaOld[i];
-            long nc = deltaNew[i];
-            if ((start >>> 8) != group || nc == TOMB) {
-                continue;
-            }
-            int length = runLength(nc);
-            if (length >= MAX_RUN) {
-                continue;
-            }
-            // Append: the run ends just before oldChunk (same 256-group, so it cannot wrap).
-            if (start + length == oldChunk && (nc & NEW_MASK) + length == newChunk) {
-                deltaNew[i] = nc + (1L << COUNT_SHIFT);
-                return true;
-            }
-            // Prepend: the run starts just after oldChunk, in the same group.
-            if (start == oldChunk + 1 && (nc & NEW_MASK) == newChunk + 1) {
-                deltaOld[i] = oldChunk;
-                deltaNew[i] = nc + (1L << COUNT_SHIFT) - 1;
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void deltaAdd(long start, long nc) {
-        if (deltaOld == null) {
-            deltaOld = new long[16];
-            deltaNew = new long[16];
-            Arrays.fill(deltaOld, EMPTY);
-            deltaMask = 15;
-        } else if ((deltaUsed + 1) * 4L > deltaOld.length * 3L) {
-            growDelta();
-        }
-        int i = hash(start >>> 8) & deltaMask;
-        while (deltaOld[i] != EMPTY) {
-            i = (i + 1) & deltaMask;
-        }
-        deltaOld[i] = start;
-        deltaNew[i] = nc;
-        deltaUsed++;
-        deltaLive++;
-    }
-
-    private void growDelta() {
-        long[] oldKeys = deltaOld;
-        long[] oldValues = deltaNew;
-        int capacity = oldKeys.length;
-        // Tombstones are dropped on the way, so only grow when live runs need the room.
-        if ((deltaLive + 1) * 2L > capacity) {
-            capacity *= 2;
-        }
-        deltaOld = new long[capacity];
-        deltaNew = new long[capacity];
-        Arrays.fill(deltaOld, EMPTY);
-        deltaMask = capacity - 1;
-        deltaUsed = 0;
-        deltaLive = 0;
-        for (int i = 0; i < oldKeys.length; i++) {
-            if (oldKeys[i] != EMPTY && oldValues[i] != TOMB) {
-                deltaAdd(oldKeys[i], oldValues[i]);
-            }
-        }
-    }
-
-    private boolean deltaRemove(long oldChunk) {
-        int i = deltaFind(oldChunk);
-        if (i < 0) {
-            return false;
-        }
-        long start = deltaOld[i];
-        long nc = deltaNew[i];
-        int length = runLength(nc);
-        if (length == 1) {
-            // The key stays so that probe chains through this slot are not cut.
-            deltaNew[i] = TOMB;
-            deltaLive--;
-        } else if (oldChunk == start) {
-            deltaOld[i] = start + 1;
-            deltaNew[i] = nc - (1L << COUNT_SHIFT) + 1;
-        } else if (oldChunk == start + length - 1) {
-            deltaNew[i] = nc - (1L << COUNT_SHIFT);
-        } else {
-            throw middle(oldChunk, start, length);
-        }
-        return true;
+    static IllegalStateException middle(long chunk, long start, int length) {
+        return new IllegalStateException(KernelMessages.mergeFromMiddle(chunk, start, start + length - 1));
     }
 }

@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
@@ -36,9 +37,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * @since 0.1
  */
 public final class Origin implements BlockDevice {
-
-    /** The kernel's {@code ti->error} when the COW is the origin. */
-    static final String SAME_DEVICE = "COW device cannot be the same as origin device";
 
     private final BlockDevice device;
     private final KernelLog log;
@@ -110,16 +108,15 @@ public final class Origin implements BlockDevice {
             // By identity, as the kernel compares dev_t: one file opened twice is one device.
             Object cowIdentity = cow.identity();
             if (cowIdentity.equals(device.identity())) {
-                throw new SnapshotTargetException(Errno.EINVAL, SAME_DEVICE);
+                throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.SAME_DEVICE);
             }
             for (Snapshot other : snapshots) {
                 if (other.cow().identity().equals(cowIdentity)) {
                     // Two tables on one COW is the kernel's handover, which this engine does in place
                     // with Snapshot.startMerge().
-                    throw new SnapshotTargetException(Errno.EINVAL,
-                            "Snapshot cow pairing for exception table handover failed", new StoreException(Errno.EINVAL,
-                                    cow.name() + " is already the COW of another snapshot of this origin: a COW holds one"
-                                    + " snapshot"));
+                    throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.HANDOVER_FAILED,
+                            new StoreException(Errno.EINVAL, cow.name() + " is already the COW of another snapshot of"
+                                    + " this origin: a COW holds one snapshot"));
                 }
             }
             Snapshot snapshot = Snapshot.construct(this, types, typeWord, chunkSizeArg, cow, lengthSectors, log);
@@ -176,25 +173,6 @@ public final class Origin implements BlockDevice {
      */
     public BlockDevice device() {
         return device;
-    }
-
-    /**
-     * The TABLE status of {@code snapshot-origin}: the device name.
-     *
-     * @param originName the origin device's name, e.g. {@code "254:0"}
-     * @return {@code originName}
-     */
-    public String tableStatus(String originName) {
-        return originName;
-    }
-
-    /**
-     * The INFO status of {@code snapshot-origin}, which is empty.
-     *
-     * @return {@code ""}
-     */
-    public String status() {
-        return "";
     }
 
     // --- BlockDevice -------------------------------------------------------------------------

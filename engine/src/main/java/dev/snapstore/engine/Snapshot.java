@@ -1,24 +1,16 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.SnapshotConstructor;
+import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.dm.StatusLine;
+import dev.snapstore.dm.TableException;
+import dev.snapstore.dm.TargetKind;
 import dev.snapstore.spi.BlockDevice;
-import dev.snapstore.spi.ChunkSize;
-import dev.snapstore.spi.Errno;
-import dev.snapstore.spi.ExceptionStore;
-import dev.snapstore.spi.ExceptionStoreType;
 import dev.snapstore.spi.KernelLog;
-import dev.snapstore.spi.MergeRun;
-import dev.snapstore.spi.MetadataState;
-import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.spi.Usage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One snapshot of an {@link Origin}: the kernel's {@code snapshot} target of drivers/md/dm-snap.c
@@ -45,110 +37,44 @@ import java.util.concurrent.locks.ReentrantLock;
  * committed in allocation order ({@code exception_sequence}). Control operations (activate, merge
  * start, close) wait for the origin's I/O in flight to finish, as a dm suspend does.
  *
+ * <p><b>Structure.</b> This class is the facade; the work is done by its parts, which share a
+ * {@link SnapshotCore} (devices, locks, exception table, state as one {@link SnapshotState} value):
+ * {@link SnapshotIo} ({@code snapshot_map}), {@link PendingExceptions} (copy-on-write with the
+ * in-order commit) and {@link SnapshotMerge} ({@code snapshot-merge}).
+ *
  * @since 0.1
  */
 public final class Snapshot implements BlockDevice {
 
-    /** The kernel's {@code DM_MSG_PREFIX} in dm-snap.c. */
-    static final String LOG_PREFIX = "snapshots";
+    private final SnapshotCore core;
+    private final PendingExceptions pending;
+    private final SnapshotIo io;
+    private final SnapshotMerge merge;
 
-    /** The most one joined read asks of a device: enough to amortise a system call, little enough to keep tracking short. */
-    private static final int MAX_READ_RUN_BYTES = 1 << 20;
-
-    private final Origin origin;
-    private final BlockDevice cow;
-    private final ExceptionStore store;
-    private final ExceptionStoreType type;
-    private final long length;
-    private final int chunkSize;
-    private final int chunkShift;
-    private final long chunkMask;
-    private final KernelLog log;
-
-    /** s->lock, the exception table locks, pe_lock and tracked_chunk_lock in one; no I/O under it. */
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled whenever a pending exception completes, a tracked I/O ends or a merge step ends. */
-    private final Condition changed = lock.newCondition();
-    /** Serialises every store call (pe_allocation_lock); taken before {@link #lock}, never after. */
-    private final ReentrantLock storeLock = new ReentrantLock();
-
-    // Guarded by lock.
-    private final ExceptionTable complete;
-    private final Map<Long, Pending> pending = new HashMap<>();
-    private final Map<Long, int[]> tracked = new HashMap<>();
-    private long firstMergingChunk;
-    private int numMergingChunks;
-
-    // Written under lock (and, for active/merging/closed, under the origin's control lock); read anywhere.
-    private volatile boolean valid = true;
-    private volatile boolean active;
-    private volatile boolean overflowed;
-    private volatile boolean mergeFailed;
-    private volatile boolean merging;
-    private volatile boolean mergeStopped;
-    private volatile boolean mergeFinished;
-    private volatile boolean closed;
-
-    // Guarded by storeLock: in-order completion (exception_start_sequence, exception_complete_sequence,
-    // out_of_order_tree).
-    private long startSequence;
-    private long completeSequence;
-    private final TreeMap<Long, Pending> outOfOrder = new TreeMap<>();
-
-    private Snapshot(Origin origin, BlockDevice cow, ExceptionStore store, ExceptionStoreType type,
-            ExceptionTable table, long length, boolean valid, KernelLog log) {
-        this.origin = origin;
-        this.cow = cow;
-        this.store = store;
-        this.type = type;
-        this.complete = table;
-        this.length = length;
-        this.chunkSize = store.chunkSize();
-        this.chunkShift = Integer.numberOfTrailingZeros(chunkSize);
-        this.chunkMask = chunkSize - 1L;
-        this.valid = valid;
-        this.log = log;
+    private Snapshot(SnapshotCore core) {
+        this.core = core;
+        this.pending = new PendingExceptions(core);
+        this.io = new SnapshotIo(core, pending);
+        this.merge = new SnapshotMerge(core);
     }
 
     /**
-     * snapshot_ctr from the exception store on: create the store, read its metadata into a new
-     * exception table, check the chunk size. Called by Origin under its control lock.
+     * snapshot_ctr from the exception store on, by dm's rules: create the store, read its metadata
+     * into a new exception table, check the chunk size. Called by Origin under its control lock.
      */
     static Snapshot construct(Origin origin, StoreTypes types, String typeWord, String chunkSizeArg,
             BlockDevice cow, long length, KernelLog log) throws SnapshotTargetException {
-        ExceptionStore store;
-        ExceptionStoreType type;
         try {
-            // dm_exception_store_create; snapshot_ctr replaces its message with its own.
-            type = types.select(typeWord).type();
-            store = types.create(typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
-        } catch (StoreException e) {
-            throw new SnapshotTargetException(Errno.EINVAL, "Couldn't create exception store", e);
-        }
-        ExceptionTable table = new ExceptionTable();
-        MetadataState state;
-        try {
-            // read_metadata(store, dm_add_exception, s)
-            state = store.readMetadata(table::append);
+            SnapshotConstructor.Created created = SnapshotConstructor.createStore(TargetKind.SNAPSHOT, types,
+                    typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
+            ExceptionTable table = new ExceptionTable();
+            boolean valid = SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, created.store(), table::append, log);
             table.compact();
-        } catch (StoreException e) {
-            store.close();
-            throw new SnapshotTargetException(e.errno(), "Failed to read snapshot metadata", e);
-        } catch (RuntimeException e) {
-            // dm_add_exception failing (here: a chunk number the table cannot hold) aborts the load.
-            store.close();
-            throw new SnapshotTargetException(Errno.ENOMEM, "Failed to read snapshot metadata", e);
+            return new Snapshot(new SnapshotCore(origin, cow, created.store(), created.type(), table, length, valid,
+                    log));
+        } catch (TableException e) {
+            throw SnapshotTargetException.of(e);
         }
-        boolean valid = true;
-        if (state == MetadataState.INVALIDATED) {
-            valid = false;
-            log.dm(LOG_PREFIX, "Snapshot is marked invalid.");
-        }
-        if (store.chunkSize() == 0) {
-            store.close();
-            throw new SnapshotTargetException(Errno.EINVAL, "Chunk size not set");
-        }
-        return new Snapshot(origin, cow, store, type, table, length, valid, log);
     }
 
     // --- state and status ------------------------------------------------------------------
@@ -159,7 +85,7 @@ public final class Snapshot implements BlockDevice {
      * @return the origin
      */
     public Origin origin() {
-        return origin;
+        return core.origin;
     }
 
     /**
@@ -168,7 +94,7 @@ public final class Snapshot implements BlockDevice {
      * @return the COW device
      */
     public BlockDevice cow() {
-        return cow;
+        return core.cow;
     }
 
     /**
@@ -178,7 +104,7 @@ public final class Snapshot implements BlockDevice {
      * @return the chunk size, a power of two
      */
     public int chunkSize() {
-        return chunkSize;
+        return core.chunkSize;
     }
 
     /**
@@ -187,7 +113,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code "P"}, {@code "PO"}, {@code "N"} or a third-party word
      */
     public String typeWord() {
-        return store.typeWord();
+        return core.store.typeWord();
     }
 
     /**
@@ -196,7 +122,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code false} once invalidated, or when loaded from an invalidated COW
      */
     public boolean isValid() {
-        return valid;
+        return core.state().valid();
     }
 
     /**
@@ -205,7 +131,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code true} once active
      */
     public boolean isActive() {
-        return active;
+        return core.state().phase().isActive();
     }
 
     /**
@@ -215,7 +141,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code true} once overflowed
      */
     public boolean isOverflowed() {
-        return overflowed;
+        return core.state().overflowed();
     }
 
     /**
@@ -224,7 +150,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code true} once a merge failed
      */
     public boolean isMergeFailed() {
-        return mergeFailed;
+        return core.state().mergeFailed();
     }
 
     /**
@@ -233,7 +159,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code true} while merging, and after the merge finished until {@link #close()}
      */
     public boolean isMerging() {
-        return merging;
+        return core.state().phase().isMerging();
     }
 
     /**
@@ -243,7 +169,7 @@ public final class Snapshot implements BlockDevice {
      * @return {@code true} when merged completely
      */
     public boolean isMergeFinished() {
-        return mergeFinished;
+        return core.state().phase() == SnapshotState.Phase.MERGE_FINISHED;
     }
 
     /**
@@ -252,11 +178,11 @@ public final class Snapshot implements BlockDevice {
      * @return the number of chunks with an exception
      */
     public long exceptionCount() {
-        lock.lock();
+        core.lock.lock();
         try {
-            return complete.size();
+            return core.complete.size();
         } finally {
-            lock.unlock();
+            core.lock.unlock();
         }
     }
 
@@ -266,35 +192,41 @@ public final class Snapshot implements BlockDevice {
      * @return allocated, total and metadata sectors
      */
     public Usage usage() {
-        storeLock.lock();
+        core.storeLock.lock();
         try {
-            return store.usage();
+            return core.store.usage();
         } finally {
-            storeLock.unlock();
+            core.storeLock.unlock();
         }
     }
 
     /**
-     * The INFO status text of {@code snapshot_status}: {@code "Invalid"}, {@code "Merge failed"},
-     * {@code "Overflow"} in that priority, or the store's usage as {@code "<allocated>/<total>
-     * <metadata>"}, e.g. {@code "24/64 16"}.
+     * The INFO status of {@code snapshot_status}, with the kernel's priority: {@code Invalid} &gt;
+     * {@code Merge failed} &gt; {@code Overflow} &gt; the store's usage ({@link SnapshotStatus#of(boolean,
+     * boolean, boolean, Usage)}). {@link SnapshotStatus#format()} gives the text {@code dmsetup status}
+     * prints after the target name, e.g. {@code "24/64 16"}.
      *
-     * @return the text {@code dmsetup status} prints after the target name
+     * @return the status value
      */
-    public String status() {
-        storeLock.lock();
+    public SnapshotStatus status() {
+        core.storeLock.lock();
         try {
-            if (!valid) {
-                return "Invalid";
-            } else if (mergeFailed) {
-                return "Merge failed";
-            } else if (overflowed) {
-                return "Overflow";
-            }
-            return store.usage().toStatus();
+            SnapshotState state = core.state();
+            // The usage is read only when it is what the status shows, as snapshot_status does.
+            return state.status(state.showsUsage() ? core.store.usage() : null);
         } finally {
-            storeLock.unlock();
+            core.storeLock.unlock();
         }
+    }
+
+    /**
+     * The target this snapshot is now: {@code snapshot}, or {@code snapshot-merge} from
+     * {@link #startMerge()} on.
+     *
+     * @return the target kind
+     */
+    public TargetKind targetKind() {
+        return isMerging() ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
     }
 
     /**
@@ -308,42 +240,38 @@ public final class Snapshot implements BlockDevice {
      * @return the text {@code dmsetup table} prints after the target name
      */
     public String tableStatus(String originName, String cowName) {
-        storeLock.lock();
+        core.storeLock.lock();
         try {
-            return originName + " " + cowName + store.tableStatus();
+            return originName + " " + cowName + core.store.tableStatus();
         } finally {
-            storeLock.unlock();
+            core.storeLock.unlock();
         }
     }
 
     /**
-     * The IMA status text of {@code snapshot_status}, e.g. {@code "target_name=snapshot,
-     * target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,snap_valid=y,
-     * snap_merge_failed=n,snapshot_overflowed=n;"} (one line); a merging snapshot reports the
-     * {@code snapshot-merge} target, version 1.5.0.
+     * The IMA status text of {@code snapshot_status}, rendered by {@link StatusLine#imaStatus} for
+     * {@link #targetKind()} at the version this engine follows ({@link TargetKind#version()}), e.g.
+     * {@code "target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,
+     * snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;"} (one line).
      *
      * @param originName the origin device's name
      * @param cowName the COW device's name
      * @return the text
      */
     public String imaStatus(String originName, String cowName) {
-        return "target_name=" + (merging ? "snapshot-merge" : "snapshot") + ",target_version="
-                + (merging ? "1.5.0" : "1.16.0") + ",snap_origin_name=" + originName + ",snap_cow_name=" + cowName
-                + ",snap_valid=" + yn(valid) + ",snap_merge_failed=" + yn(mergeFailed) + ",snapshot_overflowed="
-                + yn(overflowed) + ";";
-    }
-
-    private static char yn(boolean b) {
-        return b ? 'y' : 'n';
+        SnapshotState state = core.state();
+        TargetKind kind = state.phase().isMerging() ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
+        return StatusLine.imaStatus(kind, kind.version(), originName, cowName, state.valid(), state.mergeFailed(),
+                state.overflowed());
     }
 
     /** The highest origin chunk with an exception, for Activation's check; {@link ExceptionTable#NONE} when none. */
     long highestOldChunk() {
-        lock.lock();
+        core.lock.lock();
         try {
-            return complete.highestOldChunk();
+            return core.complete.highestOldChunk();
         } finally {
-            lock.unlock();
+            core.lock.unlock();
         }
     }
 
@@ -355,12 +283,12 @@ public final class Snapshot implements BlockDevice {
      * does.
      */
     public void activate() {
-        origin.controlLock().lock();
+        core.origin.controlLock().lock();
         try {
             ensureOpen();
-            active = true;
+            core.update(SnapshotState::activated);
         } finally {
-            origin.controlLock().unlock();
+            core.origin.controlLock().unlock();
         }
     }
 
@@ -370,18 +298,19 @@ public final class Snapshot implements BlockDevice {
      */
     @Override
     public void close() {
+        Origin origin = core.origin;
         origin.controlLock().lock();
         try {
-            if (closed) {
+            if (core.state().closed()) {
                 return;
             }
-            closed = true;
+            core.update(SnapshotState::closedNow);
             origin.unregister(this);
-            storeLock.lock();
+            core.storeLock.lock();
             try {
-                store.close();
+                core.store.close();
             } finally {
-                storeLock.unlock();
+                core.storeLock.unlock();
             }
         } finally {
             origin.controlLock().unlock();
@@ -389,15 +318,15 @@ public final class Snapshot implements BlockDevice {
     }
 
     private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("snapshot on " + cow.name() + " is closed");
+        if (core.state().closed()) {
+            throw new IllegalStateException("snapshot on " + core.cow.name() + " is closed");
         }
     }
 
     private void ensureLive() {
         ensureOpen();
-        if (!active) {
-            throw new IllegalStateException("snapshot on " + cow.name() + " is not active");
+        if (!isActive()) {
+            throw new IllegalStateException("snapshot on " + core.cow.name() + " is not active");
         }
     }
 
@@ -410,7 +339,7 @@ public final class Snapshot implements BlockDevice {
      */
     @Override
     public long sizeInSectors() {
-        return length;
+        return core.length;
     }
 
     /**
@@ -420,7 +349,7 @@ public final class Snapshot implements BlockDevice {
      */
     @Override
     public int logicalBlockSize() {
-        return origin.logicalBlockSize();
+        return core.origin.logicalBlockSize();
     }
 
     /**
@@ -436,16 +365,12 @@ public final class Snapshot implements BlockDevice {
     @Override
     public void read(long sector, ByteBuffer dst) throws IOException {
         BlockDevice.checkRange(this, sector, dst.remaining());
-        origin.ioLock().lock();
+        core.origin.ioLock().lock();
         try {
             ensureLive();
-            while (dst.hasRemaining()) {
-                int n = readRun(sector, dst.slice(dst.position(), dst.remaining()));
-                dst.position(dst.position() + n);
-                sector += n >>> ChunkSize.SECTOR_SHIFT;
-            }
+            io.read(sector, dst);
         } finally {
-            origin.ioLock().unlock();
+            core.origin.ioLock().unlock();
         }
     }
 
@@ -464,12 +389,12 @@ public final class Snapshot implements BlockDevice {
     @Override
     public void write(long sector, ByteBuffer src) throws IOException {
         BlockDevice.checkRange(this, sector, src.remaining());
-        origin.ioLock().lock();
+        core.origin.ioLock().lock();
         try {
             ensureLive();
-            Pieces.split(sector, src, chunkSize, this::writePiece);
+            io.write(sector, src);
         } finally {
-            origin.ioLock().unlock();
+            core.origin.ioLock().unlock();
         }
     }
 
@@ -480,7 +405,7 @@ public final class Snapshot implements BlockDevice {
      */
     @Override
     public void flush() throws IOException {
-        cow.flush();
+        core.cow.flush();
     }
 
     /**
@@ -500,398 +425,12 @@ public final class Snapshot implements BlockDevice {
      */
     @Override
     public String name() {
-        return "snapshot of " + origin.name() + " on " + cow.name();
+        return core.name();
     }
 
     @Override
     public String toString() {
-        return "Snapshot[" + name() + ", " + store.typeWord() + " " + chunkSize + "]";
-    }
-
-    private long remap(long newChunk, long sector) {
-        return (newChunk << chunkShift) | (sector & chunkMask);
-    }
-
-    private SnapshotIOException eio(String why) {
-        return new SnapshotIOException(name() + ": " + why);
-    }
-
-    /**
-     * snapshot_map for reads, over as many whole chunks in a row as map to one place: the origin
-     * (each chunk tracked, as {@code track_chunk} does per bio), or consecutive COW chunks. The
-     * kernel's bios are one chunk at most; joining them here makes a large read one device read
-     * instead of one per chunk, with the same bytes and the same tracking.
-     *
-     * @return how many bytes of {@code rest} were read
-     */
-    private int readRun(long sector, ByteBuffer rest) throws IOException {
-        long firstChunk = sector >>> chunkShift;
-        int chunkBytes = chunkSize << ChunkSize.SECTOR_SHIFT;
-        int bytes = (int) Math.min((chunkSize - (sector & chunkMask)) << ChunkSize.SECTOR_SHIFT, rest.remaining());
-        int chunks = 1;
-        long cowSector = -1;
-        lock.lock();
-        try {
-            checkUsable(false);
-            long newChunk = complete.lookup(firstChunk);
-            if (newChunk != ExceptionTable.NONE) {
-                cowSector = remap(newChunk, sector);
-                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
-                        && complete.lookup(firstChunk + chunks) == newChunk + chunks) {
-                    bytes += Math.min(chunkBytes, rest.remaining() - bytes);
-                    chunks++;
-                }
-            } else {
-                track(firstChunk);
-                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
-                        && complete.lookup(firstChunk + chunks) == ExceptionTable.NONE) {
-                    track(firstChunk + chunks);
-                    bytes += Math.min(chunkBytes, rest.remaining() - bytes);
-                    chunks++;
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        ByteBuffer run = rest.slice(0, bytes);
-        if (cowSector >= 0) {
-            deviceIo(cow, cowSector, run, false);
-            return bytes;
-        }
-        try {
-            deviceIo(origin.device(), sector, run, false);
-        } finally {
-            untrack(firstChunk, chunks);
-        }
-        return bytes;
-    }
-
-    /** The checks at the top of snapshot_map; called under lock. */
-    private void checkUsable(boolean write) throws SnapshotIOException {
-        if (merging) {
-            // After the handover to snapshot-merge the old snapshot device is invalid.
-            throw eio("the snapshot was handed over to a merge");
-        }
-        if (!valid) {
-            throw eio("the snapshot is invalid");
-        }
-        if (write && overflowed) {
-            throw eio("the snapshot overflowed");
-        }
-    }
-
-    /** snapshot_map for a write inside one chunk. */
-    private void writePiece(long sector, ByteBuffer piece) throws IOException {
-        long chunk = sector >>> chunkShift;
-        boolean wholeChunk = piece.remaining() == (long) chunkSize << ChunkSize.SECTOR_SHIFT;
-        while (true) {
-            Pending pe = null;
-            long cowSector = -1;
-            lock.lock();
-            try {
-                checkUsable(true);
-                long newChunk = complete.lookup(chunk);
-                if (newChunk != ExceptionTable.NONE) {
-                    cowSector = remap(newChunk, sector);
-                } else {
-                    pe = pending.get(chunk);
-                    if (pe == null) {
-                        pe = new Pending(chunk);
-                        pending.put(chunk, pe);
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (cowSector >= 0) {
-                deviceIo(cow, cowSector, piece, true);
-                return;
-            }
-            if (pe.owner == Thread.currentThread()) {
-                if (!allocate(pe)) {
-                    // __find_pending_exception failed: PO overflows, P and N invalidate; the bio is killed.
-                    if (store.supportsOverflow()) {
-                        lock.lock();
-                        try {
-                            if (valid && !overflowed) {
-                                overflowed = true;
-                                log.dm(LOG_PREFIX, "Snapshot overflowed: Unable to allocate exception.");
-                            }
-                        } finally {
-                            lock.unlock();
-                        }
-                    } else {
-                        invalidate(Errno.ENOMEM);
-                    }
-                    abandon(pe);
-                    throw eio("Unable to allocate exception");
-                }
-                if (wholeChunk) {
-                    // start_full_bio: the write itself is the copy; its completion completes the exception.
-                    try {
-                        cow.write(remap(pe.newChunk, sector), piece.duplicate());
-                    } catch (IOException e) {
-                        pe.copyError = true;
-                    }
-                    completeCopy(pe);
-                    if (!awaitDone(pe)) {
-                        throw eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
-                    }
-                    return;
-                }
-                startCopy(pe);
-            }
-            if (!awaitDone(pe)) {
-                if (pe.allocationFailed) {
-                    continue; // the owner overflowed or invalidated the snapshot: the checks above now fail
-                }
-                throw eio("the exception for chunk " + Long.toUnsignedString(chunk) + " could not be stored");
-            }
-            // The bio was queued on the pending exception: it goes to the COW after the commit.
-            deviceIo(cow, remap(pe.newChunk, sector), piece, true);
-            return;
-        }
-    }
-
-    private void deviceIo(BlockDevice device, long sector, ByteBuffer piece, boolean write) throws IOException {
-        ByteBuffer view = piece.duplicate();
-        try {
-            if (write) {
-                device.write(sector, view);
-            } else {
-                device.read(sector, view);
-            }
-        } catch (SnapshotIOException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new SnapshotIOException(name() + ": " + (write ? "write" : "read") + " error on "
-                    + device.name() + " at sector " + Long.toUnsignedString(sector), e);
-        }
-    }
-
-    // --- tracked chunks (track_chunk, stop_tracking_chunk, __check_for_conflicting_io) ---------
-
-    /** Called under lock. */
-    private void track(long chunk) {
-        tracked.computeIfAbsent(chunk, c -> new int[1])[0]++;
-    }
-
-    private void untrack(long firstChunk, int chunks) {
-        lock.lock();
-        try {
-            boolean signal = false;
-            for (long chunk = firstChunk; chunk < firstChunk + chunks; chunk++) {
-                int[] count = tracked.get(chunk);
-                if (--count[0] == 0) {
-                    tracked.remove(chunk);
-                    signal = true;
-                }
-            }
-            if (signal) {
-                changed.signalAll();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits, under lock, until no tracked I/O of the chunk is in flight. */
-    private void awaitUntracked(long chunk) {
-        while (tracked.containsKey(chunk)) {
-            changed.awaitUninterruptibly();
-        }
-    }
-
-    // --- pending exceptions -------------------------------------------------------------------
-
-    /**
-     * The origin-write side of __origin_write for this snapshot: nothing to do (null) when the
-     * snapshot is invalid or inactive or already has the chunk; else the pending exception to wait for,
-     * created by and owned by this thread if there was none.
-     */
-    Pending claimForOrigin(long chunk) {
-        lock.lock();
-        try {
-            if (!valid || !active || closed) {
-                return null;
-            }
-            Pending pe = pending.get(chunk);
-            if (pe != null) {
-                return pe;
-            }
-            if (complete.lookup(chunk) != ExceptionTable.NONE) {
-                return null;
-            }
-            pe = new Pending(chunk);
-            pending.put(chunk, pe);
-            return pe;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Allocates a pending exception this thread created for an origin write; the copy and commit
-     * follow in {@link #copyForOrigin}. A full store invalidates the snapshot whatever its P/PO
-     * setting ({@code invalidate_snapshot(snap, -ENOMEM)} in __origin_write).
-     *
-     * @return whether the exception got a chunk; if not, it is abandoned and the snapshot invalid
-     */
-    boolean allocateForOrigin(Pending pe) {
-        if (!allocate(pe)) {
-            invalidate(Errno.ENOMEM);
-            abandon(pe);
-            return false;
-        }
-        return true;
-    }
-
-    /** The copy and commit of a pending exception {@link #allocateForOrigin} allocated. */
-    void copyForOrigin(Pending pe) {
-        startCopy(pe);
-    }
-
-    /** __insert_pending_exception's prepare_exception and exception_sequence, under the store lock. */
-    private boolean allocate(Pending pe) {
-        storeLock.lock();
-        try {
-            long newChunk;
-            try {
-                newChunk = store.prepareException(pe.oldChunk);
-            } catch (RuntimeException e) {
-                abandon(pe); // a broken store must not leave waiters on this chunk behind
-                throw e;
-            }
-            if (newChunk == ExceptionStore.NO_SPACE) {
-                return false;
-            }
-            pe.newChunk = newChunk;
-            pe.sequence = startSequence++;
-            return true;
-        } finally {
-            storeLock.unlock();
-        }
-    }
-
-    /** Forgets a pending exception whose allocation failed; its waiters start over. */
-    private void abandon(Pending pe) {
-        lock.lock();
-        try {
-            pending.remove(pe.oldChunk);
-            pe.allocationFailed = true;
-            pe.done = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** start_copy: the origin chunk, cut short at the end of the origin, to the new COW chunk. */
-    private void startCopy(Pending pe) {
-        long from = pe.oldChunk << chunkShift;
-        long originSize = origin.device().sizeInSectors();
-        // min(chunk_size, dev_size - src.sector); past the end the kernel's unsigned sum wraps and the
-        // copy fails, which is what a full-length copy does here.
-        long count = Long.compareUnsigned(from, originSize) < 0 ? Math.min(chunkSize, originSize - from) : chunkSize;
-        try {
-            Copier.copy(origin.device(), from, cow, pe.newChunk << chunkShift, count);
-        } catch (Copier.CopyFailure e) {
-            pe.copyError = true;
-        } catch (RuntimeException e) {
-            pe.copyError = true;
-            completeCopy(pe);
-            throw e;
-        }
-        completeCopy(pe);
-    }
-
-    /**
-     * copy_callback: hands finished copies to commit_exception strictly in allocation order; copies
-     * that finish early wait in a sorted map (the kernel's out_of_order_tree).
-     */
-    private void completeCopy(Pending pe) {
-        storeLock.lock();
-        try {
-            outOfOrder.put(pe.sequence, pe);
-            Pending next;
-            while ((next = outOfOrder.remove(completeSequence)) != null) {
-                completeSequence++;
-                Pending committed = next;
-                store.commitException(committed.oldChunk, committed.newChunk, !committed.copyError,
-                        success -> pendingComplete(committed, success));
-            }
-        } finally {
-            storeLock.unlock();
-        }
-    }
-
-    /**
-     * pending_complete, called by the store (under the store lock) once the exception is durable or
-     * failed: add it to the complete table, wait for reads of the origin chunk to drain, drop the
-     * pending exception and wake whoever waits for it.
-     */
-    private void pendingComplete(Pending pe, boolean success) {
-        boolean error = !success;
-        if (error) {
-            invalidate(Errno.EIO);
-        }
-        lock.lock();
-        try {
-            if (!error && !valid) {
-                error = true;
-            }
-            if (!error) {
-                complete.insert(pe.oldChunk, pe.newChunk);
-                // New snapshot reads of the chunk now go to the COW; older ones still read the origin.
-                awaitUntracked(pe.oldChunk);
-            }
-            pending.remove(pe.oldChunk);
-            pe.success = !error;
-            pe.done = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until a pending exception is done; returns whether it succeeded. */
-    boolean awaitDone(Pending pe) {
-        lock.lock();
-        try {
-            while (!pe.done) {
-                changed.awaitUninterruptibly();
-            }
-            return pe.success;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * __invalidate_snapshot: once only, log why, drop the snapshot in the store, mark it invalid.
-     */
-    private void invalidate(Errno err) {
-        storeLock.lock();
-        try {
-            lock.lock();
-            try {
-                if (!valid) {
-                    return;
-                }
-                valid = false;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-            if (err == Errno.EIO) {
-                log.dm(LOG_PREFIX, "Invalidating snapshot: Error reading/writing.");
-            } else if (err == Errno.ENOMEM) {
-                log.dm(LOG_PREFIX, "Invalidating snapshot: Unable to allocate exception.");
-            }
-            store.dropSnapshot();
-        } finally {
-            storeLock.unlock();
-        }
+        return "Snapshot[" + name() + ", " + core.store.typeWord() + " " + core.chunkSize + "]";
     }
 
     // --- snapshot-merge ------------------------------------------------------------------------
@@ -909,26 +448,14 @@ public final class Snapshot implements BlockDevice {
      * @throws IllegalStateException when the snapshot is closed or already merging
      */
     public void startMerge() throws SnapshotTargetException {
+        Origin origin = core.origin;
         origin.controlLock().lock();
         try {
             ensureOpen();
-            if (merging) {
-                throw new IllegalStateException("snapshot on " + cow.name() + " is already merging");
+            if (isMerging()) {
+                throw new IllegalStateException("snapshot on " + core.cow.name() + " is already merging");
             }
-            if (origin.mergingSnapshot().isPresent()) {
-                throw new SnapshotTargetException(Errno.EINVAL, "A snapshot is already merging.");
-            }
-            if (!type.supportsMerge()) {
-                throw new SnapshotTargetException(Errno.EINVAL,
-                        "Snapshot exception store does not support snapshot-merge.");
-            }
-            lock.lock();
-            try {
-                merging = true;
-                active = true;
-            } finally {
-                lock.unlock();
-            }
+            merge.start();
             origin.startedMerging(this);
         } finally {
             origin.controlLock().unlock();
@@ -948,18 +475,19 @@ public final class Snapshot implements BlockDevice {
      *     closed
      */
     public int mergeStep() {
-        origin.ioLock().lock();
+        core.origin.ioLock().lock();
         try {
             ensureOpen();
-            if (!merging) {
-                throw new IllegalStateException("snapshot on " + cow.name() + " is not merging");
+            SnapshotState.Phase phase = core.state().phase();
+            if (!phase.isMerging()) {
+                throw new IllegalStateException("snapshot on " + core.cow.name() + " is not merging");
             }
-            if (mergeStopped) {
+            if (phase.isMergeStopped()) {
                 return 0;
             }
-            return mergeNextChunks();
+            return merge.nextChunks();
         } finally {
-            origin.ioLock().unlock();
+            core.origin.ioLock().unlock();
         }
     }
 
@@ -978,185 +506,35 @@ public final class Snapshot implements BlockDevice {
         return total;
     }
 
-    private int mergeNextChunks() {
-        if (!valid) {
-            // snapshot_merge_next_chunks shuts the merge down without setting merge_failed.
-            log.dm(LOG_PREFIX, "Snapshot is invalid: can't merge");
-            mergeStopped = true;
-            return 0;
-        }
-        Optional<MergeRun> next;
-        storeLock.lock();
-        try {
-            next = store.prepareMerge();
-        } catch (StoreException | RuntimeException e) {
-            return failMerge("Read error in exception store: shutting down merge");
-        } finally {
-            storeLock.unlock();
-        }
-        if (next.isEmpty()) {
-            mergeStopped = true;
-            mergeFinished = true;
-            return 0;
-        }
-        MergeRun run = next.get();
-        int n = run.count();
-        long oldChunk = run.firstOld();
-        long newChunk = run.firstNew();
-        long ioSize = (long) n * chunkSize;
-        long dest = oldChunk << chunkShift;
-        long originSize = origin.device().sizeInSectors();
-        long count = Long.compareUnsigned(dest, originSize) < 0 ? Math.min(ioSize, originSize - dest) : ioSize;
+    // --- for Origin -----------------------------------------------------------------------------
 
-        // origin_write_extent: other snapshots copy these chunks out first, stepping by max_io_len.
-        int step = origin.splitBoundary();
-        for (long offset = 0; offset < ioSize; offset += step) {
-            origin.copyOut(dest + offset);
-        }
-
-        lock.lock();
-        try {
-            firstMergingChunk = oldChunk;
-            numMergingChunks = n;
-            for (int i = 0; i < n; i++) {
-                awaitUntracked(oldChunk + i);
-            }
-        } finally {
-            lock.unlock();
-        }
-
-        try {
-            Copier.copy(cow, newChunk << chunkShift, origin.device(), dest, count);
-        } catch (Copier.CopyFailure e) {
-            return failMerge(e.read ? "Read error: shutting down merge." : "Write error: shutting down merge.");
-        }
-        try {
-            origin.device().flush();
-        } catch (IOException e) {
-            return failMerge("Flush after merge failed: shutting down merge");
-        }
-        storeLock.lock();
-        try {
-            store.commitMerge(n);
-        } catch (StoreException | RuntimeException e) {
-            return failMerge("Write error in exception store: shutting down merge");
-        } finally {
-            storeLock.unlock();
-        }
-        // remove_single_exception_chunk: newest first, so runs shrink from their ends.
-        String corruption = null;
-        lock.lock();
-        try {
-            for (long c = oldChunk + n - 1;; c--) {
-                complete.remove(c);
-                if (c == oldChunk) {
-                    break;
-                }
-            }
-            releaseMergingChunks();
-        } catch (IllegalStateException e) {
-            corruption = e.getMessage();
-        } finally {
-            lock.unlock();
-        }
-        return corruption == null ? n : failMerge(corruption);
+    /** __origin_write's claim on this snapshot's chunk; see {@link PendingExceptions#claimForOrigin}. */
+    Pending claimForOrigin(long chunk) {
+        return pending.claimForOrigin(chunk);
     }
 
-    /** merge_callback's "shut" path: log, merge_failed, error the queued writes, stop. */
-    private int failMerge(String message) {
-        log.dm(LOG_PREFIX, message);
-        lock.lock();
-        try {
-            mergeFailed = true;
-            mergeStopped = true;
-            releaseMergingChunks();
-        } finally {
-            lock.unlock();
-        }
-        return 0;
+    /** Allocates a pending exception this thread claimed; see {@link PendingExceptions#allocateForOrigin}. */
+    boolean allocateForOrigin(Pending pe) {
+        return pending.allocateForOrigin(pe);
     }
 
-    /** __release_queued_bios_after_merge; called under lock. */
-    private void releaseMergingChunks() {
-        firstMergingChunk = 0;
-        numMergingChunks = 0;
-        changed.signalAll();
+    /** The copy and commit of a pending exception {@link #allocateForOrigin} allocated. */
+    void copyForOrigin(Pending pe) {
+        pending.startCopy(pe);
     }
 
-    /** Called under lock. */
-    private boolean beingMerged(long chunk) {
-        return numMergingChunks > 0 && Long.compareUnsigned(chunk, firstMergingChunk) >= 0
-                && Long.compareUnsigned(chunk - firstMergingChunk, numMergingChunks) < 0;
+    /** Waits until a pending exception is done; returns whether it succeeded. */
+    boolean awaitDone(Pending pe) {
+        return pending.awaitDone(pe);
     }
 
-    /**
-     * snapshot_merge_map for a read inside one of this snapshot's chunks, sent to the origin: from the
-     * COW where an exception is left, else from the origin.
-     */
+    /** snapshot_merge_map for an origin read while this snapshot merges. */
     void mergeRead(long sector, ByteBuffer piece) throws IOException {
-        long chunk = sector >>> chunkShift;
-        long cowSector = -1;
-        lock.lock();
-        try {
-            if (valid) {
-                long newChunk = complete.lookup(chunk);
-                if (newChunk != ExceptionTable.NONE) {
-                    cowSector = remap(newChunk, sector);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (cowSector >= 0) {
-            deviceIo(cow, cowSector, piece, false);
-        } else {
-            deviceIo(origin.device(), sector, piece, false);
-        }
+        merge.read(sector, piece);
     }
 
-    /**
-     * snapshot_merge_map for a write inside one of this snapshot's chunks, sent to the origin: into
-     * the COW where an exception is left (tracked, so that merging it waits), queued when the chunk is
-     * being merged right now and then written to the origin, else to the origin through the copy-out
-     * path of the other snapshots.
-     */
+    /** snapshot_merge_map for an origin write while this snapshot merges. */
     void mergeWrite(long sector, ByteBuffer piece) throws IOException {
-        long chunk = sector >>> chunkShift;
-        long cowSector = -1;
-        boolean direct = false;
-        lock.lock();
-        try {
-            if (valid) {
-                long newChunk = complete.lookup(chunk);
-                if (newChunk != ExceptionTable.NONE) {
-                    if (beingMerged(chunk)) {
-                        while (beingMerged(chunk)) {
-                            changed.awaitUninterruptibly();
-                        }
-                        if (mergeFailed) {
-                            throw eio("the merge step for chunk " + Long.toUnsignedString(chunk) + " failed");
-                        }
-                        direct = true;
-                    } else {
-                        cowSector = remap(newChunk, sector);
-                        track(chunk);
-                    }
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (direct) {
-            // The queued bio goes straight to the origin device: its chunk was copied out by the step.
-            deviceIo(origin.device(), sector, piece, true);
-        } else if (cowSector >= 0) {
-            try {
-                deviceIo(cow, cowSector, piece, true);
-            } finally {
-                untrack(chunk, 1);
-            }
-        } else {
-            origin.writeThroughCopyOut(sector, piece);
-        }
+        merge.write(sector, piece);
     }
 }

@@ -1,5 +1,6 @@
 package dev.snapstore.engine;
 
+import dev.snapstore.dm.TableException;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.SnapstoreException;
 import java.util.Objects;
@@ -40,6 +41,18 @@ public class SnapshotTargetException extends SnapstoreException {
     public SnapshotTargetException(Errno errno, String message, Throwable cause) {
         super(Objects.requireNonNull(message, "message"), cause);
         this.errno = Objects.requireNonNull(errno, "errno");
+    }
+
+    /**
+     * The engine's form of a refusal by dm's {@code snapshot_ctr} rules: the same kernel message,
+     * error number and cause.
+     *
+     * @param e the refusal
+     * @return the exception
+     */
+    static SnapshotTargetException of(TableException e) {
+        return e.getCause() == null ? new SnapshotTargetException(e.errno(), e.kernelMessage())
+                : new SnapshotTargetException(e.errno(), e.kernelMessage(), e.getCause());
     }
 
     /**

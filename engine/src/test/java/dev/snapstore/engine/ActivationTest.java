@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.engine.ActivationException.Problem;
+import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.engine.ActivationException.Role;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.testkit.Fixtures;
@@ -65,7 +66,7 @@ class ActivationTest {
         Path blank = Files.write(dir.resolve("blank.img"), new byte[64 * 1024]);
         try (Activation activation = Activation.open(ActivationRequest.of(origin, blank, "P").withChunkSize("8"))) {
             assertTrue(activation.isNewCow());
-            assertEquals("16/128 16", activation.snapshot().status());
+            assertEquals("16/128 16", activation.snapshot().status().format());
         }
         assertArrayEquals(new byte[64 * 1024], Files.readAllBytes(blank), "read-only: the header stays in memory");
 

@@ -12,6 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.testkit.CapturingLog;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
+import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,19 +46,19 @@ class ConcurrencyTest {
      */
     @Test
     void anOriginWriteWaitsForSnapshotReadsOfTheOldData() throws Exception {
-        HookedDevice originDevice = new HookedDevice(SnapshotTest.origin(64));
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(SnapshotTest.origin(64));
         Origin origin = new Origin(originDevice, log);
         Snapshot s = origin.createSnapshot(StoreTypes.load(), "N", "8", new MemoryBlockDevice("cow", 1024), 64);
         s.activate();
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean first = new AtomicBoolean(true);
-        originDevice.hook = (isWrite, sector, sectors) -> {
-            if (!isWrite && sector == 16 && first.getAndSet(false)) {
+        originDevice.hook((kind, sector, sectors) -> {
+            if (kind == Kind.READ && sector == 16 && first.getAndSet(false)) {
                 reading.countDown();
                 MergeTest.await(release);
             }
-        };
+        });
         CompletableFuture<byte[]> snapshotRead = CompletableFuture.supplyAsync(() -> {
             try {
                 return read(s, 16, 8);
@@ -73,7 +76,7 @@ class ConcurrencyTest {
         });
         Thread.sleep(200);
         assertFalse(originWrite.isDone(), "the origin write waits for the tracked read");
-        assertEquals(0, originDevice.writes.get(), "the origin chunk is untouched");
+        assertEquals(0, originDevice.writes(), "the origin chunk is untouched");
         assertEquals(1, s.exceptionCount(), "the copy is done and committed meanwhile");
         release.countDown();
         assertArrayEquals(pattern("ORIGIN", 16, 8), snapshotRead.get(10, TimeUnit.SECONDS));
@@ -125,7 +128,7 @@ class ConcurrencyTest {
         s.activate();
         watched.failCommits = true;
         assertThrows(SnapshotIOException.class, () -> write(s, 17, "SNAP", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(SnapshotTest.IO_ERROR), log.lines());
         write(origin, 40, "O", 8); // origin writes go on
         assertArrayEquals(pattern("O", 40, 8), read(origin, 40, 8));
@@ -351,19 +354,19 @@ class ConcurrencyTest {
             assertEquals(view[s], tagOf(all, s, s), "origin sector " + s);
         }
         assertArrayEquals(otherView, read(other, 0, sectors));
-        assertEquals("16/8192 16", merging.status());
+        assertEquals("16/8192 16", merging.status().format());
         assertEquals(List.of(), log.lines());
     }
 
     /** A device that spins a little before each transfer, to vary the interleavings. */
-    static HookedDevice jittered(BlockDevice device) {
-        HookedDevice d = new HookedDevice(device);
-        d.hook = (w, s, n) -> {
+    static FaultInjectingBlockDevice jittered(BlockDevice device) {
+        FaultInjectingBlockDevice d = FaultInjectingBlockDevice.passThrough(device);
+        d.hook((w, s, n) -> {
             int spins = ThreadLocalRandom.current().nextInt(2000);
             for (int i = 0; i < spins; i++) {
                 Thread.onSpinWait();
             }
-        };
+        });
         return d;
     }
 

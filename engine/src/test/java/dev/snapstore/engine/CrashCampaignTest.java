@@ -678,7 +678,7 @@ class CrashCampaignTest {
             }
         }
         Usage usage = snap.usage();
-        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), where + ": " + snap.status());
+        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), where + ": " + snap.status().format());
         snap.close();
         ExceptionStore store = TYPES.create(config.type(), String.valueOf(config.cs()), cowImage,
                 ChunkSize.SECTOR_SIZE, KernelLog.DISCARD);

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +22,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * Differential tests: random sequences of origin writes, snapshot writes and reads, reloads, new
@@ -304,7 +306,7 @@ class EngineDifferentialTest {
             origin.close();
         }
 
-        private static byte[] read(dev.snapstore.spi.BlockDevice d, long s, int n) throws IOException {
+        private static byte[] read(BlockDevice d, long s, int n) throws IOException {
             ByteBuffer b = ByteBuffer.allocate(n * SECTOR);
             d.read(s, b);
             return b.array();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.MemoryBlockDevice;
+import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.testkit.FixtureWrite;
 import dev.snapstore.testkit.Fixtures;
 import dev.snapstore.testkit.Hashes;
@@ -59,7 +60,7 @@ class FixtureReplayTest {
         Snapshot snap = origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice,
                 ORIGIN_SECTORS);
         snap.activate();
-        assertEquals(scenario.status(0), snap.status());
+        assertEquals(scenario.status(0), snap.status().format());
         assertEquals(scenario.table(0), snap.tableStatus("254:0", "254:16"));
         assertEquals(scenario.value("snap sha256 initial"), Hashes.sha256(snap));
 
@@ -71,7 +72,7 @@ class FixtureReplayTest {
             }
         }
 
-        assertEquals(scenario.status(1), snap.status());
+        assertEquals(scenario.status(1), snap.status().format());
         assertEquals(scenario.table(1), snap.tableStatus("254:0", "254:16"));
         assertEquals(scenario.value("snap sha256"), Hashes.sha256(snap));
         assertEquals(scenario.value("orig sha256"), Hashes.sha256(origin));
@@ -95,7 +96,7 @@ class FixtureReplayTest {
         Snapshot reloaded = again.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice,
                 ORIGIN_SECTORS);
         reloaded.activate();
-        assertEquals(scenario.status(1), reloaded.status());
+        assertEquals(scenario.status(1), reloaded.status().format());
         assertEquals(scenario.value("snap sha256 after reload"), Hashes.sha256(reloaded));
         assertEquals(scenario.value("orig sha256 after reload"), Hashes.sha256(again));
         again.close();
@@ -119,7 +120,7 @@ class FixtureReplayTest {
         Origin origin = new Origin(originDevice, log);
         Snapshot snap = origin.createSnapshot(kind.types(sim), kind.typeWord, "8", cowDevice, 8192);
         snap.activate();
-        assertEquals("16/64 16", snap.status());
+        assertEquals("16/64 16", snap.status().format());
 
         Pattern write = Pattern.compile(
                 "W(\\d+) dev=snap chunk=(\\d+) sector=(\\d+) count=(\\d+) rc=(\\d) status_after='0 8192 snapshot (.*)'");
@@ -138,7 +139,7 @@ class FixtureReplayTest {
             } else {
                 assertThrows(SnapshotIOException.class, () -> snap.write(sector, data));
             }
-            assertEquals(m.group(6), snap.status(), line);
+            assertEquals(m.group(6), snap.status().format(), line);
         }
         assertEquals(9, writes);
         assertEquals(List.of(after(text, "=== kernel log ===")), log.lines());
@@ -157,7 +158,7 @@ class FixtureReplayTest {
         // A write to a chunk that already has an exception fails too, on both.
         assertThrows(SnapshotIOException.class, () -> snap.write(8, ByteBuffer.wrap(SectorPattern.sector("X", 8))));
         String stuck = kind.overflows() ? "Overflow" : "Invalid";
-        assertEquals(stuck, snap.status());
+        assertEquals(stuck, snap.status().format());
         origin.close();
         if (kind.isReal()) {
             assertArrayEquals(headerBytes(text), readBytes(cowDevice, 0, 16));
@@ -169,7 +170,7 @@ class FixtureReplayTest {
         reloaded.activate();
         List<String> reload = section(text, "=== reload from COW ===", "cow raw sha256 after reload+remove");
         String reloadStatus = valueAfter(reload, "0 8192 snapshot ");
-        assertEquals(reloadStatus, reloaded.status());
+        assertEquals(reloadStatus, reloaded.status().format());
         for (String line : reload) {
             Matcher m = read.matcher(line.trim());
             if (m.matches()) {
@@ -213,7 +214,7 @@ class FixtureReplayTest {
         }
         String before = text.stream().map(String::trim)
                 .filter(t -> t.startsWith("snap: 0 65536 snapshot ") && !t.contains("254:")).findFirst().orElseThrow();
-        assertEquals(before.substring("snap: 0 65536 snapshot ".length()), snap.status());
+        assertEquals(before.substring("snap: 0 65536 snapshot ".length()), snap.status().format());
         String snapHash = valueAfter(text, "snap sha256 before merge: ");
         assertEquals(snapHash, Hashes.sha256(snap));
         assertEquals(valueAfter(text, "orig sha256 before merge: "), Hashes.sha256(origin));
@@ -224,11 +225,11 @@ class FixtureReplayTest {
         assertThrows(SnapshotIOException.class, () -> snap.read(0, ByteBuffer.allocate(512)));
 
         Set<String> statuses = new LinkedHashSet<>();
-        statuses.add(snap.status());
+        statuses.add(snap.status().format());
         int step;
         while ((step = snap.mergeStep()) > 0) {
             assertTrue(step <= 256);
-            statuses.add(snap.status());
+            statuses.add(snap.status().format());
         }
         assertTrue(snap.isMergeFinished());
         // Every status the kernel's poll saw is one our steps pass through: the same runs, in order.
@@ -248,7 +249,7 @@ class FixtureReplayTest {
             assertTrue(i > at, p + " not among " + ours + " after position " + at);
             at = i;
         }
-        assertEquals("16/16384 16", snap.status());
+        assertEquals("16/16384 16", snap.status().format());
         assertEquals(snapHash, Hashes.sha256(originDevice));
         assertEquals(snapHash, Hashes.sha256(origin));
         assertEquals(List.of(), log.lines());
@@ -261,7 +262,7 @@ class FixtureReplayTest {
         Origin again = new Origin(originDevice, log);
         Snapshot reloaded = again.createSnapshot(kind.types(sim), "P", "8", cowDevice, ORIGIN_SECTORS);
         reloaded.activate();
-        assertEquals("16/16384 16", reloaded.status());
+        assertEquals("16/16384 16", reloaded.status().format());
         assertEquals(snapHash, Hashes.sha256(reloaded));
         again.close();
     }

@@ -11,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.testkit.CapturingLog;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
+import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,8 +34,8 @@ class MergeTest {
 
     /** An origin with a persistent snapshot holding a few origin-side and snapshot-side exceptions. */
     final class Rig {
-        final HookedDevice originDevice;
-        final HookedDevice cow;
+        final FaultInjectingBlockDevice originDevice;
+        final FaultInjectingBlockDevice cow;
         final StoreKind kind;
         final int cs;
         Origin origin;
@@ -41,8 +44,8 @@ class MergeTest {
         Rig(StoreKind kind, int cs, long originSectors) throws Exception {
             this.kind = kind;
             this.cs = cs;
-            originDevice = new HookedDevice(SnapshotTest.origin(originSectors));
-            cow = new HookedDevice(new MemoryBlockDevice("cow", 8192));
+            originDevice = FaultInjectingBlockDevice.passThrough(SnapshotTest.origin(originSectors));
+            cow = FaultInjectingBlockDevice.passThrough(new MemoryBlockDevice("cow", 8192));
             open();
         }
 
@@ -89,20 +92,20 @@ class MergeTest {
             write(rig.origin, chunk * 8, "O" + chunk, 8);
         }
         byte[] view = read(rig.snap, 0, 512);
-        assertEquals("48/8192 16", rig.snap.status());
+        assertEquals("48/8192 16", rig.snap.status().format());
         rig.snap.startMerge();
         assertArrayEquals(view, read(rig.origin, 0, 512));
         assertEquals(1, rig.snap.mergeStep());
-        assertEquals("40/8192 16", rig.snap.status());
+        assertEquals("40/8192 16", rig.snap.status().format());
         assertEquals(3, rig.snap.mergeStep());
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
         assertFalse(rig.snap.isMergeFinished());
         assertEquals(0, rig.snap.mergeStep());
         assertTrue(rig.snap.isMergeFinished());
         assertEquals(0, rig.snap.exceptionCount());
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
         assertEquals(List.of(), log.lines());
-        assertEquals(2, rig.originDevice.flushes.get(), "the origin is flushed after each step");
+        assertEquals(2, rig.originDevice.flushes(), "the origin is flushed after each step");
     }
 
     /** spec §6 edge case 29: a run that continues across an area boundary is merged in two steps. */
@@ -118,7 +121,7 @@ class MergeTest {
         assertEquals(32, rig.snap.mergeStep());
         assertEquals(0, rig.snap.mergeStep());
         assertArrayEquals(view, read(rig.originDevice, 0, 64));
-        assertEquals("2/8192 2", rig.snap.status());
+        assertEquals("2/8192 2", rig.snap.status().format());
     }
 
     @Test
@@ -170,7 +173,7 @@ class MergeTest {
         assertArrayEquals(view, read(rig.origin, 0, 512));
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
         assertArrayEquals(otherView, read(other, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     /** snapshot_merge_map queues writes to the chunks being merged until the step is done. */
@@ -182,12 +185,12 @@ class MergeTest {
         rig.snap.startMerge();
         CountDownLatch copying = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        rig.cow.hook = (isWrite, sector, sectors) -> {
-            if (!isWrite) {
+        rig.cow.hook((kind, sector, sectors) -> {
+            if (kind == Kind.READ) {
                 copying.countDown();
                 await(release);
             }
-        };
+        });
         CompletableFuture<Integer> step = CompletableFuture.supplyAsync(rig.snap::mergeStep);
         assertTrue(copying.await(10, TimeUnit.SECONDS));
         CompletableFuture<Void> queued = CompletableFuture.runAsync(() -> {
@@ -200,7 +203,7 @@ class MergeTest {
         Thread.sleep(200);
         assertFalse(queued.isDone(), "a write to a chunk being merged waits for the step");
         // Reads are not queued: the COW still holds the data.
-        rig.cow.hook = (isWrite, sector, sectors) -> { };
+        rig.cow.hook(null);
         release.countDown();
         assertEquals(3, step.get(10, TimeUnit.SECONDS));
         queued.get(10, TimeUnit.SECONDS);
@@ -212,10 +215,10 @@ class MergeTest {
     void anInvalidSnapshotDoesNotMerge() throws Exception {
         Rig rig = new Rig(StoreKind.SIM_P, 8, 64);
         write(rig.snap, 0, "S", 1);
-        rig.cow.hook = HookedDevice.failWritesFrom(0);
+        rig.cow.failIf(FaultInjectingBlockDevice.reaching(Kind.WRITE, 0));
         write(rig.origin, 8, "O", 1); // copy error: invalid
-        rig.cow.hook = (w, s, n) -> { };
-        assertEquals("Invalid", rig.snap.status());
+        rig.cow.failIf(e -> false);
+        assertEquals("Invalid", rig.snap.status().format());
         log.clear();
         rig.snap.startMerge();
         assertEquals(0, rig.snap.mergeStep());
@@ -258,21 +261,21 @@ class MergeTest {
         assertEquals(1, rig.snap.mergeStep()); // chunk 60
         switch (fault) {
             case PREPARE -> sim.disk(rig.cow).failPrepareMerge = true;
-            case COW_READ -> rig.cow.hook = HookedDevice.failReadsFrom(0);
-            case ORIGIN_WRITE -> rig.originDevice.hook = HookedDevice.failWritesFrom(8 * 38 + 4); // mid-run
-            case FLUSH -> rig.originDevice.failFlush = true;
+            case COW_READ -> rig.cow.failIf(FaultInjectingBlockDevice.reaching(Kind.READ, 0));
+            // mid-run
+            case ORIGIN_WRITE -> rig.originDevice.failIf(FaultInjectingBlockDevice.reaching(Kind.WRITE, 8 * 38 + 4));
+            case FLUSH -> rig.originDevice.failIf(e -> e.kind() == Kind.FLUSH);
             case COMMIT -> sim.disk(rig.cow).failCommitMerge = true;
         }
         assertEquals(0, rig.snap.mergeStep());
         assertEquals(List.of(PREFIX + fault.message), log.lines());
         assertTrue(rig.snap.isMergeFailed());
-        assertEquals("Merge failed", rig.snap.status());
+        assertEquals("Merge failed", rig.snap.status().format());
         assertEquals(0, rig.snap.mergeStep(), "a failed merge stays stopped");
         sim.disk(rig.cow).failPrepareMerge = false;
         sim.disk(rig.cow).failCommitMerge = false;
-        rig.cow.hook = (w, s, n) -> { };
-        rig.originDevice.hook = (w, s, n) -> { };
-        rig.originDevice.failFlush = false;
+        rig.cow.failIf(e -> false);
+        rig.originDevice.failIf(e -> false);
         // I/O goes on normally through the merge mapping.
         assertArrayEquals(view, read(rig.origin, 0, 512));
         rig.crashAndReload();
@@ -281,7 +284,7 @@ class MergeTest {
         rig.snap.mergeAll();
         assertTrue(rig.snap.isMergeFinished());
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     /** A crash after any number of steps, then a reload as snapshot-merge: the same final origin. */
@@ -313,15 +316,15 @@ class MergeTest {
         byte[] view = read(rig.snap, 0, 512);
         rig.snap.startMerge();
         assertTrue(rig.snap.mergeStep() > 0);
-        rig.cow.hook = HookedDevice.failWritesFrom(0);
+        rig.cow.failIf(FaultInjectingBlockDevice.reaching(Kind.WRITE, 0));
         assertEquals(0, rig.snap.mergeStep());
         assertEquals(List.of(PREFIX + Fault.COMMIT.message), log.lines());
-        rig.cow.hook = (w, s, n) -> { };
+        rig.cow.failIf(e -> false);
         rig.crashAndReload();
         rig.snap.startMerge();
         rig.snap.mergeAll();
         assertArrayEquals(view, read(rig.originDevice, 0, 512));
-        assertEquals("16/8192 16", rig.snap.status());
+        assertEquals("16/8192 16", rig.snap.status().format());
     }
 
     static void await(CountDownLatch latch) {

@@ -7,11 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.dm.TargetKind;
 import dev.snapstore.spi.BeyondEndOfDeviceException;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.CapturingLog;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
+import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,9 +65,8 @@ class SnapshotTest {
 
     @Test
     void aLargeReadIsOneDeviceReadPerRunOfChunksThatMapAlike() throws Exception {
-        dev.snapstore.testkit.FaultInjectingBlockDevice originDevice = new dev.snapstore.testkit.FaultInjectingBlockDevice(
-                origin(256));
-        dev.snapstore.testkit.FaultInjectingBlockDevice cow = dev.snapstore.testkit.FaultInjectingBlockDevice.ofMemory("cow", 256);
+        FaultInjectingBlockDevice originDevice = new FaultInjectingBlockDevice(origin(256));
+        FaultInjectingBlockDevice cow = FaultInjectingBlockDevice.ofMemory("cow", 256);
         Origin origin = new Origin(originDevice, log);
         // N hands out COW chunks 0, 1, 2 in order: chunks 4 and 5 land side by side, 7 after them.
         Snapshot s = snapshot(origin, StoreKind.N, 8, cow);
@@ -133,7 +138,7 @@ class SnapshotTest {
         Origin origin = new Origin(origin(64), log);
         Snapshot s = snapshot(origin, StoreKind.SIM_P, 8, cow);
         assertFalse(s.isValid());
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of("device-mapper: snapshots: Snapshot is marked invalid."), log.lines());
         assertThrows(SnapshotIOException.class, () -> read(s, 0, 1));
         // The origin is unaffected and copies nothing to an invalid snapshot.
@@ -145,15 +150,16 @@ class SnapshotTest {
     void statusAndTableText() throws Exception {
         Origin origin = new Origin(origin(64), log);
         Snapshot n = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 16384));
-        assertEquals("0/16384 0", n.status());
+        assertEquals("0/16384 0", n.status().format());
         assertEquals("254:0 254:16 N 8", n.tableStatus("254:0", "254:16"));
         assertEquals("target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
                 + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;", n.imaStatus("254:0", "254:16"));
         Snapshot p = snapshot(origin, StoreKind.SIM_PO, 16, new MemoryBlockDevice("cow2", 16384));
-        assertEquals("32/16384 32", p.status());
+        assertEquals("32/16384 32", p.status().format());
         assertEquals("254:0 254:32 PO 16", p.tableStatus("254:0", "254:32"));
-        assertEquals("254:0", origin.tableStatus("254:0"));
-        assertEquals("", origin.status());
+        // The value behind the text, and the target it reports.
+        assertEquals(SnapshotStatus.of(new Usage(16384, 32, 32)), p.status());
+        assertEquals(TargetKind.SNAPSHOT, p.targetKind());
         // Largest chunk size first (__insert_snapshot).
         assertEquals(List.of(p, n), origin.snapshots());
     }
@@ -187,14 +193,14 @@ class SnapshotTest {
     /** spec §6 edge case 23: a write of exactly one whole chunk skips the origin read. */
     @Test
     void aWholeChunkSnapshotWriteDoesNotReadTheOrigin() throws Exception {
-        HookedDevice originDevice = new HookedDevice(origin(256));
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(origin(256));
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 1024));
         write(s, 16, "FULL", 8);
-        assertEquals(0, originDevice.reads.get());
+        assertEquals(0, originDevice.reads());
         assertArrayEquals(pattern("FULL", 16, 8), read(s, 16, 8));
         write(s, 33, "PART", 2);
-        assertEquals(1, originDevice.reads.get());
+        assertEquals(1, originDevice.reads());
         byte[] expected = pattern("ORIGIN", 32, 8);
         System.arraycopy(pattern("PART", 33, 2), 0, expected, 512, 1024);
         assertArrayEquals(expected, read(s, 32, 8));
@@ -206,7 +212,7 @@ class SnapshotTest {
     void aPartialLastChunkIsCopiedShort() throws Exception {
         MemoryBlockDevice originDevice = origin(100); // chunk 12 holds sectors 96..99 only
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 1024);
-        HookedDevice hookedCow = new HookedDevice(cow);
+        FaultInjectingBlockDevice hookedCow = FaultInjectingBlockDevice.passThrough(cow);
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, hookedCow);
         write(origin, 97, "END", 1);
@@ -260,7 +266,7 @@ class SnapshotTest {
         for (Snapshot s : List.of(big, mid, small)) {
             assertArrayEquals(pattern("ORIGIN", 0, 512), read(s, 0, 512));
         }
-        assertEquals("16/4096 8", small.status()); // header, area 0, two data chunks of 4 sectors
+        assertEquals("16/4096 8", small.status().format()); // header, area 0, two data chunks of 4 sectors
     }
 
     @Test
@@ -276,7 +282,7 @@ class SnapshotTest {
         // Origin writes to chunks the snapshot already has do not touch it.
         write(origin, 0, "O", 16);
         assertArrayEquals(expected, read(s, 0, 128));
-        assertEquals("32/1024 16", s.status());
+        assertEquals("32/1024 16", s.status().format());
     }
 
     // --- full COW (spec §5.8) ----------------------------------------------------------------
@@ -292,14 +298,14 @@ class SnapshotTest {
         for (int i = 0; i < room; i++) {
             write(s, 8 * i, "W" + i, 8);
         }
-        assertEquals(kind.persistent ? "64/64 16" : "64/64 0", s.status());
+        assertEquals(kind.persistent ? "64/64 16" : "64/64 0", s.status().format());
         assertThrows(SnapshotIOException.class, () -> write(s, 8 * room, "FULL", 1));
         if (kind.simulated) {
             assertEquals(kind.overflows(), sim.disk(cow).valid, "PO keeps the header valid, P drops it");
         }
         if (kind.overflows()) {
             assertTrue(s.isValid());
-            assertEquals("Overflow", s.status());
+            assertEquals("Overflow", s.status().format());
             assertEquals(List.of(OVERFLOW), log.lines());
             assertArrayEquals(pattern("W1", 8, 8), read(s, 8, 8));
             assertArrayEquals(pattern("ORIGIN", 8 * room, 8), read(s, 8 * room, 8));
@@ -308,11 +314,11 @@ class SnapshotTest {
             assertEquals(List.of(OVERFLOW), log.lines());
             // An origin write that needs a chunk invalidates even a PO snapshot.
             write(origin, 200, "ORIG", 8);
-            assertEquals("Invalid", s.status());
+            assertEquals("Invalid", s.status().format());
             assertEquals(List.of(OVERFLOW, NO_ALLOC), log.lines());
         } else {
             assertFalse(s.isValid());
-            assertEquals("Invalid", s.status());
+            assertEquals("Invalid", s.status().format());
             assertEquals(List.of(NO_ALLOC), log.lines());
             assertThrows(SnapshotIOException.class, () -> read(s, 8, 1));
             assertThrows(SnapshotIOException.class, () -> write(s, 8, "AGAIN", 1));
@@ -329,7 +335,7 @@ class SnapshotTest {
         assertTrue(s.isValid());
         write(origin, 8, "B", 8); // no room: the snapshot is invalidated, the origin written
         assertArrayEquals(pattern("B", 8, 8), read(origin, 8, 8));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(NO_ALLOC), log.lines());
         write(origin, 16, "C", 8);
         assertEquals(List.of(NO_ALLOC), log.lines(), "invalidated once");
@@ -346,23 +352,23 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.SIM_PO, 8, cow);
         write(s, 0, "ONE", 8);
         assertThrows(SnapshotIOException.class, () -> write(s, 8, "TWO", 8));
-        assertEquals("Overflow", s.status());
+        assertEquals("Overflow", s.status().format());
         assertTrue(sim.disk(cow).valid);
         origin.close();
         Origin again = new Origin(originDevice, log);
         Snapshot reloaded = snapshot(again, StoreKind.SIM_PO, 8, cow);
-        assertEquals("24/24 16", reloaded.status());
+        assertEquals("24/24 16", reloaded.status().format());
         assertArrayEquals(pattern("ONE", 0, 8), read(reloaded, 0, 8));
     }
 
     @Test
     void copyErrorsInvalidate() throws Exception {
-        HookedDevice cow = new HookedDevice(new MemoryBlockDevice("cow", 1024));
+        FaultInjectingBlockDevice cow = FaultInjectingBlockDevice.passThrough(new MemoryBlockDevice("cow", 1024));
         Origin origin = new Origin(origin(64), log);
         Snapshot s = snapshot(origin, StoreKind.SIM_P, 8, cow);
-        cow.hook = HookedDevice.failWritesFrom(0);
+        cow.failIf(FaultInjectingBlockDevice.reaching(Kind.WRITE, 0));
         write(origin, 8, "X", 1); // the copy fails: invalidated, the origin write goes on
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
         assertArrayEquals(pattern("X", 8, 1), read(origin, 8, 1));
         assertFalse(sim.disk(cow).valid);
@@ -370,12 +376,12 @@ class SnapshotTest {
 
     @Test
     void snapshotWriteWithACopyErrorFailsAndInvalidates() throws Exception {
-        HookedDevice originDevice = new HookedDevice(origin(64));
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(origin(64));
         Origin origin = new Origin(originDevice, log);
         Snapshot s = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 1024));
-        originDevice.hook = HookedDevice.failReadsFrom(0);
+        originDevice.failIf(FaultInjectingBlockDevice.reaching(Kind.READ, 0));
         assertThrows(SnapshotIOException.class, () -> write(s, 9, "Y", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
     }
 
@@ -387,7 +393,7 @@ class SnapshotTest {
         write(origin, 0, "A", 1);
         sim.disk(cow).failMetadataWrites = true;
         assertThrows(SnapshotIOException.class, () -> write(s, 16, "B", 1));
-        assertEquals("Invalid", s.status());
+        assertEquals("Invalid", s.status().format());
         assertEquals(List.of(IO_ERROR), log.lines());
         assertEquals(1, sim.disk(cow).records.size());
     }
@@ -399,12 +405,12 @@ class SnapshotTest {
         Snapshot s = snapshot(origin, StoreKind.SIM_PO, 8, cow);
         write(s, 0, "A", 8);
         assertThrows(SnapshotIOException.class, () -> write(s, 8, "B", 8));
-        assertEquals("Overflow", s.status());
+        assertEquals("Overflow", s.status().format());
         s.startMerge();
         sim.disk(cow).failCommitMerge = true;
         assertEquals(0, s.mergeStep());
         assertTrue(s.isMergeFailed());
-        assertEquals("Merge failed", s.status());
+        assertEquals("Merge failed", s.status().format());
         assertEquals("target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
                 + "snap_valid=y,snap_merge_failed=y,snapshot_overflowed=y;", s.imaStatus("a", "b"));
     }

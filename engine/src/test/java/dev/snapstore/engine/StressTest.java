@@ -13,6 +13,7 @@ import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.spi.Usage;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
 import dev.snapstore.testkit.SectorPattern;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -130,12 +131,12 @@ class StressTest {
         StoreTypes types = StoreTypes.load();
         MemoryBlockDevice originDevice = SnapshotTest.origin(SECTORS);
         Random jitterSeed = new Random(seed);
-        HookedDevice jittered = new HookedDevice(originDevice);
-        jittered.hook = (w, s, n) -> {
+        FaultInjectingBlockDevice jittered = FaultInjectingBlockDevice.passThrough(originDevice);
+        jittered.hook((w, s, n) -> {
             if (jitterSeed.nextInt(4) == 0) {
                 Thread.yield();
             }
-        };
+        });
         Origin origin = new Origin(jittered, KernelLog.DISCARD);
         MemoryBlockDevice cowA = new MemoryBlockDevice("cowA", 4096);
         MemoryBlockDevice cowB = new MemoryBlockDevice("cowB", 4096);
@@ -228,8 +229,8 @@ class StressTest {
         assertFalse(a.isMergeFailed());
         assertEquals(0, a.exceptionCount());
         Usage usage = a.usage();
-        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), a.status());
-        assertTrue(b.isValid() && !b.isOverflowed(), b.status());
+        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), a.status().format());
+        assertTrue(b.isValid() && !b.isOverflowed(), b.status().format());
 
         // Quiescent: the origin (device and target) and B hold a last version in every sector.
         long end = clock.incrementAndGet();

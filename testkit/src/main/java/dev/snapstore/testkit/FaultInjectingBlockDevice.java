@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -34,9 +35,19 @@ import java.util.function.Predicate;
  * <p><b>Trace.</b> Every attempted operation is recorded as an {@link Event}; {@link #trace()}
  * gives a compact text form such as {@code ["W 16+8", "F", "W 8+8", "F"]} for asserting I/O order.
  *
- * <p>All methods are synchronized, so the device is safe for concurrent use as the
- * {@link BlockDevice} contract requires; the order of concurrent reads in the trace is whatever
- * order they were served in.
+ * <p><b>Hook.</b> A {@link Hook} set with {@link #hook} runs before each operation, outside the
+ * device's lock: it can stall one transfer (a latch, a spin to vary interleavings) while others go
+ * on, or throw to fail it.
+ *
+ * <p><b>Pass-through devices.</b> {@link #passThrough} wraps a device without the write cache
+ * model: every write counts as durable at once (so {@link #unflushed()} stays empty and a durable
+ * image is the device's content), and transfers run outside the lock, concurrently, as on the
+ * wrapped device. Counting, faults, crashes, the trace and the hook work as above. Concurrency and
+ * stress tests use it; crash tests use the write-cache model.
+ *
+ * <p>The device is safe for concurrent use as the {@link BlockDevice} contract requires: with the
+ * write cache model every operation runs under the device's lock; the order of concurrent
+ * operations in the trace is whatever order they were admitted in.
  */
 public final class FaultInjectingBlockDevice implements BlockDevice {
 
@@ -97,7 +108,28 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         }
     }
 
+    /**
+     * Runs before an operation, outside the device's lock.
+     */
+    @FunctionalInterface
+    public interface Hook {
+        /**
+         * Called before the operation is counted or transferred.
+         *
+         * @param kind the operation
+         * @param sector its first sector (0 for a flush)
+         * @param sectors its length in sectors (0 for a flush)
+         * @throws IOException to fail the operation; it is then recorded as a failed attempt
+         */
+        void before(Kind kind, long sector, long sectors) throws IOException;
+    }
+
+    private static final Hook NO_HOOK = (kind, sector, sectors) -> { };
+
     private final BlockDevice inner;
+    /** Whether writes stay unflushed until a flush (else they are durable at once and run unlocked). */
+    private final boolean writeCache;
+    private volatile Hook hook = NO_HOOK;
     private final List<Event> events = new ArrayList<>();
     private final List<UnflushedWrite> unflushed = new ArrayList<>();
     private final Set<Long> failingReads = new HashSet<>();
@@ -117,7 +149,46 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
      * @param inner the device that receives the writes
      */
     public FaultInjectingBlockDevice(BlockDevice inner) {
+        this(inner, true);
+    }
+
+    private FaultInjectingBlockDevice(BlockDevice inner, boolean writeCache) {
         this.inner = Objects.requireNonNull(inner, "inner");
+        this.writeCache = writeCache;
+    }
+
+    /**
+     * Wraps a device without the write cache model: writes are durable at once and transfers run
+     * concurrently, outside the device's lock (see the class comment).
+     *
+     * @param inner the device that receives the writes
+     * @return the wrapped device
+     */
+    public static FaultInjectingBlockDevice passThrough(BlockDevice inner) {
+        return new FaultInjectingBlockDevice(inner, false);
+    }
+
+    /**
+     * Picks the operations of one kind whose range reaches a sector or beyond, for {@link #failIf}.
+     *
+     * @param kind the kind, {@link Kind#READ} or {@link Kind#WRITE}
+     * @param firstSector the first sector that fails
+     * @return the predicate
+     */
+    public static Predicate<Event> reaching(Kind kind, long firstSector) {
+        return e -> e.kind() == kind && e.sector() + e.sectors() > firstSector;
+    }
+
+    /**
+     * Sets the hook that runs before every operation, outside the device's lock; replaces any
+     * earlier one.
+     *
+     * @param hook the hook, {@code null} for none
+     * @return this device
+     */
+    public FaultInjectingBlockDevice hook(Hook hook) {
+        this.hook = hook == null ? NO_HOOK : hook;
+        return this;
     }
 
     /**
@@ -413,7 +484,113 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
     }
 
     @Override
-    public synchronized void read(long sector, ByteBuffer dst) throws IOException {
+    public void read(long sector, ByteBuffer dst) throws IOException {
+        long sectors = dst.remaining() / ChunkSize.SECTOR_SIZE;
+        runHook(Kind.READ, sector, sectors);
+        if (writeCache) {
+            cachedRead(sector, dst);
+            return;
+        }
+        Event event = admit(Kind.READ, sector, sectors);
+        boolean failed = true;
+        try {
+            inner.read(sector, dst);
+            failed = false;
+        } finally {
+            record(event, failed);
+        }
+    }
+
+    @Override
+    public void write(long sector, ByteBuffer src) throws IOException {
+        long sectors = src.remaining() / ChunkSize.SECTOR_SIZE;
+        runHook(Kind.WRITE, sector, sectors);
+        if (writeCache) {
+            cachedWrite(sector, src);
+            return;
+        }
+        Event event = admit(Kind.WRITE, sector, sectors);
+        boolean failed = true;
+        try {
+            inner.write(sector, src);
+            failed = false;
+        } finally {
+            record(event, failed);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        runHook(Kind.FLUSH, 0, 0);
+        if (writeCache) {
+            cachedFlush();
+            return;
+        }
+        Event event = admit(Kind.FLUSH, 0, 0);
+        boolean failed = true;
+        try {
+            inner.flush();
+            failed = false;
+        } finally {
+            record(event, failed);
+        }
+    }
+
+    private void runHook(Kind kind, long sector, long sectors) throws IOException {
+        Hook h = hook;
+        if (h == NO_HOOK) {
+            return;
+        }
+        try {
+            h.before(kind, sector, sectors);
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                events.add(new Event(kind, nextNumber(kind), sector, sectors, true));
+            }
+            throw e;
+        }
+    }
+
+    private long nextNumber(Kind kind) {
+        return switch (kind) {
+            case READ -> ++reads;
+            case WRITE -> ++writes;
+            case FLUSH -> ++flushes;
+        };
+    }
+
+    /**
+     * A pass-through operation's number and fault checks, under the lock; a refused operation is
+     * recorded as failed and throws, an admitted one is recorded by {@link #record} once it ends.
+     */
+    private synchronized Event admit(Kind kind, long sector, long sectors) throws IOException {
+        long number = nextNumber(kind);
+        Event event = new Event(kind, number, sector, sectors, false);
+        String what = kind.name().toLowerCase(Locale.ROOT);
+        if ((kind == Kind.WRITE && number == crashAtWrite) || (kind == Kind.FLUSH && number == crashAtFlush)) {
+            crashed = true;
+        }
+        Set<Long> failing = switch (kind) {
+            case READ -> failingReads;
+            case WRITE -> failingWrites;
+            case FLUSH -> failingFlushes;
+        };
+        if (crashed) {
+            events.add(failed(event));
+            throw new IOException(name() + ": " + what + " after power loss (" + what + " #" + number + ")");
+        }
+        if (failing.contains(number) || failIf.test(event)) {
+            events.add(failed(event));
+            throw new IOException(name() + ": injected " + what + " error (" + what + " #" + number + ")");
+        }
+        return event;
+    }
+
+    private synchronized void record(Event event, boolean failed) {
+        events.add(failed ? failed(event) : event);
+    }
+
+    private synchronized void cachedRead(long sector, ByteBuffer dst) throws IOException {
         long number = ++reads;
         Event event = new Event(Kind.READ, number, sector, dst.remaining() / ChunkSize.SECTOR_SIZE, false);
         boolean failed = true;
@@ -431,8 +608,7 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         }
     }
 
-    @Override
-    public synchronized void write(long sector, ByteBuffer src) throws IOException {
+    private synchronized void cachedWrite(long sector, ByteBuffer src) throws IOException {
         long number = ++writes;
         Event event = new Event(Kind.WRITE, number, sector, src.remaining() / ChunkSize.SECTOR_SIZE, false);
         boolean failed = true;
@@ -459,8 +635,7 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         }
     }
 
-    @Override
-    public synchronized void flush() throws IOException {
+    private synchronized void cachedFlush() throws IOException {
         long number = ++flushes;
         Event event = new Event(Kind.FLUSH, number, 0, 0, false);
         boolean failed = true;

@@ -2,6 +2,7 @@ package dev.snapstore.testkit;
 
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.MemoryBlockDevice;
+import dev.snapstore.spi.Usage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.tukaani.xz.XZInputStream;
 
 /**
@@ -19,6 +22,8 @@ import org.tukaani.xz.XZInputStream;
  * or is searched for as {@code fixtures/INDEX.md} above the working directory.
  */
 public final class Fixtures {
+
+    private static final Pattern USAGE = Pattern.compile("(\\d+)/(\\d+) (\\d+)");
 
     private Fixtures() {
     }
@@ -201,5 +206,24 @@ public final class Fixtures {
             }
         }
         throw new IllegalStateException(key + " not in " + fixture + "/expected.txt");
+    }
+
+    /**
+     * The usage a kernel INFO status shows, {@code "<allocated>/<total> <metadata>"}, so that a test
+     * compares a store's {@link Usage} value with what the kernel printed. (The text form has its one
+     * home in dm's {@code SnapshotStatus}, which the store modules' tests cannot reach: dm's own
+     * tests depend on the stores.)
+     *
+     * @param status e.g. {@code "24/64 16"}
+     * @return the usage
+     * @throws IllegalArgumentException when the text is not of that form
+     */
+    public static Usage usage(String status) {
+        Matcher m = USAGE.matcher(status);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a snapshot usage status: \"" + status + "\"");
+        }
+        return new Usage(Long.parseUnsignedLong(m.group(2)), Long.parseUnsignedLong(m.group(1)),
+                Long.parseUnsignedLong(m.group(3)));
     }
 }

@@ -9,6 +9,7 @@ import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.spi.Usage;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,7 +40,7 @@ class CowCreateTest {
         assertEquals(new CowCreate.Data(chunkSize * 512L), CowCreate.inspect(data, chunkSize));
         try (ExceptionStore store = StoreTypes.load().create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, 512,
                 KernelLog.DISCARD)) {
-            assertEquals((2 * chunkSize) + "/2048 " + (2 * chunkSize), CowCreate.format(cow, store).toStatus());
+            assertEquals(new Usage(2048, 2 * chunkSize, 2 * chunkSize), CowCreate.format(cow, store));
         }
         assertArrayEquals(chunk(kernel, 0, chunkSize), chunk(cow, 0, chunkSize));
         assertArrayEquals(new byte[chunkSize * 512], chunk(cow, 1, chunkSize));

@@ -81,7 +81,7 @@ class KernelImageTest {
         if (last.equals("Invalid")) {
             assertEquals(MetadataState.INVALIDATED, loaded.state());
         } else {
-            assertEquals(last, store.usage().toStatus());
+            assertEquals(Fixtures.usage(last), store.usage());
         }
         // The table status the kernel printed for it.
         String[] table = table(fixture);
@@ -223,8 +223,11 @@ class KernelImageTest {
                 store.dropSnapshot();
                 invalid = true;
             }
-            String ours = invalid ? "Invalid" : !ok ? "Overflow" : store.usage().toStatus();
-            assertEquals(status, ours, line);
+            if (invalid || !ok) {
+                assertEquals(invalid ? "Invalid" : "Overflow", status, line);
+            } else {
+                assertEquals(Fixtures.usage(status), store.usage(), line);
+            }
         }
         assertEquals(9, writes);
         // The header the kernel left ("cow header (first 16 bytes)").
@@ -269,13 +272,13 @@ class KernelImageTest {
         PersistentStore store = Harness.open(new MemoryBlockDevice("fresh", kernel.sizeInSectors()), cs);
         Harness.load(store);
         // "-- right after creation": the first status.
-        assertEquals(statuses.get(0), store.usage().toStatus());
+        assertEquals(Fixtures.usage(statuses.get(0)), store.usage());
         for (long old : allocationOrder(fixture, cs)) {
             long c = store.prepareException(old);
             assertNotEquals(ExceptionStore.NO_SPACE, c);
             Harness.commitNow(store, old, c);
         }
         // "-- after the writes".
-        assertEquals(statuses.get(1), store.usage().toStatus());
+        assertEquals(Fixtures.usage(statuses.get(1)), store.usage());
     }
 }

@@ -82,14 +82,14 @@ class KernelLvm2Test {
         MemoryBlockDevice cow = new MemoryBlockDevice("vg-snap-cow", cowExtent[1]);
         PersistentStore store = Harness.open(cow, cs);
         Harness.load(store);
-        assertEquals(statuses.get(0), store.usage().toStatus(), "after lvcreate -s");
+        assertEquals(Fixtures.usage(statuses.get(0)), store.usage(), "after lvcreate -s");
         long old = 0;
         for (int i = 0; i < Integer.parseInt(origin.group(1)); i++, old++) {
             long c = store.prepareException(old);
             assertNotEquals(ExceptionStore.NO_SPACE, c);
             Harness.commitNow(store, old, c);
         }
-        assertEquals(statuses.get(1), store.usage().toStatus(), "after the origin writes");
+        assertEquals(Fixtures.usage(statuses.get(1)), store.usage(), "after the origin writes");
         for (int i = 0; i < Integer.parseInt(snap.group(1)); i++, old++) {
             long c = store.prepareException(old);
             assertNotEquals(ExceptionStore.NO_SPACE, c, "snapshot write " + i);

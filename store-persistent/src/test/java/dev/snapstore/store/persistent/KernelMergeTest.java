@@ -64,12 +64,12 @@ class KernelMergeTest {
             exceptions.add(new Ex(old, c));
         }
         List<String> statuses = Harness.snapshotStatuses(FIXTURE, "scenario.txt");
-        assertEquals(statuses.get(0), store.usage().toStatus(), "status before the merge");
+        assertEquals(Fixtures.usage(statuses.get(0)), store.usage(), "status before the merge");
         assertEquals(Harness.lineAfterColon(scenario, "snap sha256 before merge"),
                 Harness.snapshotSha256(origin, cow, cs, exceptions));
 
         // Merge: newest first, copying each run from the COW to the origin, as snapshot-merge does.
-        List<String> steps = new ArrayList<>();
+        List<Usage> steps = new ArrayList<>();
         List<Integer> runs = new ArrayList<>();
         for (Optional<MergeRun> run = store.prepareMerge(); run.isPresent(); run = store.prepareMerge()) {
             MergeRun r = run.get();
@@ -77,7 +77,7 @@ class KernelMergeTest {
             cow.read(r.firstNew() * cs, data);
             origin.write(r.firstOld() * cs, data.flip());
             store.commitMerge(r.count());
-            steps.add(store.usage().toStatus());
+            steps.add(store.usage());
             runs.add(r.count());
         }
         // One run of two (chunks 100 and 101 went to COW chunks 4 and 5); all others are single.
@@ -89,7 +89,7 @@ class KernelMergeTest {
         int at = 0;
         int polls = 0;
         while (m.find()) {
-            String poll = m.group(1);
+            Usage poll = Fixtures.usage(m.group(1));
             while (at < steps.size() && !steps.get(at).equals(poll)) {
                 at++;
             }
@@ -99,7 +99,7 @@ class KernelMergeTest {
         assertTrue(polls >= 2);
         Usage done = store.usage();
         assertEquals(done.allocatedSectors(), done.metadataSectors(), "merge finished: allocated == metadata");
-        assertEquals(steps.get(steps.size() - 1), statuses.get(statuses.size() - 1));
+        assertEquals(Fixtures.usage(statuses.get(statuses.size() - 1)), steps.get(steps.size() - 1));
 
         // The merged origin and COW, byte for byte.
         assertEquals(Harness.lineAfterColon(scenario, "orig sha256 after merge"), Hashes.sha256(origin));
@@ -110,6 +110,6 @@ class KernelMergeTest {
         // "reload the merged COW as a normal snapshot".
         PersistentStore reloaded = Harness.open(cow, cs);
         assertEquals(new Harness.Loaded(MetadataState.VALID, List.of()), Harness.load(reloaded));
-        assertEquals(statuses.get(statuses.size() - 1), reloaded.usage().toStatus());
+        assertEquals(Fixtures.usage(statuses.get(statuses.size() - 1)), reloaded.usage());
     }
 }

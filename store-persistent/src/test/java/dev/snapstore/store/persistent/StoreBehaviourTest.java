@@ -363,17 +363,17 @@ class StoreBehaviourTest {
         for (long old : new long[] {5, 6, 7, 20}) {
             commit(store, old);
         }
-        assertEquals("48/64 16", store.usage().toStatus());
+        assertEquals(new Usage(64, 48, 16), store.usage());
         assertEquals(Optional.of(new MergeRun(1, 20, 5)), store.prepareMerge());
         store.commitMerge(1);
-        assertEquals("40/64 16", store.usage().toStatus());
+        assertEquals(new Usage(64, 40, 16), store.usage());
         assertEquals(Optional.of(new MergeRun(3, 7, 4)), store.prepareMerge());
         store.commitMerge(2);
-        assertEquals("24/64 16", store.usage().toStatus());
+        assertEquals(new Usage(64, 24, 16), store.usage());
         assertEquals(Optional.of(new MergeRun(1, 5, 2)), store.prepareMerge());
         assertThrows(IllegalArgumentException.class, () -> store.commitMerge(2));
         store.commitMerge(1);
-        assertEquals("16/64 16", store.usage().toStatus());
+        assertEquals(new Usage(64, 16, 16), store.usage());
         assertEquals(Optional.empty(), store.prepareMerge());
     }
 

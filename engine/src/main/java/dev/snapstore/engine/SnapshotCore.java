@@ -1,0 +1,167 @@
+package dev.snapstore.engine;
+
+import dev.snapstore.dm.KernelMessages;
+import dev.snapstore.spi.BlockDevice;
+import dev.snapstore.spi.Errno;
+import dev.snapstore.spi.ExceptionStore;
+import dev.snapstore.spi.ExceptionStoreType;
+import dev.snapstore.spi.KernelLog;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+
+/**
+ * What the parts of one {@link Snapshot} share: its devices, store and chunk geometry, the two
+ * locks, the table of completed exceptions, the chunks with snapshot I/O in flight, and its state.
+ * The parts are {@link PendingExceptions} (copy-on-write with the in-order commit),
+ * {@link SnapshotIo} ({@code snapshot_map}) and {@link SnapshotMerge} ({@code snapshot-merge});
+ * {@link Snapshot} is the facade over them.
+ *
+ * <p>Locking: {@link #lock} is the kernel's {@code s->lock}, the exception table locks,
+ * {@code pe_lock} and {@code tracked_chunk_lock} in one, and is never held during device I/O;
+ * {@link #changed} is signalled whenever a pending exception completes, a tracked I/O ends or a
+ * merge step ends. {@link #storeLock} serialises every store call ({@code pe_allocation_lock}); it is
+ * taken before {@link #lock}, never after.
+ */
+final class SnapshotCore {
+
+    /** The kernel's {@code DM_MSG_PREFIX} in dm-snap.c. */
+    static final String LOG_PREFIX = KernelMessages.LOG_PREFIX;
+
+    final Origin origin;
+    final BlockDevice cow;
+    final ExceptionStore store;
+    final ExceptionStoreType type;
+    final long length;
+    final int chunkSize;
+    final int chunkShift;
+    final long chunkMask;
+    final KernelLog log;
+
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition changed = lock.newCondition();
+    final ReentrantLock storeLock = new ReentrantLock();
+
+    /** The completed exceptions; guarded by {@link #lock}. */
+    final ExceptionTable complete;
+    /** Origin chunks with snapshot I/O in flight and how many (track_chunk); guarded by {@link #lock}. */
+    private final Map<Long, int[]> tracked = new HashMap<>();
+    /** Changed under {@link #lock} or the origin's control lock; read anywhere. */
+    private final AtomicReference<SnapshotState> state;
+
+    SnapshotCore(Origin origin, BlockDevice cow, ExceptionStore store, ExceptionStoreType type, ExceptionTable table,
+            long length, boolean valid, KernelLog log) {
+        this.origin = origin;
+        this.cow = cow;
+        this.store = store;
+        this.type = type;
+        this.complete = table;
+        this.length = length;
+        this.chunkSize = store.chunkSize();
+        this.chunkShift = Integer.numberOfTrailingZeros(chunkSize);
+        this.chunkMask = chunkSize - 1L;
+        this.log = log;
+        this.state = new AtomicReference<>(SnapshotState.constructed(valid));
+    }
+
+    SnapshotState state() {
+        return state.get();
+    }
+
+    SnapshotState update(UnaryOperator<SnapshotState> change) {
+        return state.updateAndGet(change);
+    }
+
+    String name() {
+        return "snapshot of " + origin.name() + " on " + cow.name();
+    }
+
+    long remap(long newChunk, long sector) {
+        return (newChunk << chunkShift) | (sector & chunkMask);
+    }
+
+    SnapshotIOException eio(String why) {
+        return new SnapshotIOException(name() + ": " + why);
+    }
+
+    void deviceIo(BlockDevice device, long sector, ByteBuffer piece, boolean write) throws IOException {
+        ByteBuffer view = piece.duplicate();
+        try {
+            if (write) {
+                device.write(sector, view);
+            } else {
+                device.read(sector, view);
+            }
+        } catch (SnapshotIOException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SnapshotIOException(name() + ": " + (write ? "write" : "read") + " error on "
+                    + device.name() + " at sector " + Long.toUnsignedString(sector), e);
+        }
+    }
+
+    // --- tracked chunks (track_chunk, stop_tracking_chunk, __check_for_conflicting_io) ---------
+
+    /** Called under lock. */
+    void track(long chunk) {
+        tracked.computeIfAbsent(chunk, c -> new int[1])[0]++;
+    }
+
+    void untrack(long firstChunk, int chunks) {
+        lock.lock();
+        try {
+            boolean signal = false;
+            for (long chunk = firstChunk; chunk < firstChunk + chunks; chunk++) {
+                int[] count = tracked.get(chunk);
+                if (--count[0] == 0) {
+                    tracked.remove(chunk);
+                    signal = true;
+                }
+            }
+            if (signal) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits, under lock, until no tracked I/O of the chunk is in flight. */
+    void awaitUntracked(long chunk) {
+        while (tracked.containsKey(chunk)) {
+            changed.awaitUninterruptibly();
+        }
+    }
+
+    /**
+     * __invalidate_snapshot: once only, log why, drop the snapshot in the store, mark it invalid.
+     */
+    void invalidate(Errno err) {
+        storeLock.lock();
+        try {
+            lock.lock();
+            try {
+                if (!state().valid()) {
+                    return;
+                }
+                update(SnapshotState::invalidated);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (err == Errno.EIO) {
+                log.dm(LOG_PREFIX, KernelMessages.INVALIDATED_IO);
+            } else if (err == Errno.ENOMEM) {
+                log.dm(LOG_PREFIX, KernelMessages.INVALIDATED_NO_SPACE);
+            }
+            store.dropSnapshot();
+        } finally {
+            storeLock.unlock();
+        }
+    }
+}
