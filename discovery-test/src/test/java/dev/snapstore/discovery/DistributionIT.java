@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,6 +103,22 @@ class DistributionIT {
                 "cli")) {
             assertTrue(packaged.contains("snapstore-" + module + "-" + version + ".jar"), module + " in " + packaged);
         }
+    }
+
+    @Test
+    void everySnapstoreJarNamesItsModuleItself() {
+        // A jar without module-info would get a module name derived from its file name, which the
+        // artifact ids (snapstore-spi-VERSION.jar) would make snapstore.spi instead of dev.snapstore.spi.
+        Set<String> named = new TreeSet<>();
+        for (ModuleReference module : ModuleFinder.of(home.resolve("lib")).findAll()) {
+            String file = Path.of(module.location().orElseThrow()).getFileName().toString();
+            if (file.startsWith("snapstore-")) {
+                assertTrue(!module.descriptor().isAutomatic(), file + " has no module-info");
+                named.add(module.descriptor().name());
+            }
+        }
+        assertEquals(Set.of("dev.snapstore.spi", "dev.snapstore.cow", "dev.snapstore.store.persistent",
+                "dev.snapstore.store.memory", "dev.snapstore.dm", "dev.snapstore.engine", "dev.snapstore.cli"), named);
     }
 
     @Test
