@@ -1,7 +1,6 @@
 package dev.snapstore.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.dm.Negotiation;
 import dev.snapstore.dm.Negotiator;
@@ -27,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * fails when the two differ, so change both together.
  */
 class ReadmeExampleTest {
+
+    private static final String MARK = "        // README example ";
 
     /** The README's example; {@code dir} stands for the consumer's own folder. */
     static void example(Path dir) throws Exception {
@@ -76,12 +77,12 @@ class ReadmeExampleTest {
     @Test
     void theReadmeShowsThisExample() throws Exception {
         List<String> source = Files.readAllLines(Path.of(System.getProperty("readme.example.source")));
-        List<String> code = source.subList(source.indexOf("        // README example begin") + 1,
-                source.indexOf("        // README example end")).stream().map(line -> line.replaceFirst("^ {8}", ""))
-                .toList();
+        List<String> code = source.subList(source.indexOf(MARK + "begin") + 1, source.indexOf(MARK + "end")).stream()
+                .map(line -> line.replaceFirst("^ {8}", "")).toList();
         String readme = Files.readString(Path.of(System.getProperty("readme.path")));
-        assertTrue(readme.contains(String.join("\n", code) + "\n"),
-                "README.md's \"Using snapstore as a library\" must show ReadmeExampleTest's example verbatim:\n"
-                        + String.join("\n", code));
+        String section = readme.substring(readme.indexOf("## Using snapstore as a library"));
+        String block = section.substring(section.indexOf("```java\n") + 8);
+        assertEquals(String.join("\n", code) + "\n", block.substring(0, block.indexOf("```")),
+                "README.md's \"Using snapstore as a library\" must show ReadmeExampleTest's example verbatim");
     }
 }
