@@ -23,7 +23,7 @@ if [[ -f $jar ]]; then
 fi
 if [[ ! -f $jar || -n $stale ]]; then
   echo "building the benchmarks (mvn package)..." >&2
-  (cd "$root" && mvn -B -q -pl bench -am package -DskipTests)
+  (cd "$root" && mvn -B -q -pl bench -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true)
 fi
 
 dir=${SNAPSTORE_BENCH_DIR:-${TMPDIR:-/tmp}/snapstore-bench}

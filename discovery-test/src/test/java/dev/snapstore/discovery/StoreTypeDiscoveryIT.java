@@ -43,13 +43,15 @@ class StoreTypeDiscoveryIT {
 
     private static Path example() throws IOException {
         try (Stream<Path> files = Files.list(jars)) {
-            return files.filter(p -> p.getFileName().toString().startsWith("example-store-")).findFirst().orElseThrow();
+            return files.filter(p -> p.getFileName().toString().startsWith("snapstore-example-store-")).findFirst()
+                    .orElseThrow();
         }
     }
 
     private static List<Path> builtIn() throws IOException {
         try (Stream<Path> files = Files.list(jars)) {
-            return files.filter(p -> !p.getFileName().toString().startsWith("example-store-")).sorted().toList();
+            return files.filter(p -> !p.getFileName().toString().startsWith("snapstore-example-store-")).sorted()
+                    .toList();
         }
     }
 
@@ -156,7 +158,7 @@ class StoreTypeDiscoveryIT {
         Files.createDirectories(classes);
         Path spi;
         try (Stream<Path> files = Files.list(jars)) {
-            spi = files.filter(p -> p.getFileName().toString().startsWith("spi-")).findFirst().orElseThrow();
+            spi = files.filter(p -> p.getFileName().toString().startsWith("snapstore-spi-")).findFirst().orElseThrow();
         }
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", spi.toString(), src.toString());

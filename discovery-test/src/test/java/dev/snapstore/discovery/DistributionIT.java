@@ -1,0 +1,194 @@
+package dev.snapstore.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Unpacks the distribution archive (cli/target/snapstore-VERSION-dist.tar.gz) with tar, as users do,
+ * and starts its bin/snapstore with nothing but java on PATH: the archive alone is a working install.
+ */
+class DistributionIT {
+
+    private static String version;
+    private static Path work;
+    private static Path home;
+    private static Path onlyJava;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        version = System.getProperty("discovery.version");
+        work = Path.of(System.getProperty("discovery.work"), "dist");
+        delete(work);
+        Files.createDirectories(work);
+        Path archive = Path.of(System.getProperty("discovery.dist"));
+        assertTrue(Files.isRegularFile(archive), "no distribution archive at " + archive);
+        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(tar.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, tar.exitValue(), out);
+        home = work.resolve("snapstore-" + version);
+        onlyJava = Files.createDirectories(work.resolve("path-only-java"));
+        Files.createSymbolicLink(onlyJava.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private record Run(int status, List<String> out, String err) {
+        List<String> letters() {
+            return out.stream().map(line -> line.substring(0, 1)).toList();
+        }
+    }
+
+    /** Starts {@code command} with an environment of exactly {@code env} (PATH included). */
+    private static Run run(Map<String, String> env, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        byte[] out = process.getInputStream().readAllBytes();
+        byte[] err = process.getErrorStream().readAllBytes();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8).lines().toList(),
+                new String(err, StandardCharsets.UTF_8));
+    }
+
+    private static String launcher() {
+        return home.resolve("bin/snapstore").toString();
+    }
+
+    private static Set<String> names(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    @Test
+    void theArchiveHoldsTheLauncherAndEveryJarTheCliNeeds() throws Exception {
+        assertEquals(Set.of("bin", "lib"), names(home));
+        assertEquals(Set.of("snapstore"), names(home.resolve("bin")));
+        assertTrue(Files.isExecutable(home.resolve("bin/snapstore")));
+        // The same jars the discovery tests start the CLI from, less the example third-party store.
+        Set<String> packaged = names(Path.of(System.getProperty("discovery.jars")));
+        packaged.removeIf(name -> name.startsWith("snapstore-example-store-"));
+        assertEquals(packaged, names(home.resolve("lib")));
+        for (String module : List.of("spi", "cow-format", "cow-tools", "store-persistent", "store-transient", "dm",
+                "engine", "cli")) {
+            assertTrue(packaged.contains("snapstore-" + module + "-" + version + ".jar"), module + " in " + packaged);
+        }
+    }
+
+    @Test
+    void everySnapstoreJarNamesItsModuleItself() {
+        // A jar without module-info would get a module name derived from its file name, which the
+        // artifact ids (snapstore-spi-VERSION.jar) would make snapstore.spi instead of dev.snapstore.spi.
+        Set<String> named = new TreeSet<>();
+        for (ModuleReference module : ModuleFinder.of(home.resolve("lib")).findAll()) {
+            String file = Path.of(module.location().orElseThrow()).getFileName().toString();
+            if (file.startsWith("snapstore-")) {
+                assertTrue(!module.descriptor().isAutomatic(), file + " has no module-info");
+                named.add(module.descriptor().name());
+            }
+        }
+        assertEquals(Set.of("dev.snapstore.spi", "dev.snapstore.cow", "dev.snapstore.cow.tools",
+                "dev.snapstore.store.persistent",
+                "dev.snapstore.store.memory", "dev.snapstore.dm", "dev.snapstore.engine", "dev.snapstore.cli"), named);
+    }
+
+    @Test
+    void typesRunsWithOnlyJavaOnThePath() throws Exception {
+        Run run = run(Map.of("PATH", onlyJava.toString()), launcher(), "types");
+        assertEquals(0, run.status(), run.err());
+        assertEquals(List.of("P", "N"), run.letters());
+        assertTrue(run.out().get(0).contains("module: dev.snapstore.store.persistent"), run.out().get(0));
+        assertEquals("", run.err());
+    }
+
+    @Test
+    void helpRunsWithOnlyJavaOnThePath() throws Exception {
+        Run run = run(Map.of("PATH", onlyJava.toString()), launcher(), "--help");
+        assertEquals(0, run.status(), run.err());
+        assertEquals("usage: snapstore COMMAND [OPTIONS]", run.out().get(0));
+        for (String command : List.of("demo", "create", "status", "types", "negotiate", "check")) {
+            assertTrue(run.out().stream().anyMatch(line -> line.startsWith("  " + command + " ")), command);
+        }
+    }
+
+    @Test
+    void pluginFolderAndJavaOptionsAreHonoured() throws Exception {
+        Path plugins = Files.createDirectories(work.resolve("plugins"));
+        Path jars = Path.of(System.getProperty("discovery.jars"));
+        try (Stream<Path> files = Files.list(jars)) {
+            for (Path jar : files.filter(p -> p.getFileName().toString().startsWith("snapstore-example-store-"))
+                    .toList()) {
+                Files.copy(jar, plugins.resolve(jar.getFileName()));
+            }
+        }
+        // A bad option would stop the JVM: both words must reach java, split at the space.
+        Run run = run(Map.of("PATH", onlyJava.toString(), "SNAPSTORE_PLUGINS", plugins.toString(),
+                "SNAPSTORE_JAVA_OPTS", "-Xmx96m -Dsnapstore.test=1"), launcher(), "types");
+        assertEquals(0, run.status(), run.err());
+        assertEquals(List.of("P", "N", "Z"), run.letters());
+        assertTrue(run.out().get(2).contains("module: com.example.snapstore.zero"), run.out().get(2));
+    }
+
+    @Test
+    void aSymbolicLinkToTheLauncherFindsTheLibFolder() throws Exception {
+        Path bin = Files.createDirectories(work.resolve("elsewhere/bin"));
+        Path link = Files.createSymbolicLink(bin.resolve("snapstore"), home.resolve("bin/snapstore"));
+        // readlink is the one program the launcher uses besides java, and only for a link.
+        Path readlink = Stream.of(System.getenv("PATH").split(File.pathSeparator))
+                .map(dir -> Path.of(dir, "readlink")).filter(Files::isExecutable).findFirst().orElseThrow();
+        Path tools = Files.createDirectories(work.resolve("path-java-readlink"));
+        Files.createSymbolicLink(tools.resolve("java"), onlyJava.resolve("java"));
+        Files.createSymbolicLink(tools.resolve("readlink"), readlink);
+        Run run = run(Map.of("PATH", tools.toString()), link.toString(), "types");
+        assertEquals(0, run.status(), run.err());
+        assertEquals(List.of("P", "N"), run.letters());
+    }
+
+    @Test
+    void withoutJavaTheLauncherSaysSoAndExitsWithTwo() throws Exception {
+        Path empty = Files.createDirectories(work.resolve("path-empty"));
+        Run run = run(Map.of("PATH", empty.toString()), launcher(), "types");
+        assertEquals(2, run.status(), run.err());
+        assertEquals(List.of(), run.out());
+        assertTrue(run.err().startsWith("snapstore: broken installation: no java found"), run.err());
+    }
+
+    @Test
+    void javaHomeWinsOverPath() throws Exception {
+        Path empty = Files.createDirectories(work.resolve("path-empty"));
+        Run run = run(Map.of("PATH", empty.toString(), "JAVA_HOME", System.getProperty("java.home")), launcher(),
+                "types");
+        assertEquals(0, run.status(), run.err());
+        assertEquals(List.of("P", "N"), run.letters());
+    }
+}
