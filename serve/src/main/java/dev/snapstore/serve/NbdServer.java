@@ -346,6 +346,11 @@ public final class NbdServer implements AutoCloseable {
         log.accept(line);
     }
 
+    /** How many connections were accepted since start, for tests that check clients really used several. */
+    int acceptedConnections() {
+        return connectionIds.get();
+    }
+
     void closed(NbdConnection c) {
         connections.remove(c);
     }
