@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * @since 0.1
  */
 public final class MemoryExport implements NbdExport {
+    /** A hole's bytes, copied out in pieces of at most this length. */
+    private static final byte[] ZEROES = new byte[1 << 16];
+
     private final String name;
     private final long size;
     private final int minimumBlockSize;
@@ -117,9 +120,8 @@ public final class MemoryExport implements NbdExport {
             int n = Math.min(dst.remaining(), blockSize - within);
             byte[] block = blocks.get(index);
             if (block == null) {
-                for (int i = 0; i < n; i++) {
-                    dst.put((byte) 0);
-                }
+                n = Math.min(n, ZEROES.length);
+                dst.put(ZEROES, 0, n);
             } else {
                 dst.put(block, within, n);
             }

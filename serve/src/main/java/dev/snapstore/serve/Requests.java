@@ -2,7 +2,6 @@ package dev.snapstore.serve;
 
 import static dev.snapstore.serve.Wire.*;
 
-import dev.snapstore.serve.NbdConnection.Request;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

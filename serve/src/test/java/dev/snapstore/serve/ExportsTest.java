@@ -36,6 +36,18 @@ class ExportsTest {
     }
 
     @Test
+    void memoryExportReadsHolesLargerThanItsZeroBuffer() throws NbdException {
+        MemoryExport m = new MemoryExport("m", 1 << 20, 512, 256 * 1024);
+        m.write(300 * 1024, ByteBuffer.wrap(new byte[] {5}), false);
+        byte[] all = new byte[1 << 20];
+        Arrays.fill(all, (byte) 1);
+        m.read(0, ByteBuffer.wrap(all));
+        byte[] expected = new byte[1 << 20];
+        expected[300 * 1024] = 5;
+        assertArrayEquals(expected, all);
+    }
+
+    @Test
     void memoryExportReadOnlyViewSharesBytesAndRefusesWrites() throws NbdException {
         MemoryExport m = new MemoryExport("m", 8192, 512, 4096);
         m.write(0, ByteBuffer.wrap(new byte[] {9}), false);
