@@ -12,6 +12,7 @@ import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreTypes;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import java.nio.file.Files;
 
 /**
  * The one thing every figure rests on: the images the benchmarks write are COWs the real store
@@ -42,7 +43,7 @@ class ImagesTest {
             assertEquals(Images.newChunk(CowFormat.exceptionsPerArea(chunkSize), last),
                     table.lookup(Images.SCATTERED.applyAsLong(last)));
         } finally {
-            java.nio.file.Files.deleteIfExists(cow);
+            Files.deleteIfExists(cow);
         }
     }
 }

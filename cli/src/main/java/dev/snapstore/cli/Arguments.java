@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Parsing of option values and wording of I/O errors, shared by the commands. */
 final class Arguments {
@@ -44,7 +46,7 @@ final class Arguments {
      * @throws CliException when it is not such a size or does not fit in 63 bits
      */
     static long bytes(String command, String option, String value) throws CliException {
-        java.util.regex.Matcher m = SIZE.matcher(value);
+        Matcher m = SIZE.matcher(value);
         if (!m.matches()) {
             throw CliException.usage(command + ": " + option + " must be a size in bytes, such as 4096, 8s (sectors),"
                     + " 64K, 16M or 2G, not '" + value + "'");
@@ -68,8 +70,8 @@ final class Arguments {
         }
     }
 
-    private static final java.util.regex.Pattern SIZE =
-            java.util.regex.Pattern.compile("([0-9]+)(s|S|[kKmMgGtT](?:i?[bB])?|)");
+    private static final Pattern SIZE =
+            Pattern.compile("([0-9]+)(s|S|[kKmMgGtT](?:i?[bB])?|)");
 
     /**
      * A byte offset or length that must fall on a 512-byte sector boundary.

@@ -22,6 +22,8 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
+import dev.snapstore.spi.BlockDevice;
+import java.util.Arrays;
 
 /**
  * {@code snapstore demo}: a guided tour on image files in a temporary folder, offline, in a few
@@ -184,14 +186,14 @@ final class DemoCommand implements Command {
     /** One sector of the fixtures' pattern: {@code "%s %012d"} space-padded to 511 bytes and a newline. */
     static byte[] sector(String tag, long sector) {
         byte[] s = new byte[512];
-        java.util.Arrays.fill(s, (byte) ' ');
+        Arrays.fill(s, (byte) ' ');
         byte[] text = String.format("%s %012d", tag, sector).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(text, 0, s, 0, text.length);
         s[511] = '\n';
         return s;
     }
 
-    private static String head(dev.snapstore.spi.BlockDevice device, long sector) throws IOException {
+    private static String head(BlockDevice device, long sector) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(512);
         device.read(sector, b);
         return new String(b.array(), 0, 20, StandardCharsets.US_ASCII);

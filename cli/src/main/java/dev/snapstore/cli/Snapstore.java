@@ -16,6 +16,7 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.apache.commons.cli.help.HelpFormatter;
 import org.apache.commons.cli.help.TextHelpAppendable;
+import java.io.UncheckedIOException;
 
 /** The command dispatcher: parses the sub-command, runs it, turns failures into messages and exit statuses. */
 public final class Snapstore {
@@ -157,7 +158,7 @@ public final class Snapstore {
             String syntax = PROGRAM + " " + command.name() + (command.synopsis().isEmpty() ? "" : " " + command.synopsis());
             formatter.printHelp(syntax, command.summary(), options, command.footer(), false);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         out.print(text);
     }

@@ -20,6 +20,10 @@ import net.jqwik.api.Provide;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 /** dump and check on input that is not a COW, as thin-provisioning-tools' tests do: one line, exit 2, no byte changed. */
 class CowBadInputTest {
@@ -56,12 +60,12 @@ class CowBadInputTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void unreadableFileIsWordedAsPermissionDenied() {
         // CI runs as root, who can read a file without permissions, so the denial is checked where
         // the CLI words it rather than by provoking one.
-        assertEquals("permission denied", Arguments.describe(new java.nio.file.AccessDeniedException("/x/locked")));
-        assertEquals("no such file", Arguments.describe(new java.nio.file.NoSuchFileException("/x/none")));
+        assertEquals("permission denied", Arguments.describe(new AccessDeniedException("/x/locked")));
+        assertEquals("no such file", Arguments.describe(new NoSuchFileException("/x/none")));
     }
 
     private Path header(String name, int magic, int valid, int version, int chunkSize) throws IOException {
@@ -137,7 +141,7 @@ class CowBadInputTest {
             if (check.status() == ExitStatus.USAGE) {
                 assertEquals(1, check.err().lines().count(), check::toString);
             }
-            assertTrue(java.util.Arrays.equals(image, Files.readAllBytes(file)), "an image changed");
+            assertTrue(Arrays.equals(image, Files.readAllBytes(file)), "an image changed");
         } finally {
             Files.delete(file);
         }

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
 
 /** dump, restore and check against every kernel fixture COW. */
 class CowToolsTest {
@@ -183,7 +184,7 @@ class CowToolsTest {
     private static final long AREA0 = 4096;
     private static final long AREA1 = 258L * 4096;
 
-    @org.junit.jupiter.api.Test
+    @Test
     void findsEachCorruption() throws IOException {
         String f = "s2-persistent-P-cs8";
         Path cow = unpack(f, dir);
@@ -227,7 +228,7 @@ class CowToolsTest {
         checkFinds(cow, "truncated", "area 1 (byte offset " + AREA1 + ")");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void findsOriginChunksPastTheOriginsEnd() throws IOException {
         String f = "s2-persistent-P-cs8";
         Path cow = unpack(f, dir);
@@ -248,7 +249,7 @@ class CowToolsTest {
         assertEquals(before, sha(cow), "a refused restore wrote");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void restoreRefusesDumpsThatDoNotFitWritingNothing() throws IOException {
         Path cow = unpack("s4-overflow-a-PO-snap-writes", dir); // 8 chunks of 8 sectors
         String head = "snapstore-cow-dump 1\nheader magic=0x70416e53 valid=1 version=1 chunk_size=8\n";

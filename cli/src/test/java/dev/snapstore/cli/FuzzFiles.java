@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import java.io.RandomAccessFile;
 
 /**
  * Scratch files for the CLI fuzz targets, which drive commands that take file names. One folder per
@@ -49,7 +50,7 @@ final class FuzzFiles {
         Path file = dir().resolve(name);
         try {
             Files.deleteIfExists(file);
-            try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            try (var raf = new RandomAccessFile(file.toFile(), "rw")) {
                 raf.setLength(bytes);
             }
             return file;

@@ -28,6 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import dev.snapstore.engine.SnapshotTargetException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardCopyOption;
 
 /**
  * create, status, write, read, export and merge, replaying the kernel fixtures' scenarios one
@@ -252,11 +256,11 @@ class ImageCommandsTest {
             Snapshot s = o.createSnapshot(StoreTypes.load(), "P", "8", cd, 65536);
             s.activate();
             for (FixtureWrite w : FixtureWrite.of(fixture)) {
-                (w.toOrigin() ? o : s).write(w.sector(), java.nio.ByteBuffer.wrap(
+                (w.toOrigin() ? o : s).write(w.sector(), ByteBuffer.wrap(
                         SectorPattern.sectors(w.tag(), w.sector(), w.count())));
             }
             s.close();
-        } catch (dev.snapstore.engine.SnapshotTargetException e) {
+        } catch (SnapshotTargetException e) {
             throw new AssertionError(e);
         }
         assertEquals(value(fixture, "orig sha256 before merge"), sha(origin));
@@ -279,8 +283,8 @@ class ImageCommandsTest {
 
         // Interrupted after some merge steps (the process dies: nothing is closed), then run again.
         for (int steps : new int[] {1, 2, 97}) {
-            Path o = Files.copy(originBefore, dir.resolve("o" + steps), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            Path c = Files.copy(cowBefore, dir.resolve("c" + steps), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path o = Files.copy(originBefore, dir.resolve("o" + steps), StandardCopyOption.REPLACE_EXISTING);
+            Path c = Files.copy(cowBefore, dir.resolve("c" + steps), StandardCopyOption.REPLACE_EXISTING);
             try (FileBlockDevice od = FileBlockDevice.open(o, true); FileBlockDevice cd = FileBlockDevice.open(c, true)) {
                 Snapshot s = new Origin(od, KernelLog.DISCARD).createSnapshot(StoreTypes.load(), "P", "0", cd, 65536);
                 s.activate();
@@ -288,7 +292,7 @@ class ImageCommandsTest {
                 for (int i = 0; i < steps; i++) {
                     assertTrue(s.mergeStep() > 0);
                 }
-            } catch (dev.snapstore.engine.SnapshotTargetException e) {
+            } catch (SnapshotTargetException e) {
                 throw new AssertionError(e);
             }
             CliRun resumed = CliRun.of("merge", "--origin", o.toString(), "--cow", c.toString());
@@ -323,7 +327,7 @@ class ImageCommandsTest {
         }
         CliRun toStdout = CliRun.of("read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from",
                 "snapshot", "--offset", "24s", "--length", "20", "--output", "-");
-        assertEquals(new String(snapBytes, 24 * 512, 20, java.nio.charset.StandardCharsets.ISO_8859_1), toStdout.out());
+        assertEquals(new String(snapBytes, 24 * 512, 20, StandardCharsets.ISO_8859_1), toStdout.out());
     }
 
     @Test

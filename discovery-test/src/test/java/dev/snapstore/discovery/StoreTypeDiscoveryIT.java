@@ -21,6 +21,7 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.io.File;
 
 /**
  * Starts the packaged CLI in new JVMs, as users do, and checks which store types it finds: the
@@ -65,7 +66,7 @@ class StoreTypeDiscoveryIT {
         List<String> full = new ArrayList<>();
         full.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         full.addAll(command);
-        Process process = new ProcessBuilder(full).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Process process = new ProcessBuilder(full).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         byte[] out = process.getInputStream().readAllBytes();
         byte[] err = process.getErrorStream().readAllBytes();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS));
@@ -74,7 +75,7 @@ class StoreTypeDiscoveryIT {
     }
 
     private static String path(List<Path> entries) {
-        return entries.stream().map(Path::toString).collect(Collectors.joining(java.io.File.pathSeparator));
+        return entries.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator));
     }
 
     private static Run modulePath(List<Path> entries, String... args) throws IOException, InterruptedException {

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import dev.snapstore.spi.CommitCallback;
+import dev.snapstore.spi.ExceptionSink;
 
 /** snapshot/snapshot-merge table lines and snapshot_ctr's checks: spec §5.1, §2.3, §6.8-6.12. */
 class TableLineTest {
@@ -343,7 +345,7 @@ class TableLineTest {
                 }
 
                 @Override
-                public MetadataState readMetadata(dev.snapstore.spi.ExceptionSink sink) throws StoreException {
+                public MetadataState readMetadata(ExceptionSink sink) throws StoreException {
                     if (readsCow && context.cow().sizeInSectors() == 0) {
                         throw new StoreException(Errno.EIO, "no header");
                     }
@@ -356,7 +358,7 @@ class TableLineTest {
                 }
 
                 @Override
-                public void commitException(long oldChunk, long newChunk, boolean copied, dev.snapstore.spi.CommitCallback callback) {
+                public void commitException(long oldChunk, long newChunk, boolean copied, CommitCallback callback) {
                     callback.committed(copied);
                 }
 

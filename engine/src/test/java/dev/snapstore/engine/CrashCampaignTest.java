@@ -36,6 +36,14 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import java.io.UncheckedIOException;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * A power-loss campaign through the engine with the real persistent store, {@code P} and {@code PO}:
@@ -124,7 +132,7 @@ class CrashCampaignTest {
         boolean crashed;
         /** The I/O numbers at which to take a {@link Point} just before the I/O, without crashing. */
         Set<Long> capture = Set.of();
-        java.util.function.LongConsumer sink = at -> { };
+        LongConsumer sink = at -> { };
 
         Power(long crashAt) {
             this.crashAt = crashAt;
@@ -276,20 +284,20 @@ class CrashCampaignTest {
         TYPES.find("P").orElseThrow(); // the lookup, once, before the threads share it
         int done = 0;
         int configs = 0;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             // Workloads are independent; they run in waves on a few threads, in a fixed order of seeds.
             while (done < points) {
-                List<java.util.concurrent.Future<Integer>> wave = new ArrayList<>();
+                List<Future<Integer>> wave = new ArrayList<>();
                 int waveSize = Math.max(1, Math.min(threads * 2, (points - done + POINTS_PER_CONFIG - 1) / POINTS_PER_CONFIG));
                 for (int i = 0; i < waveSize; i++) {
                     Config config = Config.of(baseSeed * 1_000_003L + configs++);
                     wave.add(pool.submit(() -> campaign(config, tally)));
                 }
-                for (java.util.concurrent.Future<Integer> f : wave) {
+                for (Future<Integer> f : wave) {
                     try {
                         done += f.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
+                    } catch (ExecutionException e) {
                         if (e.getCause() instanceof Error error) {
                             throw error;
                         }
@@ -347,7 +355,7 @@ class CrashCampaignTest {
                 try {
                     kept.add(new Saved(point, contents(point.origins), contents(point.cows)));
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }
             for (int v = 0; v < VARIANTS; v++) {
@@ -383,7 +391,7 @@ class CrashCampaignTest {
     /** The campaign's counts. */
     static final class Tally {
         final Map<Category, Integer> byCategory = new EnumMap<>(Category.class);
-        final Map<String, Integer> byType = new java.util.TreeMap<>();
+        final Map<String, Integer> byType = new TreeMap<>();
         int images;
         int resumedMerges;
         int invalidated;
@@ -426,7 +434,7 @@ class CrashCampaignTest {
 
     // --- the workload ---------------------------------------------------------------------------
 
-    static Outcome run(Config config, long crashAt, Set<Long> capture, java.util.function.Consumer<Point> sink)
+    static Outcome run(Config config, long crashAt, Set<Long> capture, Consumer<Point> sink)
             throws Exception {
         Power power = new Power(crashAt);
         Outcome out = new Outcome(config, power);

@@ -15,6 +15,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class ExceptionTableTest {
 
@@ -253,7 +254,7 @@ class ExceptionTableTest {
         for (int i = 0; i < n; i++) {
             expected[i] ^= Long.MIN_VALUE;
         }
-        java.util.Arrays.sort(expected);
+        Arrays.sort(expected);
         RadixSort.sortUnsigned(k, v, n);
         for (int i = 0; i < n; i++) {
             assertEquals(expected[i] ^ Long.MIN_VALUE, k[i]);

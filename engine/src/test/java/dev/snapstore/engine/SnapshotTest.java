@@ -25,6 +25,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import java.util.Arrays;
 
 /** snapshot_ctr, status strings, snapshot_map and __origin_write, one rule at a time. */
 class SnapshotTest {
@@ -84,7 +85,7 @@ class SnapshotTest {
         assertEquals(3, originDevice.reads(), originDevice.trace().toString());
         assertEquals(2, cow.reads(), cow.trace().toString());
         // A read that starts and ends inside chunks gives the same bytes.
-        assertArrayEquals(java.util.Arrays.copyOfRange(expected, 3 * 512, 61 * 512), read(s, 3, 58));
+        assertArrayEquals(Arrays.copyOfRange(expected, 3 * 512, 61 * 512), read(s, 3, 58));
         s.close();
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.Arrays;
 
 /**
  * Many threads at once on one origin with two real persistent snapshots, {@code A} ({@code P}, chunk
@@ -248,7 +249,7 @@ class StressTest {
         Origin again = new Origin(originDevice, KernelLog.DISCARD);
         Snapshot reloaded = again.createSnapshot(types, "PO", "16", cowB, SECTORS);
         reloaded.activate();
-        assertTrue(java.util.Arrays.equals(bNow, SnapshotTest.read(reloaded, 0, SECTORS)), "B after a reload");
+        assertTrue(Arrays.equals(bNow, SnapshotTest.read(reloaded, 0, SECTORS)), "B after a reload");
         ExceptionStore storeA = types.create("P", "4", cowA, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD);
         List<Long> left = new ArrayList<>();
         assertEquals(MetadataState.VALID, storeA.readMetadata((old, cow) -> left.add(old)));

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Wraps a real store type to watch and steer the engine's calls: records the order of allocations
@@ -59,7 +60,7 @@ final class WrappingStoreType implements ExceptionStoreType {
     public ExceptionStore create(StoreContext context, String options) throws StoreException {
         ExceptionStore store = inner.create(context, options);
         return new ExceptionStore() {
-            private final java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+            private final AtomicInteger inside = new AtomicInteger();
 
             private void enter() {
                 if (inside.getAndIncrement() > 0) {

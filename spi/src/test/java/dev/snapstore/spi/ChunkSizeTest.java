@@ -8,6 +8,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
 
 /** Chunk sizes as the kernel's set_chunk_size and dm_exception_store_set_chunk_size see them (spec §2.3-2.4, §6.8). */
 class ChunkSizeTest {
@@ -48,7 +49,7 @@ class ChunkSizeTest {
         assertEquals(expected, ChunkSize.parseAndValidate(arg, 512, 512));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void oneTrailingNewlineIsAcceptedAsKstrtouintDoes() throws StoreException {
         assertEquals(8, ChunkSize.parseAndValidate("8\n", 512, 512));
         assertThrows(StoreException.class, () -> ChunkSize.parseAndValidate("8\n\n", 512, 512));
@@ -61,7 +62,7 @@ class ChunkSizeTest {
         assertEquals("Chunk size is not a multiple of device blocksize", e.getMessage());
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void powerOfTwoIsCheckedBeforeBlockSize() {
         StoreException notPower = assertThrows(StoreException.class, () -> ChunkSize.validate(12, 4096, 512));
         assertEquals(ChunkSize.NOT_POWER_OF_2, notPower.getMessage());

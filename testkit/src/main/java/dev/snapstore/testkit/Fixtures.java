@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.tukaani.xz.XZInputStream;
+import java.util.stream.Stream;
 
 /**
  * The fixtures captured from a real Linux 6.1 kernel, kept in the project's top-level
@@ -92,7 +93,7 @@ public final class Fixtures {
      * @return their paths
      */
     public static List<Path> scenarios() {
-        try (java.util.stream.Stream<Path> dirs = Files.list(root())) {
+        try (Stream<Path> dirs = Files.list(root())) {
             return dirs.map(d -> d.resolve("scenario.txt")).filter(Files::isRegularFile).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -25,6 +25,7 @@ import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.nio.ByteBuffer;
 
 /** The dump formats both ways: device → records → text/JSON → records. */
 class DumpFormatTest {
@@ -80,7 +81,7 @@ class DumpFormatTest {
     void aTruncatedTableDumpsWhatItHasAndCannotBeReadBack() throws IOException {
         MemoryBlockDevice full = Fixtures.imageDevice("s2-persistent-P-cs8", "cow-final.img.xz");
         MemoryBlockDevice cow = new MemoryBlockDevice("cut", 200 * 8); // area 0 is full, area 1 (chunk 258) is gone
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(200 * 4096);
+        ByteBuffer buffer = ByteBuffer.allocate(200 * 4096);
         full.read(0, buffer);
         cow.write(0, buffer.flip());
         CowHeader header = CowAreaReader.readHeader(cow);

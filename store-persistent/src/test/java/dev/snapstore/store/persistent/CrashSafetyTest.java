@@ -25,6 +25,7 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.io.IOException;
 
 /**
  * Power loss at every write and flush of a workload on a device full of old junk: batches of exceptions (data chunks written, then
@@ -181,7 +182,7 @@ class CrashSafetyTest {
                 Ex e = new Ex(old, c);
                 try {
                     dev.write(c * cs, ByteBuffer.wrap(data(e, cs)));
-                } catch (java.io.IOException ioe) {
+                } catch (IOException ioe) {
                     return; // the power went while copying
                 }
                 h.prepared.add(e);

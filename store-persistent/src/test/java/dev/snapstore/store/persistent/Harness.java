@@ -24,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Shared test plumbing: opening stores, loading them into lists, reading fixture texts. */
 final class Harness {
@@ -230,7 +233,7 @@ final class Harness {
         throw new IllegalStateException(key + " not found");
     }
 
-    private static final Map<String, byte[]> IMAGES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, byte[]> IMAGES = new ConcurrentHashMap<>();
 
     /**
      * A fixture image as a new in-memory device, like {@link Fixtures#imageDevice} but
@@ -249,14 +252,14 @@ final class Harness {
      */
     static void fillPattern(BlockDevice device, String tag) {
         long size = device.sizeInSectors();
-        byte[] prefix = (tag + " ").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] prefix = (tag + " ").getBytes(StandardCharsets.US_ASCII);
         int batch = 256;
         byte[] bytes = new byte[batch * ChunkSize.SECTOR_SIZE];
         for (long s = 0; s < size; s += batch) {
             int n = (int) Math.min(batch, size - s);
             for (int i = 0; i < n; i++) {
                 int base = i * ChunkSize.SECTOR_SIZE;
-                java.util.Arrays.fill(bytes, base, base + 511, (byte) ' ');
+                Arrays.fill(bytes, base, base + 511, (byte) ' ');
                 bytes[base + 511] = '\n';
                 System.arraycopy(prefix, 0, bytes, base, prefix.length);
                 long number = s + i;
@@ -265,10 +268,10 @@ final class Harness {
                     number /= 10;
                 }
             }
-            write(device, s, java.util.Arrays.copyOf(bytes, n * ChunkSize.SECTOR_SIZE));
+            write(device, s, Arrays.copyOf(bytes, n * ChunkSize.SECTOR_SIZE));
         }
         for (long s : new long[] {0, size / 3, size - 1}) {
-            if (!java.util.Arrays.equals(SectorPattern.sector(tag, s), read(device, s, 1))) {
+            if (!Arrays.equals(SectorPattern.sector(tag, s), read(device, s, 1))) {
                 throw new AssertionError("pattern differs from SectorPattern at sector " + s);
             }
         }

@@ -31,6 +31,9 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import dev.snapstore.spi.MergeRun;
+import java.util.Random;
+import net.jqwik.api.Tuple;
 
 /**
  * COW images the kernel never writes (spec §1.5, §6): the store must load them as the kernel
@@ -91,13 +94,13 @@ class HostileImageTest {
         MemoryBlockDevice dev = cow(1, 200, new long[][] {{5, 2}, {6, 9}, {7, 10}, {8, 11}, {20, 12}, {21, 13}});
         PersistentStore store = Harness.open(dev, 1);
         Harness.load(store);
-        List<dev.snapstore.spi.MergeRun> runs = new ArrayList<>();
+        List<MergeRun> runs = new ArrayList<>();
         for (var r = store.prepareMerge(); r.isPresent(); r = store.prepareMerge()) {
             runs.add(r.get());
             store.commitMerge(r.get().count());
         }
-        assertEquals(List.of(new dev.snapstore.spi.MergeRun(2, 21, 13), new dev.snapstore.spi.MergeRun(3, 8, 11),
-                new dev.snapstore.spi.MergeRun(1, 5, 2)), runs);
+        assertEquals(List.of(new MergeRun(2, 21, 13), new MergeRun(3, 8, 11),
+                new MergeRun(1, 5, 2)), runs);
     }
 
     @Test
@@ -197,17 +200,17 @@ class HostileImageTest {
     @Provide
     Arbitrary<Image> images() {
         Arbitrary<Integer> magic = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.just(CowFormat.SNAP_MAGIC)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.just(0)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
+                Tuple.of(6, Arbitraries.just(CowFormat.SNAP_MAGIC)),
+                Tuple.of(1, Arbitraries.just(0)),
+                Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Integer> valid = Arbitraries.of(0, 1, 2, -1);
         Arbitrary<Integer> version = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.just(1)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
+                Tuple.of(6, Arbitraries.just(1)),
+                Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Integer> chunk = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(8, Arbitraries.of(1, 2, 4, 8)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.of(0, 3, 12, 1 << 21, 1 << 22, -1, Integer.MIN_VALUE)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
+                Tuple.of(8, Arbitraries.of(1, 2, 4, 8)),
+                Tuple.of(1, Arbitraries.of(0, 3, 12, 1 << 21, 1 << 22, -1, Integer.MIN_VALUE)),
+                Tuple.of(1, Arbitraries.integers()));
         Arbitrary<byte[]> header = Combinators.combine(magic, valid, version, chunk)
                 .as((m, v, ver, c) -> ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
                         .putInt(m).putInt(v).putInt(ver).putInt(c).array());
@@ -216,7 +219,7 @@ class HostileImageTest {
         Arbitrary<Long> seed = Arbitraries.longs();
         Arbitrary<Integer> density = Arbitraries.integers().between(0, 3);
         return Combinators.combine(table, sectors, header, seed, density).as((t, s, h, sd, d) -> {
-            java.util.Random r = new java.util.Random(sd);
+            Random r = new Random(sd);
             byte[] body = new byte[s * ChunkSize.SECTOR_SIZE];
             // density 0: all zero; 1: sparse records; 2: full random; 3: "full" areas (no zero new chunk)
             switch (d) {
@@ -271,7 +274,7 @@ class HostileImageTest {
     void completelyRandomDevicesLoadOrFailWithAStoreException(@ForAll @IntRange(min = 1, max = 80) int sectors,
             @ForAll long seed, @ForAll("tableChunkSizes") int tableChunkSize) {
         byte[] bytes = new byte[sectors * ChunkSize.SECTOR_SIZE];
-        new java.util.Random(seed).nextBytes(bytes);
+        new Random(seed).nextBytes(bytes);
         MemoryBlockDevice dev = new MemoryBlockDevice("random", sectors);
         Harness.write(dev, 0, bytes);
         PersistentStore store = new PersistentStore(new StoreContext(dev, tableChunkSize, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);

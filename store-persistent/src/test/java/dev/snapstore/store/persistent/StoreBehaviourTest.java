@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import dev.snapstore.spi.BlockDevice;
 
 /**
  * The store's operations one by one, on small chunk sizes so that areas fill quickly (cs=1: 32
@@ -478,7 +479,7 @@ class StoreBehaviourTest {
         return new Ex(old, c);
     }
 
-    static List<Ex> reload(dev.snapstore.spi.BlockDevice dev, int cs) throws StoreException {
+    static List<Ex> reload(BlockDevice dev, int cs) throws StoreException {
         List<Ex> loaded = new ArrayList<>();
         Harness.openLoaded(dev, cs, loaded);
         return loaded;

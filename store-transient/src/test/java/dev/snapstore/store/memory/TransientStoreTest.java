@@ -27,6 +27,7 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.nio.charset.StandardCharsets;
 
 /** The transient store of dm-snap-transient.c (spec §3). */
 class TransientStoreTest {
@@ -82,7 +83,7 @@ class TransientStoreTest {
     @Test
     void neverTouchesTheCowAndHasNoMergeOrDrop() throws IOException, StoreException {
         AdjustableMemoryDevice cow = new AdjustableMemoryDevice("cow", 64);
-        ByteBuffer header = ByteBuffer.wrap("XXXX".repeat(128).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        ByteBuffer header = ByteBuffer.wrap("XXXX".repeat(128).getBytes(StandardCharsets.US_ASCII));
         cow.write(0, header);
         cow.setReadOnly(true); // any write by the store would fail
         ExceptionStore store = store(cow, 8, null);
