@@ -8,5 +8,6 @@
 module com.example.snapstore.zero {
     requires dev.snapstore.spi;
 
-    provides dev.snapstore.spi.ExceptionStoreType with com.example.snapstore.zero.ZeroStoreType;
+    provides dev.snapstore.spi.ExceptionStoreType with
+            com.example.snapstore.zero.ZeroStoreType;
 }

@@ -10,5 +10,6 @@ module dev.snapstore.store.persistent {
     // The format's constants, codec and layout arithmetic, shared with the CLI's offline tools.
     requires dev.snapstore.cow;
 
-    provides dev.snapstore.spi.ExceptionStoreType with dev.snapstore.store.persistent.PersistentStoreType;
+    provides dev.snapstore.spi.ExceptionStoreType with
+            dev.snapstore.store.persistent.PersistentStoreType;
 }

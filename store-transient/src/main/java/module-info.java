@@ -10,5 +10,6 @@
 module dev.snapstore.store.memory {
     requires dev.snapstore.spi;
 
-    provides dev.snapstore.spi.ExceptionStoreType with dev.snapstore.store.memory.TransientStoreType;
+    provides dev.snapstore.spi.ExceptionStoreType with
+            dev.snapstore.store.memory.TransientStoreType;
 }

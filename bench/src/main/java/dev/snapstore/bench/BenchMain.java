@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.LongUnaryOperator;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -35,10 +35,10 @@ public final class BenchMain {
     private final List<String> rows = new ArrayList<>();
     /** Raw load times by exception count, for the memory part's one-shot engine load. */
     private final Map<String, Double> rawLoadSeconds = new HashMap<>();
+
     private final String dirFlag = "-Dsnapstore.bench.dir=" + Images.dir();
 
-    private BenchMain() {
-    }
+    private BenchMain() {}
 
     /**
      * Runs the profile.
@@ -123,14 +123,33 @@ public final class BenchMain {
         boolean none = Double.isNaN(goal);
         String goalText = none ? "—" : "ratio " + (ratioAtLeast ? "≥ " : "≤ ") + fmt(goal);
         String met = none ? "—" : (ratioAtLeast ? ratio >= goal : ratio <= goal) ? "yes" : "**no**";
-        rows.add(String.format(Locale.ROOT, "| %s | %s %s | %s %s | %s | %s | %s |", figure, fmt(snap), unit,
-                fmt(raw), unit, fmt(ratio), goalText, met));
+        rows.add(String.format(
+                Locale.ROOT,
+                "| %s | %s %s | %s %s | %s | %s | %s |",
+                figure,
+                fmt(snap),
+                unit,
+                fmt(raw),
+                unit,
+                fmt(ratio),
+                goalText,
+                met));
     }
 
     /** One table row whose goal is on snapstore's own figure (at most {@code limit}). */
     private void rowAbsolute(String figure, double snap, double raw, String unit, double limit) {
-        rows.add(String.format(Locale.ROOT, "| %s | %s %s | %s %s | %s | ≤ %s %s | %s |", figure, fmt(snap), unit,
-                fmt(raw), unit, fmt(snap / raw), fmt(limit), unit, snap <= limit ? "yes" : "**no**"));
+        rows.add(String.format(
+                Locale.ROOT,
+                "| %s | %s %s | %s %s | %s | ≤ %s %s | %s |",
+                figure,
+                fmt(snap),
+                unit,
+                fmt(raw),
+                unit,
+                fmt(snap / raw),
+                fmt(limit),
+                unit,
+                snap <= limit ? "yes" : "**no**"));
     }
 
     private static String fmt(double v) {
@@ -157,11 +176,21 @@ public final class BenchMain {
             String n = count.length() > 7 ? "10M" : "1M";
             double raw = score(find(results, "raw", "count", count)) / 1e3;
             rawLoadSeconds.put(count, raw);
-            row("load " + n + " scattered exceptions, chunk 4 KiB: store readMetadata (s)",
-                    score(find(results, "store", "count", count)) / 1e3, raw, "s", 1.5, false);
+            row(
+                    "load " + n + " scattered exceptions, chunk 4 KiB: store readMetadata (s)",
+                    score(find(results, "store", "count", count)) / 1e3,
+                    raw,
+                    "s",
+                    1.5,
+                    false);
             if (count.equals("1000000")) {
-                row("load " + n + " into the engine's ExceptionTable, as a snapshot does (s)",
-                        score(find(results, "engine", "count", count)) / 1e3, raw, "s", Double.NaN, false);
+                row(
+                        "load " + n + " into the engine's ExceptionTable, as a snapshot does (s)",
+                        score(find(results, "engine", "count", count)) / 1e3,
+                        raw,
+                        "s",
+                        Double.NaN,
+                        false);
             }
         }
     }
@@ -193,12 +222,21 @@ public final class BenchMain {
                 throw new IllegalStateException("loaded " + table.size() + " of " + count);
             }
             String what = runs ? "in runs (sequential writes)" : "scattered";
-            rowAbsolute("memory after loading 10M exceptions " + what + " (ExceptionTable.memoryBytes; raw = two long[])",
-                    (double) table.memoryBytes() / count, 16, "B/exc", runs ? 1 : 16);
+            rowAbsolute(
+                    "memory after loading 10M exceptions " + what + " (ExceptionTable.memoryBytes; raw = two long[])",
+                    (double) table.memoryBytes() / count,
+                    16,
+                    "B/exc",
+                    runs ? 1 : 16);
             row("memory, same, measured as heap growth (check)", (double) heap / count, 16, "B/exc", Double.NaN, false);
             if (!runs && rawLoadSeconds.containsKey("10000000")) {
-                row("load 10M into the engine's ExceptionTable, one cold shot (s)", seconds,
-                        rawLoadSeconds.get("10000000"), "s", Double.NaN, false);
+                row(
+                        "load 10M into the engine's ExceptionTable, one cold shot (s)",
+                        seconds,
+                        rawLoadSeconds.get("10000000"),
+                        "s",
+                        Double.NaN,
+                        false);
             }
             // Keep the table reachable until the heap was measured.
             if (table.lookup(old.applyAsLong(7)) == ExceptionTable.NONE) {
@@ -226,14 +264,26 @@ public final class BenchMain {
             for (String chunk : new String[] {"4", "16", "64"}) {
                 for (String io : new String[] {"64", "1024"}) {
                     double bytes = CowBench.shotBytes(Integer.parseInt(chunk), phase);
-                    double raw = mbps(bytes, find(results, "write", "store", "raw", "chunkKiB", chunk, "ioKiB", io,
-                            "phase", phase));
+                    double raw = mbps(
+                            bytes,
+                            find(results, "write", "store", "raw", "chunkKiB", chunk, "ioKiB", io, "phase", phase));
                     for (String store : new String[] {"P", "N"}) {
-                        double snap = mbps(bytes, find(results, "write", "store", store, "chunkKiB", chunk,
-                                "ioKiB", io, "phase", phase));
-                        row(String.format(Locale.ROOT, "CoW %s, %s, chunk %s KiB, I/O %s KiB (MB/s)", phase, store,
-                                chunk, io), snap, raw, "MB/s",
-                                phase.equals("breaking") ? 0.33 : 0.9, true);
+                        double snap = mbps(
+                                bytes,
+                                find(results, "write", "store", store, "chunkKiB", chunk, "ioKiB", io, "phase", phase));
+                        row(
+                                String.format(
+                                        Locale.ROOT,
+                                        "CoW %s, %s, chunk %s KiB, I/O %s KiB (MB/s)",
+                                        phase,
+                                        store,
+                                        chunk,
+                                        io),
+                                snap,
+                                raw,
+                                "MB/s",
+                                phase.equals("breaking") ? 0.33 : 0.9,
+                                true);
                     }
                 }
             }
@@ -248,14 +298,20 @@ public final class BenchMain {
     private void exportAndMerge() throws Exception {
         Collection<RunResult> results = run(options(ExportMergeBench.class.getName() + "\\.", 1, 3));
         for (String chunk : new String[] {"4", "64"}) {
-            row("export (read the whole snapshot), chunk " + chunk + " KiB (MB/s)",
+            row(
+                    "export (read the whole snapshot), chunk " + chunk + " KiB (MB/s)",
                     mbps(ExportMergeBench.exportBytes(), find(results, "export", "chunkKiB", chunk)),
                     mbps(ExportMergeBench.exportBytes(), find(results, "exportRaw", "chunkKiB", chunk)),
-                    "MB/s", 0.8, true);
-            row("merge (startMerge + mergeAll), chunk " + chunk + " KiB (MB/s)",
+                    "MB/s",
+                    0.8,
+                    true);
+            row(
+                    "merge (startMerge + mergeAll), chunk " + chunk + " KiB (MB/s)",
                     mbps(ExportMergeBench.mergeBytes(), find(results, "merge", "chunkKiB", chunk)),
                     mbps(ExportMergeBench.mergeBytes(), find(results, "mergeRaw", "chunkKiB", chunk)),
-                    "MB/s", 0.8, true);
+                    "MB/s",
+                    0.8,
+                    true);
         }
     }
 
@@ -263,10 +319,17 @@ public final class BenchMain {
         int cores = Runtime.getRuntime().availableProcessors();
         for (int threads : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
             Collection<RunResult> results = run(options(LookupBench.class.getName() + "\\.", 2, 3)
-                    .threads(threads).warmupTime(TimeValue.seconds(1)).measurementTime(TimeValue.seconds(1)));
-            row("exception-table lookups, 10M scattered, " + threads + " thread" + (threads > 1 ? "s" : "")
-                    + " (M/s; raw = binary search of a sorted long[])",
-                    score(find(results, "table")) / 1e6, score(find(results, "raw")) / 1e6, "M/s", Double.NaN, true);
+                    .threads(threads)
+                    .warmupTime(TimeValue.seconds(1))
+                    .measurementTime(TimeValue.seconds(1)));
+            row(
+                    "exception-table lookups, 10M scattered, " + threads + " thread" + (threads > 1 ? "s" : "")
+                            + " (M/s; raw = binary search of a sorted long[])",
+                    score(find(results, "table")) / 1e6,
+                    score(find(results, "raw")) / 1e6,
+                    "M/s",
+                    Double.NaN,
+                    true);
         }
     }
 }

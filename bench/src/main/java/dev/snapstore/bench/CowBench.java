@@ -106,8 +106,8 @@ public class CowBench {
             cowDevice = FileBlockDevice.open(cowFile, true);
             origin = new Origin(originDevice);
             int chunkSectors = chunkKiB * 2;
-            Snapshot snapshot = origin.createSnapshot(StoreTypes.load(), store, Integer.toString(chunkSectors),
-                    cowDevice, originDevice.sizeInSectors());
+            Snapshot snapshot = origin.createSnapshot(
+                    StoreTypes.load(), store, Integer.toString(chunkSectors), cowDevice, originDevice.sizeInSectors());
             snapshot.activate();
         }
         if (phase.equals("broken")) {

@@ -98,8 +98,8 @@ public class ExportMergeBench {
             originDevice = FileBlockDevice.open(b.pristineOrigin, false);
             cowDevice = FileBlockDevice.open(b.pristineCow, false);
             origin = new Origin(originDevice);
-            snapshot = origin.createSnapshot(StoreTypes.load(), "P", Integer.toString(b.chunkKiB * 2), cowDevice,
-                    originDevice.sizeInSectors());
+            snapshot = origin.createSnapshot(
+                    StoreTypes.load(), "P", Integer.toString(b.chunkKiB * 2), cowDevice, originDevice.sizeInSectors());
             snapshot.activate();
         }
 
@@ -194,8 +194,8 @@ public class ExportMergeBench {
         m.originDevice = FileBlockDevice.open(m.originFile, true);
         m.cowDevice = FileBlockDevice.open(m.cowFile, true);
         m.origin = new Origin(m.originDevice);
-        Snapshot snapshot = m.origin.createSnapshot(StoreTypes.load(), "P", Integer.toString(chunkKiB * 2),
-                m.cowDevice, m.originDevice.sizeInSectors());
+        Snapshot snapshot = m.origin.createSnapshot(
+                StoreTypes.load(), "P", Integer.toString(chunkKiB * 2), m.cowDevice, m.originDevice.sizeInSectors());
         snapshot.startMerge();
         long merged = snapshot.mergeAll();
         if (!snapshot.isMergeFinished()) {

@@ -40,8 +40,7 @@ public final class Images {
     /** Old chunk of the {@code i}-th exception: consecutive, the sequential-write case. */
     public static final LongUnaryOperator IN_RUNS = i -> i;
 
-    private Images() {
-    }
+    private Images() {}
 
     /**
      * The COW chunk the {@code i}-th exception of a store gets when chunks are allocated in order
@@ -91,10 +90,12 @@ public final class Images {
         Path tmp = dir().resolve(name + ".tmp");
         int epa = CowFormat.exceptionsPerArea(chunkSize);
         int chunkBytes = chunkSize << CowFormat.SECTOR_SHIFT;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(chunkBytes);
-            header.put(CowHeader.of(1, CowFormat.SNAPSHOT_DISK_VERSION, chunkSize).encode()).clear();
+            header.put(CowHeader.of(1, CowFormat.SNAPSHOT_DISK_VERSION, chunkSize)
+                            .encode())
+                    .clear();
             ch.write(header, 0);
             ByteBuffer area = ByteBuffer.allocateDirect(chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
             long i = 0;
@@ -153,8 +154,8 @@ public final class Images {
             return file;
         }
         Path tmp = dir().resolve(name + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             if (filled) {
                 ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
                 for (long at = 0; at < bytes; at += buffer.capacity()) {

@@ -63,8 +63,8 @@ public class LoadBench {
     public long store() throws Exception {
         long[] sum = new long[1];
         try (FileBlockDevice dev = FileBlockDevice.open(cow, false);
-                ExceptionStore store = types.create("P", Integer.toString(chunkSize), dev, ChunkSize.SECTOR_SIZE,
-                        KernelLog.DISCARD)) {
+                ExceptionStore store =
+                        types.create("P", Integer.toString(chunkSize), dev, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD)) {
             check(store.readMetadata((o, n) -> sum[0] += o ^ n));
         }
         return sum[0];
@@ -80,8 +80,8 @@ public class LoadBench {
     public long engine() throws Exception {
         ExceptionTable table = new ExceptionTable();
         try (FileBlockDevice dev = FileBlockDevice.open(cow, false);
-                ExceptionStore store = types.create("P", Integer.toString(chunkSize), dev, ChunkSize.SECTOR_SIZE,
-                        KernelLog.DISCARD)) {
+                ExceptionStore store =
+                        types.create("P", Integer.toString(chunkSize), dev, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD)) {
             check(store.readMetadata(table::append));
             table.compact();
         }
@@ -105,7 +105,7 @@ public class LoadBench {
         ByteBuffer area = ByteBuffer.allocateDirect(chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
         long sum = 0;
         try (FileChannel ch = FileChannel.open(cow, StandardOpenOption.READ)) {
-            for (long a = 0;; a++) {
+            for (long a = 0; ; a++) {
                 long at = CowFormat.areaLocation(epa, a) * chunkBytes;
                 area.clear();
                 while (area.hasRemaining()) {

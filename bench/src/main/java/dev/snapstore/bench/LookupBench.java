@@ -27,6 +27,7 @@ public class LookupBench {
 
     /** Lookups per benchmark call, from a precomputed key list so key making is not measured. */
     static final int BATCH = 1024;
+
     private static final int KEYS = 1 << 20;
 
     /** Exceptions in the table. */

@@ -10,9 +10,9 @@ import dev.snapstore.spi.FileBlockDevice;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreTypes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import java.nio.file.Files;
 
 /**
  * The one thing every figure rests on: the images the benchmarks write are COWs the real store
@@ -30,8 +30,8 @@ class ImagesTest {
             ExceptionTable table = new ExceptionTable();
             long[] sum = new long[1];
             try (FileBlockDevice dev = FileBlockDevice.open(cow, false);
-                    ExceptionStore store = StoreTypes.load().create("P", "8", dev, ChunkSize.SECTOR_SIZE,
-                            KernelLog.DISCARD)) {
+                    ExceptionStore store =
+                            StoreTypes.load().create("P", "8", dev, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD)) {
                 assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {
                     sum[0] += o ^ n;
                     table.append(o, n);
@@ -40,7 +40,8 @@ class ImagesTest {
             assertEquals(count, table.size());
             assertEquals(sum[0], LoadBench.rawLoad(cow, chunkSize));
             long last = count - 1;
-            assertEquals(Images.newChunk(CowFormat.exceptionsPerArea(chunkSize), last),
+            assertEquals(
+                    Images.newChunk(CowFormat.exceptionsPerArea(chunkSize), last),
                     table.lookup(Images.SCATTERED.applyAsLong(last)));
         } finally {
             Files.deleteIfExists(cow);

@@ -10,8 +10,7 @@ import java.util.regex.Pattern;
 /** Parsing of option values and wording of I/O errors, shared by the commands. */
 final class Arguments {
 
-    private Arguments() {
-    }
+    private Arguments() {}
 
     /**
      * A non-negative decimal number of sectors.
@@ -30,7 +29,8 @@ final class Arguments {
             }
             return n;
         } catch (NumberFormatException e) {
-            throw CliException.usage(command + ": " + option + " must be a number of 512-byte sectors, not '" + value + "'");
+            throw CliException.usage(
+                    command + ": " + option + " must be a number of 512-byte sectors, not '" + value + "'");
         }
     }
 
@@ -51,14 +51,17 @@ final class Arguments {
             throw CliException.usage(command + ": " + option + " must be a size in bytes, such as 4096, 8s (sectors),"
                     + " 64K, 16M or 2G, not '" + value + "'");
         }
-        int shift = switch (m.group(2).isEmpty() ? ' ' : Character.toUpperCase(m.group(2).charAt(0))) {
-            case 'S' -> 9;
-            case 'K' -> 10;
-            case 'M' -> 20;
-            case 'G' -> 30;
-            case 'T' -> 40;
-            default -> 0;
-        };
+        int shift =
+                switch (m.group(2).isEmpty()
+                        ? ' '
+                        : Character.toUpperCase(m.group(2).charAt(0))) {
+                    case 'S' -> 9;
+                    case 'K' -> 10;
+                    case 'M' -> 20;
+                    case 'G' -> 30;
+                    case 'T' -> 40;
+                    default -> 0;
+                };
         try {
             long n = Long.parseLong(m.group(1));
             if (n > (Long.MAX_VALUE >> shift)) {
@@ -70,8 +73,7 @@ final class Arguments {
         }
     }
 
-    private static final Pattern SIZE =
-            Pattern.compile("([0-9]+)(s|S|[kKmMgGtT](?:i?[bB])?|)");
+    private static final Pattern SIZE = Pattern.compile("([0-9]+)(s|S|[kKmMgGtT](?:i?[bB])?|)");
 
     /**
      * A byte offset or length that must fall on a 512-byte sector boundary.

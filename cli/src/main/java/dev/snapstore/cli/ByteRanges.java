@@ -54,8 +54,7 @@ final class ByteRanges {
         }
     }
 
-    private ByteRanges() {
-    }
+    private ByteRanges() {}
 
     /**
      * Writes {@code length} bytes from {@code source} at byte {@code offset}.
@@ -68,10 +67,11 @@ final class ByteRanges {
      * @throws DeviceException when the device fails (the bytes before the failing window are written)
      * @throws IOException when the source fails
      */
-    static void write(BlockDevice device, long offset, long length, Source source, Progress progress) throws IOException {
+    static void write(BlockDevice device, long offset, long length, Source source, Progress progress)
+            throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(WINDOW);
         long end = offset + length;
-        for (long pos = offset; pos < end;) {
+        for (long pos = offset; pos < end; ) {
             long first = pos & ~(SECTOR - 1L);
             long stop = Math.min(end, first + WINDOW);
             long last = (stop + SECTOR - 1) & ~(SECTOR - 1L);
@@ -108,7 +108,7 @@ final class ByteRanges {
     static void read(BlockDevice device, long offset, long length, Sink sink, Progress progress) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(WINDOW);
         long end = offset + length;
-        for (long pos = offset; pos < end;) {
+        for (long pos = offset; pos < end; ) {
             long first = pos & ~(SECTOR - 1L);
             long stop = Math.min(end, first + WINDOW);
             long last = (stop + SECTOR - 1) & ~(SECTOR - 1L);

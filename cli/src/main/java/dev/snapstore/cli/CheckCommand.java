@@ -38,10 +38,23 @@ final class CheckCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("cow").hasArg().argName("FILE").required().desc("COW image or device").get())
-                .addOption(Option.builder().longOpt("origin").hasArg().argName("FILE")
-                        .desc("the origin, to check that every old chunk lies on it").get())
-                .addOption(Option.builder().longOpt("json").desc("the findings as JSON").get());
+                .addOption(Option.builder()
+                        .longOpt("cow")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("COW image or device")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("origin")
+                        .hasArg()
+                        .argName("FILE")
+                        .desc("the origin, to check that every old chunk lies on it")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("json")
+                        .desc("the findings as JSON")
+                        .get());
     }
 
     @Override
@@ -55,7 +68,8 @@ final class CheckCommand implements Command {
     @Override
     public ExitStatus run(CommandLine line, Io io) throws CliException {
         Path path = Path.of(line.getOptionValue("cow"));
-        OptionalLong originSectors = line.hasOption("origin") ? OptionalLong.of(originSectors(Path.of(line.getOptionValue("origin"))))
+        OptionalLong originSectors = line.hasOption("origin")
+                ? OptionalLong.of(originSectors(Path.of(line.getOptionValue("origin"))))
                 : OptionalLong.empty();
         CheckReport report;
         try (CowFile cow = CowFile.open(name(), path, false)) {
@@ -78,7 +92,8 @@ final class CheckCommand implements Command {
         try (FileBlockDevice device = FileBlockDevice.open(origin, false)) {
             return device.sizeInSectors();
         } catch (IOException | RuntimeException e) {
-            throw CliException.usage("check: cannot read the size of the origin " + origin + " (" + Arguments.describe(e) + ")");
+            throw CliException.usage(
+                    "check: cannot read the size of the origin " + origin + " (" + Arguments.describe(e) + ")");
         }
     }
 }

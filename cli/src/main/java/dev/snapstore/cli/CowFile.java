@@ -55,7 +55,8 @@ final class CowFile implements AutoCloseable {
             sectors = device.sizeInSectors();
         } catch (RuntimeException e) {
             file.close();
-            throw CliException.usage(command + ": cannot read the size of " + path + " (" + Arguments.describe(e) + ")");
+            throw CliException.usage(
+                    command + ": cannot read the size of " + path + " (" + Arguments.describe(e) + ")");
         }
         if (sectors < 1) {
             file.close();
@@ -96,7 +97,8 @@ final class CowFile implements AutoCloseable {
         try {
             return CowAreaReader.readHeader(device);
         } catch (IOException | RuntimeException e) {
-            throw CliException.usage(command + ": " + path + ": cannot read the header (" + Arguments.describe(e) + ")");
+            throw CliException.usage(
+                    command + ": " + path + ": cannot read the header (" + Arguments.describe(e) + ")");
         }
     }
 

@@ -50,15 +50,32 @@ final class CreateCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("cow").hasArg().argName("FILE").required()
-                        .desc("the COW image; created when missing (sparse), or a block device").get())
-                .addOption(Option.builder().longOpt("size").hasArg().argName("SIZE").required()
-                        .desc("its size in bytes, or with a unit: 8s (sectors), 64K, 16M, 2G; at least two chunks").get())
-                .addOption(Option.builder().longOpt("chunk-size").hasArg().argName("SECTORS").required()
-                        .desc("chunk size in 512-byte sectors, a power of two (0: the kernel's default, 32)").get())
-                .addOption(Option.builder().longOpt("force")
+                .addOption(Option.builder()
+                        .longOpt("cow")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("the COW image; created when missing (sparse), or a block device")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("size")
+                        .hasArg()
+                        .argName("SIZE")
+                        .required()
+                        .desc("its size in bytes, or with a unit: 8s (sectors), 64K, 16M, 2G; at least two chunks")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("chunk-size")
+                        .hasArg()
+                        .argName("SECTORS")
+                        .required()
+                        .desc("chunk size in 512-byte sectors, a power of two (0: the kernel's default, 32)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("force")
                         .desc("overwrite a COW that holds a header, or data in its first two chunks, and shrink a"
-                                + " larger file").get());
+                                + " larger file")
+                        .get());
     }
 
     @Override
@@ -75,7 +92,8 @@ final class CreateCommand implements Command {
         int chunkSize;
         try {
             long parsed = ChunkSize.parse(chunkArg);
-            chunkSize = parsed == 0 ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
+            chunkSize = parsed == 0
+                    ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
                     : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
         } catch (StoreException e) {
             throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
@@ -83,8 +101,8 @@ final class CreateCommand implements Command {
         long chunkBytes = (long) chunkSize << CowFormat.SECTOR_SHIFT;
         long minimum = CowCreate.minimumBytes(chunkSize);
         if (size < minimum) {
-            throw CliException.usage(name() + ": --size " + size + " bytes is too small: a COW with chunk size " + chunkSize
-                    + " needs at least two chunks (header and metadata area 0), " + minimum + " bytes");
+            throw CliException.usage(name() + ": --size " + size + " bytes is too small: a COW with chunk size "
+                    + chunkSize + " needs at least two chunks (header and metadata area 0), " + minimum + " bytes");
         }
         boolean force = line.hasOption("force");
         if (Files.isDirectory(path)) {
@@ -111,16 +129,23 @@ final class CreateCommand implements Command {
             }
             ExceptionStore store;
             try {
-                store = types.create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, ChunkSize.SECTOR_SIZE,
+                store = types.create(
+                        StoreTypes.PERSISTENT,
+                        Integer.toString(chunkSize),
+                        cow,
+                        ChunkSize.SECTOR_SIZE,
                         KernelLog.DISCARD);
             } catch (StoreException e) {
                 throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
             }
             try {
                 Usage usage = CowCreate.format(cow, store);
-                io.out().println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
-                        + chunkBytes + " bytes)");
-                io.out().println("status on activation: " + SnapshotStatus.of(usage).format());
+                io.out()
+                        .println("created " + path + ": " + size + " bytes, chunk size " + chunkSize + " sectors ("
+                                + chunkBytes + " bytes)");
+                io.out()
+                        .println("status on activation: "
+                                + SnapshotStatus.of(usage).format());
             } catch (StoreException e) {
                 throw CliException.no(name() + ": " + path + ": " + e.getMessage());
             } finally {

@@ -1,15 +1,16 @@
 package dev.snapstore.cli;
 
-import dev.snapstore.engine.Origin;
-import dev.snapstore.engine.Snapshot;
-import dev.snapstore.engine.SnapshotTargetException;
-import dev.snapstore.spi.FileBlockDevice;
-import dev.snapstore.spi.KernelLog;
-import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.dm.Negotiation;
 import dev.snapstore.dm.Negotiator;
 import dev.snapstore.dm.TargetException;
 import dev.snapstore.dm.TargetVersions;
+import dev.snapstore.engine.Origin;
+import dev.snapstore.engine.Snapshot;
+import dev.snapstore.engine.SnapshotTargetException;
+import dev.snapstore.spi.BlockDevice;
+import dev.snapstore.spi.FileBlockDevice;
+import dev.snapstore.spi.KernelLog;
+import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -18,12 +19,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
-import dev.snapstore.spi.BlockDevice;
-import java.util.Arrays;
 
 /**
  * {@code snapstore demo}: a guided tour on image files in a temporary folder, offline, in a few
@@ -73,7 +73,8 @@ final class DemoCommand implements Command {
             // In memory where Linux offers it: the stores flush (fdatasync) after every commit, as the
             // kernel does, and throwaway images need not wait for a disk.
             Path shm = Path.of("/dev/shm");
-            dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "snapstore-demo-")
+            dir = Files.isDirectory(shm) && Files.isWritable(shm)
+                    ? Files.createTempDirectory(shm, "snapstore-demo-")
                     : Files.createTempDirectory("snapstore-demo-");
         } catch (IOException e) {
             throw CliException.usage("demo: cannot create a temporary folder (" + Arguments.describe(e) + ")");
@@ -106,7 +107,8 @@ final class DemoCommand implements Command {
         writePattern(originPath, "ORIGIN", ORIGIN_SECTORS);
         sparse(cowPath, 2048);
         out.println();
-        out.println("2. Copy-on-write: origin.img = " + ORIGIN_SECTORS + " sectors of 'ORIGIN <sector>', cow.img = 2048 zero sectors");
+        out.println("2. Copy-on-write: origin.img = " + ORIGIN_SECTORS
+                + " sectors of 'ORIGIN <sector>', cow.img = 2048 zero sectors");
         out.println("   table: 0 " + ORIGIN_SECTORS + " snapshot origin.img cow.img P " + CHUNK);
         try (FileBlockDevice originFile = FileBlockDevice.open(originPath, true);
                 FileBlockDevice cowFile = FileBlockDevice.open(cowPath, true)) {
@@ -123,16 +125,19 @@ final class DemoCommand implements Command {
             out.println("   wrote 'W2:snap' to snapshot sectors 16-23 (the origin does not change)");
             out.println("     origin   reads: '" + head(origin, 16) + "'");
             out.println("     snapshot reads: '" + head(snap, 16) + "'");
-            out.println("   status: " + snap.status() + "   table status: " + snap.tableStatus("origin.img", "cow.img"));
+            out.println(
+                    "   status: " + snap.status() + "   table status: " + snap.tableStatus("origin.img", "cow.img"));
 
             out.println();
-            out.println("3. A full 64-sector COW (8 chunks: header, area 0, room for 6 exceptions), full-chunk snapshot writes");
+            out.println(
+                    "3. A full 64-sector COW (8 chunks: header, area 0, room for 6 exceptions), full-chunk snapshot writes");
             for (String type : new String[] {"PO", "P"}) {
                 overflow(out, types, dir, type);
             }
 
             out.println();
-            out.println("4. Merge the snapshot of step 2 back into the origin (snapshot-merge), newest exceptions first");
+            out.println(
+                    "4. Merge the snapshot of step 2 back into the origin (snapshot-merge), newest exceptions first");
             out.println("   before: origin sector 0 '" + head(origin, 0) + "', sector 16 '" + head(origin, 16) + "'");
             snap.startMerge();
             out.println("   merge started    status: " + snap.status());
@@ -141,7 +146,8 @@ final class DemoCommand implements Command {
                 out.println("   merged " + n + " chunk" + (n == 1 ? " " : "s") + "  status: " + snap.status());
             }
             out.println("   merge finished   status: " + snap.status() + " (allocated == metadata: the COW is empty)");
-            out.println("   after (= the snapshot):  origin sector 0 '" + head(origin, 0) + "', sector 16 '" + head(origin, 16) + "'");
+            out.println("   after (= the snapshot):  origin sector 0 '" + head(origin, 0) + "', sector 16 '"
+                    + head(origin, 16) + "'");
             snap.close();
         }
     }
@@ -168,9 +174,10 @@ final class DemoCommand implements Command {
                 }
                 out.printf("     %-2s write chunk %d: %s status: %s%n", type, k, result, snap.status());
             }
-            out.println("     " + type + (type.equals("PO")
-                    ? ": the store is full, the snapshot stays readable; the overflow is not written to the COW"
-                    : ": the snapshot is invalidated, and the COW header says so (valid = 0)"));
+            out.println("     " + type
+                    + (type.equals("PO")
+                            ? ": the store is full, the snapshot stays readable; the overflow is not written to the COW"
+                            : ": the snapshot is invalidated, and the COW header says so (valid = 0)"));
             snap.close();
         }
     }

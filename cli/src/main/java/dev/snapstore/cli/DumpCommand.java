@@ -34,8 +34,17 @@ final class DumpCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("cow").hasArg().argName("FILE").required().desc("COW image or device").get())
-                .addOption(Option.builder().longOpt("json").desc("JSON instead of the text format").get());
+                .addOption(Option.builder()
+                        .longOpt("cow")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("COW image or device")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("json")
+                        .desc("JSON instead of the text format")
+                        .get());
     }
 
     @Override

@@ -38,11 +38,22 @@ final class ExportCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(SnapshotOptions.origin()).addOption(SnapshotOptions.cow())
-                .addOption(Option.builder().longOpt("output").hasArg().argName("FILE").required()
-                        .desc("where the snapshot goes (as long as the origin); - for standard output").get())
-                .addOption(Option.builder().longOpt("type").hasArg().argName("WORD")
-                        .desc("the store type word (default P)").get())
+        return new Options()
+                .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.cow())
+                .addOption(Option.builder()
+                        .longOpt("output")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("where the snapshot goes (as long as the origin); - for standard output")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("type")
+                        .hasArg()
+                        .argName("WORD")
+                        .desc("the store type word (default P)")
+                        .get())
                 .addOption(SnapshotOptions.chunkSize(false));
     }
 
@@ -60,8 +71,15 @@ final class ExportCommand implements Command {
         if (!output.equals("-")) {
             SnapshotOptions.refuseImageAsOutput(name(), Path.of(output), originPath, cowPath);
         }
-        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type", "P"),
-                line.getOptionValue("chunk-size", "0"), Activation.Access.READ_ONLY, io)) {
+        try (ImageActivation activation = ImageActivation.open(
+                name(),
+                types,
+                originPath,
+                cowPath,
+                line.getOptionValue("type", "P"),
+                line.getOptionValue("chunk-size", "0"),
+                Activation.Access.READ_ONLY,
+                io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {
                 throw CliException.no(name() + ": Input/output error: the snapshot in " + cowPath
@@ -74,17 +92,19 @@ final class ExportCommand implements Command {
                     ByteRanges.read(snapshot, 0, bytes, out, progress);
                     out.finish();
                 } catch (ByteRanges.DeviceException e) {
-                    throw CliException.no(name() + ": Input/output error reading the snapshot at byte " + e.offset() + " ("
-                            + e.getMessage() + ")");
+                    throw CliException.no(name() + ": Input/output error reading the snapshot at byte " + e.offset()
+                            + " (" + e.getMessage() + ")");
                 } catch (IOException e) {
-                    throw CliException.no(name() + ": writing " + out.name() + " failed (" + Arguments.describe(e) + ")");
+                    throw CliException.no(
+                            name() + ": writing " + out.name() + " failed (" + Arguments.describe(e) + ")");
                 }
             } catch (IOException e) {
                 throw CliException.no(name() + ": closing " + output + " failed (" + Arguments.describe(e) + ")");
             }
             if (!output.equals("-")) {
-                io.out().println("exported " + bytes + " bytes of the snapshot (" + snapshot.exceptionCount()
-                        + " chunks from the COW) to " + output);
+                io.out()
+                        .println("exported " + bytes + " bytes of the snapshot (" + snapshot.exceptionCount()
+                                + " chunks from the COW) to " + output);
             }
         }
         return ExitStatus.OK;

@@ -44,8 +44,16 @@ final class ImageActivation implements AutoCloseable {
      * @return the active snapshot
      * @throws CliException (exit 2) for every input problem, in the kernel's words where it has them
      */
-    static ImageActivation open(String command, StoreTypes types, Path originPath, Path cowPath, String typeWord,
-            String chunkSizeArg, Activation.Access access, Io io) throws CliException {
+    static ImageActivation open(
+            String command,
+            StoreTypes types,
+            Path originPath,
+            Path cowPath,
+            String typeWord,
+            String chunkSizeArg,
+            Activation.Access access,
+            Io io)
+            throws CliException {
         return open(command, types, originPath, cowPath, typeWord, chunkSizeArg, access, false, io);
     }
 
@@ -65,10 +73,22 @@ final class ImageActivation implements AutoCloseable {
      * @return the active snapshot
      * @throws CliException (exit 2) for every input problem
      */
-    static ImageActivation open(String command, StoreTypes types, Path originPath, Path cowPath, String typeWord,
-            String chunkSizeArg, Activation.Access access, boolean headerRequired, Io io) throws CliException {
-        ActivationRequest request = ActivationRequest.of(originPath, cowPath, typeWord).withChunkSize(chunkSizeArg)
-                .withAccess(access).withHeaderRequired(headerRequired).withTypes(types)
+    static ImageActivation open(
+            String command,
+            StoreTypes types,
+            Path originPath,
+            Path cowPath,
+            String typeWord,
+            String chunkSizeArg,
+            Activation.Access access,
+            boolean headerRequired,
+            Io io)
+            throws CliException {
+        ActivationRequest request = ActivationRequest.of(originPath, cowPath, typeWord)
+                .withChunkSize(chunkSizeArg)
+                .withAccess(access)
+                .withHeaderRequired(headerRequired)
+                .withTypes(types)
                 .withLog(line -> io.err().println(Snapstore.PROGRAM + ": kernel: " + line));
         try {
             return new ImageActivation(command, Activation.open(request));
@@ -85,14 +105,18 @@ final class ImageActivation implements AutoCloseable {
     /** The engine's refusal in the CLI's words: its sentence, or one with the CLI's wording of the I/O error. */
     private static CliException refusal(String command, ActivationRequest request, ActivationException e) {
         String detail = e.getCause() instanceof Exception cause ? Arguments.describe(cause) : "";
-        String text = switch (e.problem()) {
-            case CANNOT_COMPARE -> "cannot compare " + request.origin() + " and " + request.cow() + " (" + detail + ")";
-            case CANNOT_OPEN -> e.role() == ActivationException.Role.ORIGIN
-                    ? "cannot open origin " + e.path() + " (" + detail + ")" : "cannot open " + e.path() + " (" + detail + ")";
-            case CANNOT_READ_SIZE -> "cannot read the size of " + e.path() + " (" + detail + ")";
-            case CANNOT_READ_HEADER -> e.path() + ": cannot read the header (" + detail + ")";
-            default -> e.getMessage();
-        };
+        String text =
+                switch (e.problem()) {
+                    case CANNOT_COMPARE ->
+                        "cannot compare " + request.origin() + " and " + request.cow() + " (" + detail + ")";
+                    case CANNOT_OPEN ->
+                        e.role() == ActivationException.Role.ORIGIN
+                                ? "cannot open origin " + e.path() + " (" + detail + ")"
+                                : "cannot open " + e.path() + " (" + detail + ")";
+                    case CANNOT_READ_SIZE -> "cannot read the size of " + e.path() + " (" + detail + ")";
+                    case CANNOT_READ_HEADER -> e.path() + ": cannot read the header (" + detail + ")";
+                    default -> e.getMessage();
+                };
         return CliException.usage(command + ": " + text);
     }
 
@@ -103,7 +127,8 @@ final class ImageActivation implements AutoCloseable {
      */
     private static void diagnoseTable(String command, ActivationRequest request) throws CliException {
         try {
-            if (!StoreTypes.PERSISTENT.equals(request.types().select(request.typeWord()).type().name())) {
+            if (!StoreTypes.PERSISTENT.equals(
+                    request.types().select(request.typeWord()).type().name())) {
                 return;
             }
         } catch (StoreException e) {
@@ -117,7 +142,9 @@ final class ImageActivation implements AutoCloseable {
         }
         try (CowFile cow = CowFile.open(command, request.cow(), false)) {
             CowHeader header = cow.header(command);
-            if (header.hasMagic() && header.valid() != 0 && header.version() == CowFormat.SNAPSHOT_DISK_VERSION
+            if (header.hasMagic()
+                    && header.valid() != 0
+                    && header.version() == CowFormat.SNAPSHOT_DISK_VERSION
                     && header.whyUndecodable().isEmpty()) {
                 long chunkSize = header.chunkSize();
                 long originChunks = (originSectors + chunkSize - 1) / chunkSize;
@@ -131,7 +158,8 @@ final class ImageActivation implements AutoCloseable {
                 if (worst[0] != -1) {
                     throw CliException.usage(command + ": origin " + request.origin() + " (" + (originSectors << 9)
                             + " bytes) is shorter than the snapshot in " + cow.path() + ": it holds origin chunk "
-                            + Long.toUnsignedString(worst[0]) + " (chunk size " + chunkSize + " sectors), past the origin's end");
+                            + Long.toUnsignedString(worst[0]) + " (chunk size " + chunkSize
+                            + " sectors), past the origin's end");
                 }
             }
         }

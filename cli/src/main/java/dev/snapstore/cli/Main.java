@@ -3,8 +3,7 @@ package dev.snapstore.cli;
 /** The {@code snapstore} program: {@code main} only exits with what {@link Snapstore#run} returns. */
 public final class Main {
 
-    private Main() {
-    }
+    private Main() {}
 
     /**
      * Runs the command line and exits with its status.

@@ -40,8 +40,11 @@ final class MergeCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(SnapshotOptions.origin()).addOption(SnapshotOptions.cow())
-                .addOption(SnapshotOptions.json("{merged, before, status, origin, cow, type, chunkSize, table, valid, ...}"));
+        return new Options()
+                .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.cow())
+                .addOption(SnapshotOptions.json(
+                        "{merged, before, status, origin, cow, type, chunkSize, table, valid, ...}"));
     }
 
     @Override
@@ -54,8 +57,16 @@ final class MergeCommand implements Command {
     public ExitStatus run(CommandLine line, Io io) throws CliException {
         Path originPath = SnapshotOptions.path(line, "origin");
         Path cowPath = SnapshotOptions.path(line, "cow");
-        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, StoreTypes.PERSISTENT, "0",
-                Activation.Access.ORIGIN_AND_COW, true, io)) {
+        try (ImageActivation activation = ImageActivation.open(
+                name(),
+                types,
+                originPath,
+                cowPath,
+                StoreTypes.PERSISTENT,
+                "0",
+                Activation.Access.ORIGIN_AND_COW,
+                true,
+                io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {
                 throw CliException.no(name() + ": Snapshot is invalid: can't merge (" + cowPath + " was invalidated)");
@@ -87,9 +98,12 @@ final class MergeCommand implements Command {
                 node.setAll(SnapshotOptions.state(activation));
                 Json.print(io, node);
             } else {
-                io.out().println("before: " + before + " (" + pending + " chunk" + (pending == 1 ? "" : "s") + " to merge)");
-                io.out().println("merged " + merged + " chunk" + (merged == 1 ? "" : "s") + " into " + originPath
-                        + "; the COW's table is empty");
+                io.out()
+                        .println("before: " + before + " (" + pending + " chunk" + (pending == 1 ? "" : "s")
+                                + " to merge)");
+                io.out()
+                        .println("merged " + merged + " chunk" + (merged == 1 ? "" : "s") + " into " + originPath
+                                + "; the COW's table is empty");
                 io.out().println(snapshot.status());
             }
         }

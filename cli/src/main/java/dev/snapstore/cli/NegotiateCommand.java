@@ -35,11 +35,24 @@ final class NegotiateCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("targets").hasArg().argName("FILE|-")
-                        .desc("'dmsetup targets' output to read ('-' = standard input); default: run 'dmsetup targets'").get())
-                .addOption(Option.builder().longOpt("merge").desc("for a snapshot-merge table (PO needs snapshot-merge >= 1.4.0)").get())
-                .addOption(Option.builder().longOpt("transient").desc("for a transient (N) snapshot").get())
-                .addOption(Option.builder().longOpt("json").desc("JSON: {typeWord, target, version, reason, features: [...]}").get());
+                .addOption(Option.builder()
+                        .longOpt("targets")
+                        .hasArg()
+                        .argName("FILE|-")
+                        .desc("'dmsetup targets' output to read ('-' = standard input); default: run 'dmsetup targets'")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("merge")
+                        .desc("for a snapshot-merge table (PO needs snapshot-merge >= 1.4.0)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("transient")
+                        .desc("for a transient (N) snapshot")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("json")
+                        .desc("JSON: {typeWord, target, version, reason, features: [...]}")
+                        .get());
     }
 
     @Override
@@ -54,8 +67,8 @@ final class NegotiateCommand implements Command {
         boolean merge = line.hasOption("merge");
         boolean transientStore = line.hasOption("transient");
         if (merge && transientStore) {
-            throw CliException.usage("negotiate: --merge and --transient do not go together: "
-                    + Negotiator.MERGE_NEEDS_PERSISTENT);
+            throw CliException.usage(
+                    "negotiate: --merge and --transient do not go together: " + Negotiator.MERGE_NEEDS_PERSISTENT);
         }
         TargetVersions versions = read(line, io);
         Negotiation negotiation;
@@ -64,11 +77,17 @@ final class NegotiateCommand implements Command {
         } catch (TargetException e) {
             throw CliException.no("negotiate: " + e.getMessage());
         }
-        List<String> features = negotiation.features().stream().map(Feature::name).map(f -> f.toLowerCase(Locale.ROOT))
-                .sorted().toList();
+        List<String> features = negotiation.features().stream()
+                .map(Feature::name)
+                .map(f -> f.toLowerCase(Locale.ROOT))
+                .sorted()
+                .toList();
         if (line.hasOption("json")) {
-            ObjectNode root = Json.object().put("typeWord", negotiation.typeWord()).put("target", negotiation.target())
-                    .put("version", negotiation.version().toString()).put("reason", negotiation.reason());
+            ObjectNode root = Json.object()
+                    .put("typeWord", negotiation.typeWord())
+                    .put("target", negotiation.target())
+                    .put("version", negotiation.version().toString())
+                    .put("reason", negotiation.reason());
             features.forEach(root.putArray("features")::add);
             Json.print(io, root);
             return ExitStatus.OK;
@@ -81,9 +100,11 @@ final class NegotiateCommand implements Command {
 
     private static TargetVersions read(CommandLine line, Io io) throws CliException {
         String targets = line.getOptionValue("targets");
-        VersionSource source = targets == null ? VersionSource.dmsetup()
-                : targets.equals("-") ? VersionSource.ofStream(io.in(), "standard input")
-                : VersionSource.ofFile(Path.of(targets));
+        VersionSource source = targets == null
+                ? VersionSource.dmsetup()
+                : targets.equals("-")
+                        ? VersionSource.ofStream(io.in(), "standard input")
+                        : VersionSource.ofFile(Path.of(targets));
         try {
             return source.read();
         } catch (TargetException e) {

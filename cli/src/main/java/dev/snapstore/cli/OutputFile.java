@@ -49,7 +49,10 @@ final class OutputFile implements ByteRanges.Sink, AutoCloseable {
         try {
             boolean regular = !Files.exists(path) || Files.isRegularFile(path);
             FileChannel file = regular
-                    ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    ? FileChannel.open(
+                            path,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE,
                             StandardOpenOption.TRUNCATE_EXISTING)
                     : FileChannel.open(path, StandardOpenOption.WRITE);
             return new OutputFile(path.toString(), file, file, null);

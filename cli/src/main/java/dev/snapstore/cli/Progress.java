@@ -37,7 +37,8 @@ final class Progress implements AutoCloseable {
      * @return the progress
      */
     static Progress start(Io io, String task, long max, String unit, long unitSize) {
-        boolean terminal = io.err() == System.err && System.console() != null && System.getenv("SNAPSTORE_NO_PROGRESS") == null;
+        boolean terminal =
+                io.err() == System.err && System.console() != null && System.getenv("SNAPSTORE_NO_PROGRESS") == null;
         return terminal ? to(System.err, task, max, unit, unitSize) : NONE;
     }
 
@@ -52,9 +53,14 @@ final class Progress implements AutoCloseable {
      * @return the progress
      */
     static Progress to(PrintStream out, String task, long max, String unit, long unitSize) {
-        return new Progress(new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(unit, unitSize).setUpdateIntervalMillis(250)
-                .setConsumer(new ConsoleProgressBarConsumer(out, 100)).build());
+        return new Progress(new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(max)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUnit(unit, unitSize)
+                .setUpdateIntervalMillis(250)
+                .setConsumer(new ConsoleProgressBarConsumer(out, 100))
+                .build());
     }
 
     /** @return whether anything is drawn */

@@ -36,16 +36,39 @@ final class ReadCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(SnapshotOptions.origin()).addOption(SnapshotOptions.cow())
-                .addOption(SnapshotOptions.type()).addOption(SnapshotOptions.chunkSize(false))
-                .addOption(Option.builder().longOpt("from").hasArg().argName("origin|snapshot").required()
-                        .desc("which device is read").get())
-                .addOption(Option.builder().longOpt("offset").hasArg().argName("BYTES").required()
-                        .desc("where, in bytes from the device's start (units: s, K, M, G)").get())
-                .addOption(Option.builder().longOpt("length").hasArg().argName("BYTES").required()
-                        .desc("how many bytes").get())
-                .addOption(Option.builder().longOpt("output").hasArg().argName("FILE").required()
-                        .desc("where the bytes go; - for standard output").get());
+        return new Options()
+                .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.cow())
+                .addOption(SnapshotOptions.type())
+                .addOption(SnapshotOptions.chunkSize(false))
+                .addOption(Option.builder()
+                        .longOpt("from")
+                        .hasArg()
+                        .argName("origin|snapshot")
+                        .required()
+                        .desc("which device is read")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("offset")
+                        .hasArg()
+                        .argName("BYTES")
+                        .required()
+                        .desc("where, in bytes from the device's start (units: s, K, M, G)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("length")
+                        .hasArg()
+                        .argName("BYTES")
+                        .required()
+                        .desc("how many bytes")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("output")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("where the bytes go; - for standard output")
+                        .get());
     }
 
     @Override
@@ -69,13 +92,20 @@ final class ReadCommand implements Command {
         if (!output.equals("-")) {
             SnapshotOptions.refuseImageAsOutput(name(), Path.of(output), originPath, cowPath);
         }
-        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
-                line.getOptionValue("chunk-size", "0"), Activation.Access.READ_ONLY, io)) {
+        try (ImageActivation activation = ImageActivation.open(
+                name(),
+                types,
+                originPath,
+                cowPath,
+                line.getOptionValue("type"),
+                line.getOptionValue("chunk-size", "0"),
+                Activation.Access.READ_ONLY,
+                io)) {
             BlockDevice device = from.equals("origin") ? activation.origin() : activation.snapshot();
             long deviceBytes = device.sizeInSectors() << 9;
             if (offset > deviceBytes || length > deviceBytes - offset) {
-                throw CliException.usage(name() + ": bytes " + offset + " to " + (offset + length) + " lie beyond the end of the "
-                        + from + " (" + deviceBytes + " bytes)");
+                throw CliException.usage(name() + ": bytes " + offset + " to " + (offset + length)
+                        + " lie beyond the end of the " + from + " (" + deviceBytes + " bytes)");
             }
             if (device == activation.snapshot() && !activation.snapshot().isValid()) {
                 // Before the output is opened, so that an existing file is not truncated for nothing.
@@ -90,7 +120,8 @@ final class ReadCommand implements Command {
                     throw CliException.no(name() + ": Input/output error reading the " + from + " at byte "
                             + Math.max(offset, e.offset()) + " (" + e.getMessage() + ")");
                 } catch (IOException e) {
-                    throw CliException.no(name() + ": writing " + out.name() + " failed (" + Arguments.describe(e) + ")");
+                    throw CliException.no(
+                            name() + ": writing " + out.name() + " failed (" + Arguments.describe(e) + ")");
                 }
             } catch (IOException e) {
                 throw CliException.no(name() + ": closing " + output + " failed (" + Arguments.describe(e) + ")");

@@ -36,10 +36,20 @@ final class RestoreCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("input").hasArg().argName("DUMP").required()
-                        .desc("a 'snapstore dump' output, text or JSON; '-' for standard input").get())
-                .addOption(Option.builder().longOpt("cow").hasArg().argName("FILE").required()
-                        .desc("the COW image or device to write; it must exist and be large enough").get());
+                .addOption(Option.builder()
+                        .longOpt("input")
+                        .hasArg()
+                        .argName("DUMP")
+                        .required()
+                        .desc("a 'snapstore dump' output, text or JSON; '-' for standard input")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("cow")
+                        .hasArg()
+                        .argName("FILE")
+                        .required()
+                        .desc("the COW image or device to write; it must exist and be large enough")
+                        .get());
     }
 
     @Override
@@ -69,11 +79,14 @@ final class RestoreCommand implements Command {
             try {
                 CowRestore.write(plan, cow.device());
             } catch (IOException e) {
-                throw new CliException(ExitStatus.NO, "restore: writing " + cow.path() + " failed (" + Arguments.describe(e)
-                        + "); its metadata may now be partly rewritten");
+                throw new CliException(
+                        ExitStatus.NO,
+                        "restore: writing " + cow.path() + " failed (" + Arguments.describe(e)
+                                + "); its metadata may now be partly rewritten");
             }
-            io.out().println("restored " + dump.records().size() + " exceptions in " + plan.areas() + " metadata area"
-                    + (plan.areas() == 1 ? "" : "s") + " onto " + cow.path());
+            io.out()
+                    .println("restored " + dump.records().size() + " exceptions in " + plan.areas() + " metadata area"
+                            + (plan.areas() == 1 ? "" : "s") + " onto " + cow.path());
             return ExitStatus.OK;
         }
     }

@@ -30,13 +30,25 @@ final class SizeCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("origin-size").hasArg().argName("SIZE").required()
-                        .desc("the origin's size in bytes, or with a unit: 8s (sectors), 64K, 16M, 2G, 1T").get())
-                .addOption(Option.builder().longOpt("chunk-size").hasArg().argName("SECTORS").required()
-                        .desc("chunk size in 512-byte sectors, a power of two (0: the kernel's default, 32)").get())
-                .addOption(Option.builder().longOpt("json")
+                .addOption(Option.builder()
+                        .longOpt("origin-size")
+                        .hasArg()
+                        .argName("SIZE")
+                        .required()
+                        .desc("the origin's size in bytes, or with a unit: 8s (sectors), 64K, 16M, 2G, 1T")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("chunk-size")
+                        .hasArg()
+                        .argName("SECTORS")
+                        .required()
+                        .desc("chunk size in 512-byte sectors, a power of two (0: the kernel's default, 32)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("json")
                         .desc("JSON: {originSectors, chunkSize, originChunks, metadataChunks, cowSectors, cowBytes,"
-                                + " minimumCowSectors}").get());
+                                + " minimumCowSectors}")
+                        .get());
     }
 
     @Override
@@ -58,7 +70,8 @@ final class SizeCommand implements Command {
         int chunkSize;
         try {
             long parsed = ChunkSize.parse(chunkArg);
-            chunkSize = parsed == 0 ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
+            chunkSize = parsed == 0
+                    ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
                     : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
         } catch (StoreException e) {
             throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
@@ -73,16 +86,21 @@ final class SizeCommand implements Command {
         long metadataChunks = CowSizing.metadataChunks(originSectors, chunkSize);
         long cowBytes = cowSectors << ChunkSize.SECTOR_SHIFT;
         if (line.hasOption("json")) {
-            ObjectNode root = Json.object().put("originSectors", originSectors).put("chunkSize", chunkSize)
-                    .put("originChunks", originChunks).put("metadataChunks", metadataChunks)
+            ObjectNode root = Json.object()
+                    .put("originSectors", originSectors)
+                    .put("chunkSize", chunkSize)
+                    .put("originChunks", originChunks)
+                    .put("metadataChunks", metadataChunks)
                     .put("cowSectors", cowSectors);
             Json.putUnsigned(root, "cowBytes", cowBytes);
             root.put("minimumCowSectors", CowSizing.minimumSectors(chunkSize));
             Json.print(io, root);
             return ExitStatus.OK;
         }
-        io.out().println(cowSectors + " sectors (" + Long.toUnsignedString(cowBytes) + " bytes): 1 header chunk, "
-                + originChunks + " data chunks, " + metadataChunks + " metadata chunks of " + chunkSize + " sectors");
+        io.out()
+                .println(cowSectors + " sectors (" + Long.toUnsignedString(cowBytes) + " bytes): 1 header chunk, "
+                        + originChunks + " data chunks, " + metadataChunks + " metadata chunks of " + chunkSize
+                        + " sectors");
         return ExitStatus.OK;
     }
 }

@@ -15,28 +15,49 @@ import org.apache.commons.cli.Option;
  */
 final class SnapshotOptions {
 
-    private SnapshotOptions() {
-    }
+    private SnapshotOptions() {}
 
     static Option origin() {
-        return Option.builder().longOpt("origin").hasArg().argName("FILE").required()
-                .desc("the origin image (file or block device)").get();
+        return Option.builder()
+                .longOpt("origin")
+                .hasArg()
+                .argName("FILE")
+                .required()
+                .desc("the origin image (file or block device)")
+                .get();
     }
 
     static Option cow() {
-        return Option.builder().longOpt("cow").hasArg().argName("FILE").required()
-                .desc("the COW image (file or block device)").get();
+        return Option.builder()
+                .longOpt("cow")
+                .hasArg()
+                .argName("FILE")
+                .required()
+                .desc("the COW image (file or block device)")
+                .get();
     }
 
     static Option type() {
-        return Option.builder().longOpt("type").hasArg().argName("WORD").required()
-                .desc("the table's store type word: P, PO or N (the first letter picks the store)").get();
+        return Option.builder()
+                .longOpt("type")
+                .hasArg()
+                .argName("WORD")
+                .required()
+                .desc("the table's store type word: P, PO or N (the first letter picks the store)")
+                .get();
     }
 
     static Option chunkSize(boolean required) {
-        return Option.builder().longOpt("chunk-size").hasArg().argName("N").required(required)
-                .desc(required ? "the table's chunk size in 512-byte sectors; a persistent COW's header wins, as in"
-                        + " the kernel" : "the table's chunk size in 512-byte sectors (default 0: a persistent COW's own)")
+        return Option.builder()
+                .longOpt("chunk-size")
+                .hasArg()
+                .argName("N")
+                .required(required)
+                .desc(
+                        required
+                                ? "the table's chunk size in 512-byte sectors; a persistent COW's header wins, as in"
+                                        + " the kernel"
+                                : "the table's chunk size in 512-byte sectors (default 0: a persistent COW's own)")
                 .get();
     }
 
@@ -67,8 +88,8 @@ final class SnapshotOptions {
                             + ", one of the images; choose another file");
                 }
             } catch (IOException e) {
-                throw CliException.usage(command + ": cannot compare " + output + " and " + image + " ("
-                        + Arguments.describe(e) + ")");
+                throw CliException.usage(
+                        command + ": cannot compare " + output + " and " + image + " (" + Arguments.describe(e) + ")");
             }
         }
     }

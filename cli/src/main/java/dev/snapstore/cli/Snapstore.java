@@ -5,6 +5,7 @@ import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,6 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.apache.commons.cli.help.HelpFormatter;
 import org.apache.commons.cli.help.TextHelpAppendable;
-import java.io.UncheckedIOException;
 
 /** The command dispatcher: parses the sub-command, runs it, turns failures into messages and exit statuses. */
 public final class Snapstore {
@@ -32,10 +32,21 @@ public final class Snapstore {
 
     Snapstore(Io io, StoreTypes types) {
         this.io = io;
-        for (Command command : List.<Command>of(new DemoCommand(types), new CreateCommand(types), new StatusCommand(types),
-                new WriteCommand(types), new ReadCommand(types), new ExportCommand(types), new MergeCommand(types),
-                new DumpCommand(), new RestoreCommand(), new CheckCommand(), new TypesCommand(types),
-                new NegotiateCommand(), new TableCommand(types), new SizeCommand())) {
+        for (Command command : List.<Command>of(
+                new DemoCommand(types),
+                new CreateCommand(types),
+                new StatusCommand(types),
+                new WriteCommand(types),
+                new ReadCommand(types),
+                new ExportCommand(types),
+                new MergeCommand(types),
+                new DumpCommand(),
+                new RestoreCommand(),
+                new CheckCommand(),
+                new TypesCommand(types),
+                new NegotiateCommand(),
+                new TableCommand(types),
+                new SizeCommand())) {
             commands.put(command.name(), command);
         }
     }
@@ -52,7 +63,9 @@ public final class Snapstore {
         // answer never ends with exit 0.
         io.out().flush();
         if (io.out().checkError()) {
-            io.err().println(PROGRAM + ": cannot write to standard output (disk full or pipe closed): the output is incomplete");
+            io.err()
+                    .println(PROGRAM
+                            + ": cannot write to standard output (disk full or pipe closed): the output is incomplete");
             return status == ExitStatus.OK ? ExitStatus.NO : status;
         }
         return status;
@@ -100,8 +113,8 @@ public final class Snapstore {
             default -> {
                 Command command = commands.get(word);
                 if (command == null) {
-                    throw CliException.usage("unknown command '" + word + "'; commands: " + String.join(", ", commands.keySet())
-                            + " (see '" + PROGRAM + " --help')");
+                    throw CliException.usage("unknown command '" + word + "'; commands: "
+                            + String.join(", ", commands.keySet()) + " (see '" + PROGRAM + " --help')");
                 }
                 return runCommand(command, Arrays.copyOfRange(args, 1, args.length));
             }
@@ -115,21 +128,27 @@ public final class Snapstore {
             return ExitStatus.OK;
         }
         Options options = command.options();
-        options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").get());
+        options.addOption(Option.builder("h")
+                .longOpt("help")
+                .desc("show this help and exit")
+                .get());
         CommandLine line;
         try {
-            line = DefaultParser.builder().setStripLeadingAndTrailingQuotes(false).get().parse(options, args, false);
+            line = DefaultParser.builder()
+                    .setStripLeadingAndTrailingQuotes(false)
+                    .get()
+                    .parse(options, args, false);
         } catch (ParseException e) {
-            throw CliException.usage(command.name() + ": " + e.getMessage() + " (see '" + PROGRAM + " " + command.name()
-                    + " --help')");
+            throw CliException.usage(
+                    command.name() + ": " + e.getMessage() + " (see '" + PROGRAM + " " + command.name() + " --help')");
         }
         if (line.hasOption("help")) {
             printHelp(command, io.out());
             return ExitStatus.OK;
         }
         if (!command.takesArguments() && !line.getArgList().isEmpty()) {
-            throw CliException.usage(command.name() + ": unexpected argument '" + line.getArgList().get(0) + "' (see '"
-                    + PROGRAM + " " + command.name() + " --help')");
+            throw CliException.usage(command.name() + ": unexpected argument '"
+                    + line.getArgList().get(0) + "' (see '" + PROGRAM + " " + command.name() + " --help')");
         }
         return command.run(line, io);
     }
@@ -137,7 +156,8 @@ public final class Snapstore {
     private void printUsage(PrintStream out) {
         out.println("usage: " + PROGRAM + " COMMAND [OPTIONS]");
         out.println();
-        out.println("Create, read, check and merge Linux dm-snapshot exception stores (COW devices) without the kernel.");
+        out.println(
+                "Create, read, check and merge Linux dm-snapshot exception stores (COW devices) without the kernel.");
         out.println();
         out.println("Commands:");
         for (Command command : commands.values()) {
@@ -150,12 +170,18 @@ public final class Snapstore {
 
     private void printHelp(Command command, PrintStream out) {
         Options options = command.options();
-        options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").get());
+        options.addOption(Option.builder("h")
+                .longOpt("help")
+                .desc("show this help and exit")
+                .get());
         StringWriter text = new StringWriter();
-        HelpFormatter formatter = HelpFormatter.builder().setShowSince(false)
-                .setHelpAppendable(new TextHelpAppendable(text)).get();
+        HelpFormatter formatter = HelpFormatter.builder()
+                .setShowSince(false)
+                .setHelpAppendable(new TextHelpAppendable(text))
+                .get();
         try {
-            String syntax = PROGRAM + " " + command.name() + (command.synopsis().isEmpty() ? "" : " " + command.synopsis());
+            String syntax =
+                    PROGRAM + " " + command.name() + (command.synopsis().isEmpty() ? "" : " " + command.synopsis());
             formatter.printHelp(syntax, command.summary(), options, command.footer(), false);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -166,7 +192,8 @@ public final class Snapstore {
     static String version() {
         String version = Snapstore.class.getPackage().getImplementationVersion();
         if (version == null) {
-            version = Snapstore.class.getModule().getDescriptor() == null ? null
+            version = Snapstore.class.getModule().getDescriptor() == null
+                    ? null
                     : Snapstore.class.getModule().getDescriptor().rawVersion().orElse(null);
         }
         return version == null ? "(development build)" : version;

@@ -36,9 +36,15 @@ final class StatusCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(SnapshotOptions.origin()).addOption(SnapshotOptions.cow())
-                .addOption(SnapshotOptions.type()).addOption(SnapshotOptions.chunkSize(false))
-                .addOption(Option.builder().longOpt("table").desc("print the table status ('P 8') instead").get())
+        return new Options()
+                .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.cow())
+                .addOption(SnapshotOptions.type())
+                .addOption(SnapshotOptions.chunkSize(false))
+                .addOption(Option.builder()
+                        .longOpt("table")
+                        .desc("print the table status ('P 8') instead")
+                        .get())
                 .addOption(SnapshotOptions.json("{origin, cow, type, chunkSize, status, table, valid, overflow, newCow,"
                         + " allocatedSectors, totalSectors, metadataSectors, exceptions}"));
     }
@@ -51,12 +57,20 @@ final class StatusCommand implements Command {
 
     @Override
     public ExitStatus run(CommandLine line, Io io) throws CliException {
-        try (ImageActivation activation = ImageActivation.open(name(), types, SnapshotOptions.path(line, "origin"),
-                SnapshotOptions.path(line, "cow"), line.getOptionValue("type"), line.getOptionValue("chunk-size", "0"),
-                Activation.Access.READ_ONLY, io)) {
+        try (ImageActivation activation = ImageActivation.open(
+                name(),
+                types,
+                SnapshotOptions.path(line, "origin"),
+                SnapshotOptions.path(line, "cow"),
+                line.getOptionValue("type"),
+                line.getOptionValue("chunk-size", "0"),
+                Activation.Access.READ_ONLY,
+                io)) {
             if (activation.newCow()) {
-                io.err().println(Snapstore.PROGRAM + ": " + name() + ": " + activation.cowPath() + " has no snapshot header"
-                        + " yet: this is the status after the kernel initialises it (nothing was written)");
+                io.err()
+                        .println(Snapstore.PROGRAM + ": " + name() + ": " + activation.cowPath()
+                                + " has no snapshot header"
+                                + " yet: this is the status after the kernel initialises it (nothing was written)");
             }
             if (line.hasOption("json")) {
                 Json.print(io, SnapshotOptions.state(activation));

@@ -1,12 +1,12 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.snapstore.spi.ChunkSize;
-import dev.snapstore.spi.FileBlockDevice;
-import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.dm.TableException;
 import dev.snapstore.dm.TableLine;
 import dev.snapstore.dm.TargetKind;
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.FileBlockDevice;
+import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,17 +48,49 @@ final class TableCommand implements Command {
     @Override
     public Options options() {
         return new Options()
-                .addOption(Option.builder().longOpt("origin").hasArg().argName("DEV").required().desc("origin device or image").get())
-                .addOption(Option.builder().longOpt("cow").hasArg().argName("DEV").required().desc("COW device or image").get())
-                .addOption(Option.builder().longOpt("type").hasArg().argName("WORD").required()
-                        .desc("store type word: P, PO or N (first letter picks the type, the rest are options)").get())
-                .addOption(Option.builder().longOpt("chunk-size").hasArg().argName("N").required()
-                        .desc("chunk size in 512-byte sectors, a power of two; 0 = from the COW header (P only)").get())
-                .addOption(Option.builder().longOpt("length").hasArg().argName("SECTORS")
-                        .desc("target length in sectors; default: the origin's size").get())
-                .addOption(Option.builder().longOpt("merge").desc("a snapshot-merge table instead of snapshot").get())
-                .addOption(Option.builder().longOpt("json")
-                        .desc("JSON: {table, start, length, target, origin, cow, typeWord, chunkSize, featureArgs: [...]}").get());
+                .addOption(Option.builder()
+                        .longOpt("origin")
+                        .hasArg()
+                        .argName("DEV")
+                        .required()
+                        .desc("origin device or image")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("cow")
+                        .hasArg()
+                        .argName("DEV")
+                        .required()
+                        .desc("COW device or image")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("type")
+                        .hasArg()
+                        .argName("WORD")
+                        .required()
+                        .desc("store type word: P, PO or N (first letter picks the type, the rest are options)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("chunk-size")
+                        .hasArg()
+                        .argName("N")
+                        .required()
+                        .desc("chunk size in 512-byte sectors, a power of two; 0 = from the COW header (P only)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("length")
+                        .hasArg()
+                        .argName("SECTORS")
+                        .desc("target length in sectors; default: the origin's size")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("merge")
+                        .desc("a snapshot-merge table instead of snapshot")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("json")
+                        .desc(
+                                "JSON: {table, start, length, target, origin, cow, typeWord, chunkSize, featureArgs: [...]}")
+                        .get());
     }
 
     @Override
@@ -73,12 +105,14 @@ final class TableCommand implements Command {
         String origin = line.getOptionValue("origin");
         String cow = line.getOptionValue("cow");
         TargetKind kind = line.hasOption("merge") ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
-        List<String> args = new ArrayList<>(List.of(origin, cow, line.getOptionValue("type"), line.getOptionValue("chunk-size")));
+        List<String> args =
+                new ArrayList<>(List.of(origin, cow, line.getOptionValue("type"), line.getOptionValue("chunk-size")));
         args.addAll(line.getArgList());
 
         Path originPath = Path.of(origin);
         Path cowPath = Path.of(cow);
-        long length = line.hasOption("length") ? Arguments.sectors("table", "--length", line.getOptionValue("length"))
+        long length = line.hasOption("length")
+                ? Arguments.sectors("table", "--length", line.getOptionValue("length"))
                 : originSize(originPath);
         try {
             TableLine table = TableLine.fromArgs(kind, 0, length, args);
@@ -88,9 +122,15 @@ final class TableCommand implements Command {
             }
             TableLine checked = table.validate(types, blockSize(cowPath), blockSize(originPath));
             if (line.hasOption("json")) {
-                ObjectNode root = Json.object().put("table", checked.format()).put("start", checked.start())
-                        .put("length", checked.length()).put("target", checked.kind().targetName()).put("origin", checked.origin())
-                        .put("cow", checked.cow()).put("typeWord", checked.typeWord()).put("chunkSize", checked.chunkSize());
+                ObjectNode root = Json.object()
+                        .put("table", checked.format())
+                        .put("start", checked.start())
+                        .put("length", checked.length())
+                        .put("target", checked.kind().targetName())
+                        .put("origin", checked.origin())
+                        .put("cow", checked.cow())
+                        .put("typeWord", checked.typeWord())
+                        .put("chunkSize", checked.chunkSize());
                 checked.featureArgs().forEach(root.putArray("featureArgs")::add);
                 Json.print(io, root);
                 return ExitStatus.OK;
@@ -107,8 +147,8 @@ final class TableCommand implements Command {
         try (FileBlockDevice device = FileBlockDevice.open(origin, false)) {
             return device.sizeInSectors();
         } catch (IOException | RuntimeException e) {
-            throw CliException.usage("table: cannot read the size of the origin " + origin + " (" + Arguments.describe(e)
-                    + "); give --length SECTORS");
+            throw CliException.usage("table: cannot read the size of the origin " + origin + " ("
+                    + Arguments.describe(e) + "); give --length SECTORS");
         }
     }
 

@@ -34,7 +34,11 @@ final class TypesCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(Option.builder().longOpt("json").desc("JSON: {types: [{letter, name, options, module, description}]}").get());
+        return new Options()
+                .addOption(Option.builder()
+                        .longOpt("json")
+                        .desc("JSON: {types: [{letter, name, options, module, description}]}")
+                        .get());
     }
 
     @Override
@@ -48,16 +52,22 @@ final class TypesCommand implements Command {
             ObjectNode root = Json.object();
             ArrayNode list = root.putArray("types");
             for (ExceptionStoreType type : types.all()) {
-                list.addObject().put("letter", type.name()).put("name", type.longName()).put("options", type.optionsHelp())
-                        .put("module", moduleOf(type)).put("description", type.description());
+                list.addObject()
+                        .put("letter", type.name())
+                        .put("name", type.longName())
+                        .put("options", type.optionsHelp())
+                        .put("module", moduleOf(type))
+                        .put("description", type.description());
             }
             Json.print(io, root);
             return ExitStatus.OK;
         }
         for (ExceptionStoreType type : types.all()) {
             String options = type.optionsHelp().isEmpty() ? "none" : type.optionsHelp();
-            io.out().printf("%s  %-10s  options: %s; module: %s; %s%n", type.name(), type.longName(), options,
-                    moduleOf(type), type.description());
+            io.out()
+                    .printf(
+                            "%s  %-10s  options: %s; module: %s; %s%n",
+                            type.name(), type.longName(), options, moduleOf(type), type.description());
         }
         return ExitStatus.OK;
     }

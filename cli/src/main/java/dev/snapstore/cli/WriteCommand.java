@@ -6,7 +6,6 @@ import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.StoreTypes;
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,20 +46,47 @@ final class WriteCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options().addOption(SnapshotOptions.origin()).addOption(SnapshotOptions.cow())
-                .addOption(SnapshotOptions.type()).addOption(SnapshotOptions.chunkSize(true))
-                .addOption(Option.builder().longOpt("to").hasArg().argName("origin|snapshot").required()
-                        .desc("which device is written").get())
-                .addOption(Option.builder().longOpt("offset").hasArg().argName("BYTES").required()
-                        .desc("where, in bytes from the device's start (units: s, K, M, G)").get())
-                .addOption(Option.builder().longOpt("input").hasArg().argName("FILE")
-                        .desc("write this file's bytes").get())
-                .addOption(Option.builder().longOpt("fill").hasArg().argName("BYTE")
-                        .desc("write this byte, --length times: 0-255, 0x00-0xff, or one character").get())
-                .addOption(Option.builder().longOpt("length").hasArg().argName("BYTES")
-                        .desc("how many bytes --fill writes").get())
-                .addOption(SnapshotOptions.json("{written, to, offset, ok, error, origin, cow, type, chunkSize, status,"
-                        + " table, valid, overflow, newCow, allocatedSectors, totalSectors, metadataSectors, exceptions}"));
+        return new Options()
+                .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.cow())
+                .addOption(SnapshotOptions.type())
+                .addOption(SnapshotOptions.chunkSize(true))
+                .addOption(Option.builder()
+                        .longOpt("to")
+                        .hasArg()
+                        .argName("origin|snapshot")
+                        .required()
+                        .desc("which device is written")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("offset")
+                        .hasArg()
+                        .argName("BYTES")
+                        .required()
+                        .desc("where, in bytes from the device's start (units: s, K, M, G)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("input")
+                        .hasArg()
+                        .argName("FILE")
+                        .desc("write this file's bytes")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("fill")
+                        .hasArg()
+                        .argName("BYTE")
+                        .desc("write this byte, --length times: 0-255, 0x00-0xff, or one character")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("length")
+                        .hasArg()
+                        .argName("BYTES")
+                        .desc("how many bytes --fill writes")
+                        .get())
+                .addOption(
+                        SnapshotOptions.json(
+                                "{written, to, offset, ok, error, origin, cow, type, chunkSize, status,"
+                                        + " table, valid, overflow, newCow, allocatedSectors, totalSectors, metadataSectors, exceptions}"));
     }
 
     @Override
@@ -103,35 +129,45 @@ final class WriteCommand implements Command {
         // Checked before activation, which may initialise a new COW: bad input changes no byte.
         long deviceBytes = ImageActivation.originBytes(name(), originPath);
         if (offset > deviceBytes || length > deviceBytes - offset) {
-            throw CliException.usage(name() + ": bytes " + offset + " to " + (offset + length) + " lie beyond the end of the "
-                    + to + " (" + deviceBytes + " bytes)");
+            throw CliException.usage(name() + ": bytes " + offset + " to " + (offset + length)
+                    + " lie beyond the end of the " + to + " (" + deviceBytes + " bytes)");
         }
-        try (ImageActivation activation = ImageActivation.open(name(), types, originPath, cowPath, line.getOptionValue("type"),
-                line.getOptionValue("chunk-size"), toOrigin ? Activation.Access.ORIGIN_AND_COW : Activation.Access.COW, io)) {
+        try (ImageActivation activation = ImageActivation.open(
+                name(),
+                types,
+                originPath,
+                cowPath,
+                line.getOptionValue("type"),
+                line.getOptionValue("chunk-size"),
+                toOrigin ? Activation.Access.ORIGIN_AND_COW : Activation.Access.COW,
+                io)) {
             BlockDevice device = toOrigin ? activation.origin() : activation.snapshot();
             String error = null;
             long written = length;
             try (FileChannel channel = input == null ? null : FileChannel.open(input, StandardOpenOption.READ)) {
                 int value = fill;
                 Path from = input;
-                ByteRanges.Source source = channel == null ? dst -> {
-                    while (dst.hasRemaining()) {
-                        dst.put((byte) value);
-                    }
-                } : dst -> {
-                    while (dst.hasRemaining()) {
-                        if (channel.read(dst) < 0) {
-                            throw new EOFException(from + " ended early (it shrank while being read)");
+                ByteRanges.Source source = channel == null
+                        ? dst -> {
+                            while (dst.hasRemaining()) {
+                                dst.put((byte) value);
+                            }
                         }
-                    }
-                };
+                        : dst -> {
+                            while (dst.hasRemaining()) {
+                                if (channel.read(dst) < 0) {
+                                    throw new EOFException(from + " ended early (it shrank while being read)");
+                                }
+                            }
+                        };
                 ByteRanges.write(device, offset, length, source, Progress.none());
             } catch (ByteRanges.DeviceException e) {
                 written = Math.max(0, e.offset() - offset);
                 error = "Input/output error writing the " + to + " at byte " + Math.max(offset, e.offset()) + " ("
                         + e.getMessage() + ")";
             } catch (IOException e) {
-                throw CliException.usage(name() + ": cannot read --input " + input + " (" + Arguments.describe(e) + ")");
+                throw CliException.usage(
+                        name() + ": cannot read --input " + input + " (" + Arguments.describe(e) + ")");
             }
             if (line.hasOption("json")) {
                 ObjectNode node = Json.object();
@@ -167,8 +203,8 @@ final class WriteCommand implements Command {
         try {
             for (Path image : new Path[] {originPath, cowPath}) {
                 if (Files.exists(image) && Files.isSameFile(input, image)) {
-                    throw CliException.usage(name() + ": --input " + input + " is " + image
-                            + ", one of the images; copy it first");
+                    throw CliException.usage(
+                            name() + ": --input " + input + " is " + image + ", one of the images; copy it first");
                 }
             }
             return Files.size(input);
@@ -195,7 +231,7 @@ final class WriteCommand implements Command {
         } catch (NumberFormatException e) {
             // worded below
         }
-        throw CliException.usage(name() + ": --fill must be a byte: 0-255, 0x00-0xff or one ASCII character, not '"
-                + text + "'");
+        throw CliException.usage(
+                name() + ": --fill must be a byte: 0-255, 0x00-0xff or one ASCII character, not '" + text + "'");
     }
 }

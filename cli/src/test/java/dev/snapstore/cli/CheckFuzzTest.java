@@ -40,7 +40,9 @@ class CheckFuzzTest {
         Path cow = FuzzFiles.write("check-cow.img", Arrays.copyOfRange(input, 3, input.length));
         List<String> args = new ArrayList<>(List.of("check", "--cow", cow.toString()));
         if (withOrigin) {
-            args.addAll(List.of("--origin", FuzzFiles.zeros("check-origin.img", originSectors * 512).toString()));
+            args.addAll(List.of(
+                    "--origin",
+                    FuzzFiles.zeros("check-origin.img", originSectors * 512).toString()));
         }
         if (json) {
             args.add("--json");

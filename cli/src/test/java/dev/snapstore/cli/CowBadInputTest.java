@@ -9,21 +9,21 @@ import dev.snapstore.testkit.Hashes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
-import java.util.Arrays;
-import org.junit.jupiter.api.Test;
 
 /** dump and check on input that is not a COW, as thin-provisioning-tools' tests do: one line, exit 2, no byte changed. */
 class CowBadInputTest {
@@ -56,7 +56,8 @@ class CowBadInputTest {
     void emptyAndTinyFiles(String command) throws IOException {
         for (int size : new int[] {0, 1, 100, 511}) {
             Path file = Files.write(dir.resolve("tiny" + size), new byte[size]);
-            oneLineUsageError(CliRun.of(command, "--cow", file.toString()), "too small to be a COW (" + size + " bytes");
+            oneLineUsageError(
+                    CliRun.of(command, "--cow", file.toString()), "too small to be a COW (" + size + " bytes");
         }
     }
 
@@ -80,9 +81,16 @@ class CowBadInputTest {
         List<Object[]> cases = List.of(
                 new Object[] {header("garbage", 0x12345678, 1, 1, 8), "Invalid or corrupt snapshot (magic 0x12345678"},
                 new Object[] {header("new", 0, 0, 0, 0), "no snapshot header (magic 0"},
-                new Object[] {header("cs0", 0x70416e53, 1, 1, 0), "invalid on-disk chunk size 0: Chunk size is not a power of 2."},
-                new Object[] {header("cs3", 0x70416e53, 1, 1, 3), "invalid on-disk chunk size 3: Chunk size is not a power of 2."},
-                new Object[] {header("cs2^22", 0x70416e53, 1, 1, 1 << 22), "invalid on-disk chunk size 4194304: Chunk size is too high."},
+                new Object[] {
+                    header("cs0", 0x70416e53, 1, 1, 0), "invalid on-disk chunk size 0: Chunk size is not a power of 2."
+                },
+                new Object[] {
+                    header("cs3", 0x70416e53, 1, 1, 3), "invalid on-disk chunk size 3: Chunk size is not a power of 2."
+                },
+                new Object[] {
+                    header("cs2^22", 0x70416e53, 1, 1, 1 << 22),
+                    "invalid on-disk chunk size 4194304: Chunk size is too high."
+                },
                 new Object[] {header("csneg", 0x70416e53, 1, 1, 0x80000000), "invalid on-disk chunk size 2147483648:"});
         for (Object[] c : cases) {
             Path file = (Path) c[0];
@@ -103,17 +111,23 @@ class CowBadInputTest {
 
     @Provide
     Arbitrary<byte[]> images() {
-        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(40 * 512);
-        Arbitrary<byte[]> withHeader = Arbitraries.integers().between(0, 3).flatMap(shift -> Arbitraries.integers().between(0, 2)
+        Arbitrary<byte[]> random =
+                Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(40 * 512);
+        Arbitrary<byte[]> withHeader = Arbitraries.integers().between(0, 3).flatMap(shift -> Arbitraries.integers()
+                .between(0, 2)
                 .flatMap(valid -> random.map(body -> {
-                    ByteBuffer b = ByteBuffer.allocate(Math.max(512, body.length)).order(ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer b =
+                            ByteBuffer.allocate(Math.max(512, body.length)).order(ByteOrder.LITTLE_ENDIAN);
                     b.put(body).clear();
                     b.putInt(0x70416e53).putInt(valid).putInt(1).putInt(1 << shift);
                     // mostly small records, so that tables run on for a while
                     return b.array();
                 })));
-        Arbitrary<byte[]> sparse = Arbitraries.integers().between(0, 3).flatMap(shift -> Arbitraries.longs().between(0, 40)
-                .array(long[].class).ofMaxSize(200).map(words -> {
+        Arbitrary<byte[]> sparse = Arbitraries.integers().between(0, 3).flatMap(shift -> Arbitraries.longs()
+                .between(0, 40)
+                .array(long[].class)
+                .ofMaxSize(200)
+                .map(words -> {
                     ByteBuffer b = ByteBuffer.allocate(40 * 512).order(ByteOrder.LITTLE_ENDIAN);
                     b.putInt(0x70416e53).putInt(1).putInt(1).putInt(1 << shift);
                     b.position(512 << shift);

@@ -20,24 +20,31 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 /** dump, restore and check against every kernel fixture COW. */
 class CowToolsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern COWDUMP_ENTRY = Pattern.compile("\\s*area (\\d+) entry\\s+(\\d+): old_chunk (\\d+) -> new_chunk (\\d+)");
-    private static final Pattern DUMP_ENTRY = Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
+    private static final Pattern COWDUMP_ENTRY =
+            Pattern.compile("\\s*area (\\d+) entry\\s+(\\d+): old_chunk (\\d+) -> new_chunk (\\d+)");
+    private static final Pattern DUMP_ENTRY =
+            Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
 
     @TempDir
     Path dir;
 
     static Stream<String> fixtures() {
-        return Stream.of("s2-persistent-P-cs16", "s2-persistent-P-cs8", "s2-persistent-PO-cs8", "s4-overflow-a-PO-snap-writes",
-                "s4-overflow-b-P-snap-writes", "s5-merge-handover-P-cs8");
+        return Stream.of(
+                "s2-persistent-P-cs16",
+                "s2-persistent-P-cs8",
+                "s2-persistent-PO-cs8",
+                "s4-overflow-a-PO-snap-writes",
+                "s4-overflow-b-P-snap-writes",
+                "s5-merge-handover-P-cs8");
     }
 
     static Path unpack(String fixture, Path dir) {
@@ -86,8 +93,8 @@ class CowToolsTest {
         assertEquals(expected.size(), root.get("count").asInt());
         List<String> fromJson = new ArrayList<>();
         for (JsonNode e : root.get("exceptions")) {
-            fromJson.add(e.get("area").asLong() + " " + e.get("index").asLong() + " " + e.get("oldChunk").asLong() + " "
-                    + e.get("newChunk").asLong());
+            fromJson.add(e.get("area").asLong() + " " + e.get("index").asLong() + " "
+                    + e.get("oldChunk").asLong() + " " + e.get("newChunk").asLong());
         }
         assertEquals(expected, fromJson);
         assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow), "dump changed the image");
@@ -112,7 +119,8 @@ class CowToolsTest {
         Path cow = unpack(fixture, dir);
         int chunkSize = Fixtures.lines(fixture, "cowdump.txt").get(0).contains("chunk_size=16") ? 16 : 8;
         for (String format : List.of("text", "json")) {
-            CliRun dump = format.equals("json") ? CliRun.of("dump", "--cow", cow.toString(), "--json")
+            CliRun dump = format.equals("json")
+                    ? CliRun.of("dump", "--cow", cow.toString(), "--json")
                     : CliRun.of("dump", "--cow", cow.toString());
             Path saved = Files.writeString(dir.resolve("dump." + format), dump.out());
             Path copy = Files.copy(cow, dir.resolve("copy-" + format + ".cow"));
@@ -156,7 +164,10 @@ class CowToolsTest {
     }
 
     static void poke32(Path file, long offset, int word) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(word).flip();
+        ByteBuffer b = ByteBuffer.allocate(4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(word)
+                .flip();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(b, offset);
         }
@@ -166,7 +177,9 @@ class CowToolsTest {
         String before = sha(cow);
         CliRun run = CliRun.of("check", "--cow", cow.toString());
         assertEquals(ExitStatus.NO, run.status(), run::toString);
-        assertTrue(run.lines().stream().anyMatch(l -> l.startsWith(where) && l.contains(": " + kind + ": ")), run::toString);
+        assertTrue(
+                run.lines().stream().anyMatch(l -> l.startsWith(where) && l.contains(": " + kind + ": ")),
+                run::toString);
         CliRun json = CliRun.of("check", "--cow", cow.toString(), "--json");
         assertEquals(ExitStatus.NO, json.status(), json::toString);
         JsonNode root = JSON.readTree(json.out());
@@ -235,7 +248,9 @@ class CowToolsTest {
         Path origin = Files.write(dir.resolve("small-origin"), new byte[100 * 4096]);
         CliRun run = CliRun.of("check", "--cow", cow.toString(), "--origin", origin.toString());
         assertEquals(ExitStatus.NO, run.status(), run::toString);
-        assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("area 0 index 2 ") && l.contains("past-origin-end")), run::toString);
+        assertTrue(
+                run.lines().stream().anyMatch(l -> l.startsWith("area 0 index 2 ") && l.contains("past-origin-end")),
+                run::toString);
         assertFalse(run.lines().stream().anyMatch(l -> l.startsWith("area 0 index 1 ")), run::toString);
     }
 
@@ -253,11 +268,15 @@ class CowToolsTest {
     void restoreRefusesDumpsThatDoNotFitWritingNothing() throws IOException {
         Path cow = unpack("s4-overflow-a-PO-snap-writes", dir); // 8 chunks of 8 sectors
         String head = "snapstore-cow-dump 1\nheader magic=0x70416e53 valid=1 version=1 chunk_size=8\n";
-        refused(cow, head + "exception area=0 index=0 old=1 new=3\nexception area=0 index=1 old=2 new=2\nend exceptions=2\n",
+        refused(
+                cow,
+                head + "exception area=0 index=0 old=1 new=3\nexception area=0 index=1 old=2 new=2\nend exceptions=2\n",
                 "not after the previous record's 3");
         refused(cow, head + "exception area=0 index=0 old=1 new=1\nend exceptions=1\n", "metadata area");
-        refused(cow, head + "exception area=0 index=0 old=9 new=2\nexception area=0 index=1 old=4 new=3\n"
-                + "exception area=0 index=2 old=9 new=4\nend exceptions=3\n",
+        refused(
+                cow,
+                head + "exception area=0 index=0 old=9 new=2\nexception area=0 index=1 old=4 new=3\n"
+                        + "exception area=0 index=2 old=9 new=4\nend exceptions=3\n",
                 "restore: exceptions 0 and 2 both hold origin chunk 9 (the kernel never gives a chunk two exceptions)");
         refused(cow, head + "exception area=0 index=0 old=1 new=8\nend exceptions=1\n", "past the end");
         refused(cow, head + "exception area=0 index=1 old=1 new=2\nend exceptions=1\n", "out of table order");
@@ -268,8 +287,15 @@ class CowToolsTest {
         refused(cow, "{\"format\": \"snapstore-cow-dump\", \"formatVersion\": 1, ", "not valid JSON");
         StringBuilder many = new StringBuilder(head);
         for (int i = 0; i < 300; i++) {
-            many.append("exception area=").append(i / 256).append(" index=").append(i % 256).append(" old=").append(i)
-                    .append(" new=").append(i + 2 + (i >= 256 ? 1 : 0)).append('\n');
+            many.append("exception area=")
+                    .append(i / 256)
+                    .append(" index=")
+                    .append(i % 256)
+                    .append(" old=")
+                    .append(i)
+                    .append(" new=")
+                    .append(i + 2 + (i >= 256 ? 1 : 0))
+                    .append('\n');
         }
         refused(cow, many.append("end exceptions=300\n").toString(), "need metadata areas up to chunk 258");
     }

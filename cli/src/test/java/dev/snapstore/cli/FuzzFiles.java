@@ -1,12 +1,12 @@
 package dev.snapstore.cli;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
-import java.io.RandomAccessFile;
 
 /**
  * Scratch files for the CLI fuzz targets, which drive commands that take file names. One folder per
@@ -18,8 +18,7 @@ final class FuzzFiles {
 
     private static Path dir;
 
-    private FuzzFiles() {
-    }
+    private FuzzFiles() {}
 
     static synchronized Path dir() {
         if (dir == null) {

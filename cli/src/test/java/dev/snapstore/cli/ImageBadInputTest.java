@@ -50,11 +50,22 @@ class ImageBadInputTest {
         List<String> a = new ArrayList<>(List.of(command, "--origin", origin.toString(), "--cow", cow.toString()));
         switch (command) {
             case "status" -> a.addAll(List.of("--type", "P"));
-            case "write" -> a.addAll(List.of("--type", "P", "--to", "origin", "--offset", "0", "--fill", "7", "--length", "512"));
-            case "read" -> a.addAll(List.of("--type", "P", "--from", "snapshot", "--offset", "0", "--length", "512", "--output",
-                    out.toString()));
+            case "write" ->
+                a.addAll(List.of("--type", "P", "--to", "origin", "--offset", "0", "--fill", "7", "--length", "512"));
+            case "read" ->
+                a.addAll(List.of(
+                        "--type",
+                        "P",
+                        "--from",
+                        "snapshot",
+                        "--offset",
+                        "0",
+                        "--length",
+                        "512",
+                        "--output",
+                        out.toString()));
             case "export" -> a.addAll(List.of("--output", out.toString()));
-            case "merge" -> { }
+            case "merge" -> {}
             default -> throw new IllegalArgumentException(command);
         }
         if (command.equals("write")) {
@@ -125,11 +136,23 @@ class ImageBadInputTest {
     @ParameterizedTest
     @ValueSource(strings = {"status", "write", "read", "export", "merge"})
     void corruptHeaders(String command) throws IOException {
-        refused(command, origin, header("garbage", 0x12345678, 1, 1, 8), null,
+        refused(
+                command,
+                origin,
+                header("garbage", 0x12345678, 1, 1, 8),
+                null,
                 "Failed to read snapshot metadata (Invalid or corrupt snapshot)");
-        refused(command, origin, header("version2", 0x70416e53, 1, 2, 8), null,
+        refused(
+                command,
+                origin,
+                header("version2", 0x70416e53, 1, 2, 8),
+                null,
                 "Failed to read snapshot metadata (unable to handle snapshot disk version 2)");
-        refused(command, origin, header("cs3", 0x70416e53, 1, 1, 3), null,
+        refused(
+                command,
+                origin,
+                header("cs3", 0x70416e53, 1, 1, 3),
+                null,
                 "Failed to read snapshot metadata (invalid on-disk chunk size 3: Chunk size is not a power of 2.)");
     }
 
@@ -146,8 +169,13 @@ class ImageBadInputTest {
     void anOriginShorterThanTheSnapshot(String command) throws IOException {
         // The COW holds chunks 1 to 6; an origin of 6 chunks ends before chunk 6.
         Path shorter = Files.write(dir.resolve("short.img"), new byte[6 * 4096]);
-        refused(command, shorter, cow, null, "origin " + shorter + " (24576 bytes) is shorter than the snapshot in " + cow
-                + ": it holds origin chunk 6 (chunk size 8 sectors), past the origin's end");
+        refused(
+                command,
+                shorter,
+                cow,
+                null,
+                "origin " + shorter + " (24576 bytes) is shorter than the snapshot in " + cow
+                        + ": it holds origin chunk 6 (chunk size 8 sectors), past the origin's end");
     }
 
     @ParameterizedTest
@@ -156,8 +184,13 @@ class ImageBadInputTest {
         // The header chunk only: metadata area 0 (chunk 1) lies past the end. The store refuses the
         // table; the CLI then words where it ends, as it did when it walked the table first.
         Path truncated = Files.write(dir.resolve("truncated.img"), Arrays.copyOf(Files.readAllBytes(cow), 4096));
-        refused(command, origin, truncated, null, truncated + ": truncated: metadata area 0 (chunk 1, byte offset 4096) lies"
-                + " beyond the end of the COW (4096 bytes)");
+        refused(
+                command,
+                origin,
+                truncated,
+                null,
+                truncated + ": truncated: metadata area 0 (chunk 1, byte offset 4096) lies"
+                        + " beyond the end of the COW (4096 bytes)");
     }
 
     @ParameterizedTest
@@ -173,25 +206,159 @@ class ImageBadInputTest {
         remember(origin, cow);
         for (String[] args : new String[][] {
             {"status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "X"},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to", "both",
-                "--offset", "0", "--fill", "1", "--length", "1"},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to",
-                "snapshot", "--offset", "4M", "--fill", "1", "--length", "1"},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to",
-                "snapshot", "--offset", "0", "--fill", "256", "--length", "1"},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to",
-                "snapshot", "--offset", "0", "--fill", "1"},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to",
-                "snapshot", "--offset", "0", "--input", cow.toString()},
-            {"write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size", "8", "--to",
-                "snapshot", "--offset", "-1", "--fill", "1", "--length", "1"},
-            {"read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from", "snapshot", "--offset",
-                "1", "--length", "4M", "--output", dir.resolve("out").toString()},
-            {"read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from", "snapshot", "--offset",
-                "0", "--length", "1", "--output", origin.toString()},
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "both",
+                "--offset",
+                "0",
+                "--fill",
+                "1",
+                "--length",
+                "1"
+            },
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "4M",
+                "--fill",
+                "1",
+                "--length",
+                "1"
+            },
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "0",
+                "--fill",
+                "256",
+                "--length",
+                "1"
+            },
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "0",
+                "--fill",
+                "1"
+            },
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "0",
+                "--input",
+                cow.toString()
+            },
+            {
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "-1",
+                "--fill",
+                "1",
+                "--length",
+                "1"
+            },
+            {
+                "read",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--from",
+                "snapshot",
+                "--offset",
+                "1",
+                "--length",
+                "4M",
+                "--output",
+                dir.resolve("out").toString()
+            },
+            {
+                "read",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--from",
+                "snapshot",
+                "--offset",
+                "0",
+                "--length",
+                "1",
+                "--output",
+                origin.toString()
+            },
             {"export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", cow.toString()},
             {"export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", dir.toString()},
-            {"merge", "--origin", origin.toString(), "--cow", header("new", 0, 0, 0, 0).toString()},
+            {
+                "merge",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                header("new", 0, 0, 0, 0).toString()
+            },
         }) {
             CliRun run = CliRun.of(args);
             assertEquals(ExitStatus.USAGE, run.status(), run::toString);
@@ -202,7 +369,9 @@ class ImageBadInputTest {
             assertEquals(e.getValue(), Hashes.sha256(Files.readAllBytes(e.getKey())), e.getKey() + " changed");
         }
         CliRun type = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "X");
-        assertEquals("snapstore: status: Couldn't create exception store (Exception store type is not P or N)\n", type.err());
+        assertEquals(
+                "snapstore: status: Couldn't create exception store (Exception store type is not P or N)\n",
+                type.err());
         assertFalse(Files.exists(dir.resolve("out")));
     }
 
@@ -219,8 +388,21 @@ class ImageBadInputTest {
         }) {
             CliRun run = CliRun.of("create", "--cow", target.toString(), "--size", c[0], "--chunk-size", c[1]);
             assertEquals(ExitStatus.USAGE, run.status(), run::toString);
-            assertEquals("snapstore: create: " + c[2], run.err().lines().findFirst().orElse("").substring(0,
-                    Math.min(run.err().lines().findFirst().orElse("").length(), ("snapstore: create: " + c[2]).length())));
+            assertEquals(
+                    "snapstore: create: " + c[2],
+                    run.err()
+                            .lines()
+                            .findFirst()
+                            .orElse("")
+                            .substring(
+                                    0,
+                                    Math.min(
+                                            run.err()
+                                                    .lines()
+                                                    .findFirst()
+                                                    .orElse("")
+                                                    .length(),
+                                            ("snapstore: create: " + c[2]).length())));
             assertFalse(Files.exists(target), "nothing created");
         }
         CliRun directory = CliRun.of("create", "--cow", dir.toString(), "--size", "1M", "--chunk-size", "8");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.engine.Origin;
 import dev.snapstore.engine.Snapshot;
+import dev.snapstore.engine.SnapshotTargetException;
 import dev.snapstore.spi.FileBlockDevice;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.StoreTypes;
@@ -16,8 +17,11 @@ import dev.snapstore.testkit.Hashes;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,10 +32,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import dev.snapstore.engine.SnapshotTargetException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.StandardCopyOption;
 
 /**
  * create, status, write, read, export and merge, replaying the kernel fixtures' scenarios one
@@ -97,9 +97,22 @@ class ImageCommandsTest {
     private CliRun write(Path origin, Path cow, String type, int cs, FixtureWrite w) throws IOException {
         Path input = dir.resolve("input");
         Files.write(input, SectorPattern.sectors(w.tag(), w.sector(), w.count()));
-        return CliRun.of("write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type, "--chunk-size",
-                String.valueOf(cs), "--to", w.toOrigin() ? "origin" : "snapshot", "--offset", (w.sector() * 512) + "",
-                "--input", input.toString());
+        return CliRun.of(
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                type,
+                "--chunk-size",
+                String.valueOf(cs),
+                "--to",
+                w.toOrigin() ? "origin" : "snapshot",
+                "--offset",
+                (w.sector() * 512) + "",
+                "--input",
+                input.toString());
     }
 
     /**
@@ -111,10 +124,13 @@ class ImageCommandsTest {
         List<FixtureWrite> joined = new ArrayList<>();
         for (FixtureWrite w : writes) {
             FixtureWrite last = joined.isEmpty() ? null : joined.get(joined.size() - 1);
-            if (last != null && last.k() == w.k() && last.device().equals(w.device())
+            if (last != null
+                    && last.k() == w.k()
+                    && last.device().equals(w.device())
                     && last.sector() + last.count() == w.sector()) {
-                joined.set(joined.size() - 1, new FixtureWrite(w.k(), w.device(), last.sector(), last.count() + w.count(),
-                        w.pieceSectors()));
+                joined.set(
+                        joined.size() - 1,
+                        new FixtureWrite(w.k(), w.device(), last.sector(), last.count() + w.count(), w.pieceSectors()));
             } else {
                 joined.add(w);
             }
@@ -123,8 +139,10 @@ class ImageCommandsTest {
     }
 
     /** Creates the COW with the CLI and replays writes.txt, one write command (one activation) per line. */
-    private void replay(String fixture, Path origin, Path cow, String type, int cs, String initialStatus) throws IOException {
-        CliRun created = CliRun.of("create", "--cow", cow.toString(), "--size", "16384s", "--chunk-size", String.valueOf(cs));
+    private void replay(String fixture, Path origin, Path cow, String type, int cs, String initialStatus)
+            throws IOException {
+        CliRun created =
+                CliRun.of("create", "--cow", cow.toString(), "--size", "16384s", "--chunk-size", String.valueOf(cs));
         assertEquals(ExitStatus.OK, created.status(), created::toString);
         assertEquals("status on activation: " + initialStatus, lastLine(created));
         for (FixtureWrite w : coalesced(FixtureWrite.of(fixture))) {
@@ -150,12 +168,13 @@ class ImageCommandsTest {
 
         CliRun status = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type);
         assertEquals(statuses(fixture).get(1) + "\n", status.out(), status::toString);
-        CliRun tableRun = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type,
-                "--table");
+        CliRun tableRun =
+                CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type, "--table");
         assertEquals(table + "\n", tableRun.out());
 
         Path snap = dir.resolve("snap.img");
-        CliRun export = CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
+        CliRun export = CliRun.of(
+                "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
         assertEquals(ExitStatus.OK, export.status(), export::toString);
         assertEquals("", export.err(), "no progress bar without a terminal");
         assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(snap));
@@ -171,7 +190,8 @@ class ImageCommandsTest {
         Path snap = dir.resolve("snap.img");
         // A stale, longer output file is truncated to the snapshot's length.
         Files.write(snap, new byte[40 << 20]);
-        CliRun export = CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
+        CliRun export = CliRun.of(
+                "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
         assertEquals(ExitStatus.OK, export.status(), export::toString);
         assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(snap));
         assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow));
@@ -200,8 +220,12 @@ class ImageCommandsTest {
                 continue;
             }
             writes++;
-            FixtureWrite w = new FixtureWrite(Integer.parseInt(m.group(1)), "snap", Long.parseLong(m.group(3)),
-                    Integer.parseInt(m.group(4)), Integer.parseInt(m.group(4)));
+            FixtureWrite w = new FixtureWrite(
+                    Integer.parseInt(m.group(1)),
+                    "snap",
+                    Long.parseLong(m.group(3)),
+                    Integer.parseInt(m.group(4)),
+                    Integer.parseInt(m.group(4)));
             CliRun run = write(origin, cow, type, 8, w);
             assertEquals(m.group(6), lastLine(run), run::toString);
             if (m.group(5).equals("0")) {
@@ -209,8 +233,11 @@ class ImageCommandsTest {
             } else {
                 assertEquals(ExitStatus.NO, run.status(), run::toString);
                 List<String> err = run.err().lines().toList();
-                assertTrue(err.get(err.size() - 1).startsWith("snapstore: write: Input/output error writing the snapshot at byte "
-                        + w.sector() * 512 + " ("), run::toString);
+                assertTrue(
+                        err.get(err.size() - 1)
+                                .startsWith("snapstore: write: Input/output error writing the snapshot at byte "
+                                        + w.sector() * 512 + " ("),
+                        run::toString);
                 if (!failedBefore) {
                     assertEquals("snapstore: kernel: " + kernelLog, err.get(0), "the kernel's log line");
                 }
@@ -221,10 +248,22 @@ class ImageCommandsTest {
         assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow), "the COW, byte for byte");
 
         Path snap = dir.resolve("snap.img");
-        CliRun export = CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString(),
-                "--type", type);
-        String kernelSnap = Fixtures.lines(fixture, "scenario.txt").stream().map(String::trim)
-                .filter(l -> l.startsWith("sha256 /dev/mapper/snap: ")).findFirst().orElseThrow().substring(25);
+        CliRun export = CliRun.of(
+                "export",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--output",
+                snap.toString(),
+                "--type",
+                type);
+        String kernelSnap = Fixtures.lines(fixture, "scenario.txt").stream()
+                .map(String::trim)
+                .filter(l -> l.startsWith("sha256 /dev/mapper/snap: "))
+                .findFirst()
+                .orElseThrow()
+                .substring(25);
         if (type.equals("PO")) {
             assertEquals(ExitStatus.OK, export.status(), export::toString);
             assertEquals(kernelSnap, sha(snap));
@@ -233,9 +272,11 @@ class ImageCommandsTest {
             // The kernel's log on reloading the invalidated COW: the scenario's second log section.
             String reloadLog = trimmed.get(trimmed.lastIndexOf("=== kernel log ===") + 1);
             assertEquals("device-mapper: snapshots: Snapshot is marked invalid.", reloadLog);
-            assertEquals("snapstore: kernel: " + reloadLog + "\n"
-                    + "snapstore: export: Input/output error: the snapshot in " + cow
-                    + " is invalid, and the kernel fails every read of it\n", export.err());
+            assertEquals(
+                    "snapstore: kernel: " + reloadLog + "\n"
+                            + "snapstore: export: Input/output error: the snapshot in " + cow
+                            + " is invalid, and the kernel fails every read of it\n",
+                    export.err());
             assertFalse(Files.exists(snap), "no output for a snapshot that cannot be read");
             CliRun status = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P");
             assertEquals("Invalid\n", status.out());
@@ -250,14 +291,18 @@ class ImageCommandsTest {
         Path cow = dir.resolve("cow.img");
         // s5 writes W13 chunk by chunk (250 writes): one activation through the engine replays
         // them; one command per write is the s2 test's job.
-        assertEquals(ExitStatus.OK, CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", "8").status());
-        try (FileBlockDevice od = FileBlockDevice.open(origin, true); FileBlockDevice cd = FileBlockDevice.open(cow, true)) {
+        assertEquals(
+                ExitStatus.OK,
+                CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", "8")
+                        .status());
+        try (FileBlockDevice od = FileBlockDevice.open(origin, true);
+                FileBlockDevice cd = FileBlockDevice.open(cow, true)) {
             Origin o = new Origin(od, KernelLog.DISCARD);
             Snapshot s = o.createSnapshot(StoreTypes.load(), "P", "8", cd, 65536);
             s.activate();
             for (FixtureWrite w : FixtureWrite.of(fixture)) {
-                (w.toOrigin() ? o : s).write(w.sector(), ByteBuffer.wrap(
-                        SectorPattern.sectors(w.tag(), w.sector(), w.count())));
+                (w.toOrigin() ? o : s)
+                        .write(w.sector(), ByteBuffer.wrap(SectorPattern.sectors(w.tag(), w.sector(), w.count())));
             }
             s.close();
         } catch (SnapshotTargetException e) {
@@ -285,7 +330,8 @@ class ImageCommandsTest {
         for (int steps : new int[] {1, 2, 97}) {
             Path o = Files.copy(originBefore, dir.resolve("o" + steps), StandardCopyOption.REPLACE_EXISTING);
             Path c = Files.copy(cowBefore, dir.resolve("c" + steps), StandardCopyOption.REPLACE_EXISTING);
-            try (FileBlockDevice od = FileBlockDevice.open(o, true); FileBlockDevice cd = FileBlockDevice.open(c, true)) {
+            try (FileBlockDevice od = FileBlockDevice.open(o, true);
+                    FileBlockDevice cd = FileBlockDevice.open(c, true)) {
                 Snapshot s = new Origin(od, KernelLog.DISCARD).createSnapshot(StoreTypes.load(), "P", "0", cd, 65536);
                 s.activate();
                 s.startMerge();
@@ -308,8 +354,10 @@ class ImageCommandsTest {
         Path origin = Fixtures.unpack(fixture, "origin-final.img.xz", dir.resolve("origin.img"));
         Path cow = Fixtures.unpack(fixture, "cow-final.img.xz", dir.resolve("cow.img"));
         Path snap = dir.resolve("snap.img");
-        assertEquals(ExitStatus.OK, CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output",
-                snap.toString()).status());
+        assertEquals(
+                ExitStatus.OK,
+                CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString())
+                        .status());
         byte[] snapBytes = Files.readAllBytes(snap);
         byte[] originBytes = Files.readAllBytes(origin);
         Random random = new Random(7);
@@ -318,15 +366,42 @@ class ImageCommandsTest {
             boolean fromSnap = i % 2 == 0;
             int length = i == 0 ? 0 : 1 + random.nextInt(i < 6 ? 700 : 3 << 20);
             int offset = random.nextInt(snapBytes.length - length + 1);
-            CliRun run = CliRun.of("read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from",
-                    fromSnap ? "snapshot" : "origin", "--offset", String.valueOf(offset), "--length", String.valueOf(length),
-                    "--output", out.toString());
+            CliRun run = CliRun.of(
+                    "read",
+                    "--origin",
+                    origin.toString(),
+                    "--cow",
+                    cow.toString(),
+                    "--type",
+                    "P",
+                    "--from",
+                    fromSnap ? "snapshot" : "origin",
+                    "--offset",
+                    String.valueOf(offset),
+                    "--length",
+                    String.valueOf(length),
+                    "--output",
+                    out.toString());
             assertEquals(ExitStatus.OK, run.status(), run::toString);
             byte[] expected = Arrays.copyOfRange(fromSnap ? snapBytes : originBytes, offset, offset + length);
             assertArrayEquals(expected, Files.readAllBytes(out), "offset " + offset + " length " + length);
         }
-        CliRun toStdout = CliRun.of("read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from",
-                "snapshot", "--offset", "24s", "--length", "20", "--output", "-");
+        CliRun toStdout = CliRun.of(
+                "read",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--from",
+                "snapshot",
+                "--offset",
+                "24s",
+                "--length",
+                "20",
+                "--output",
+                "-");
         assertEquals(new String(snapBytes, 24 * 512, 20, StandardCharsets.ISO_8859_1), toStdout.out());
     }
 
@@ -334,14 +409,35 @@ class ImageCommandsTest {
     void writesAreByteGranularAndAFillWritesItsByte() throws IOException {
         Path origin = patternOrigin(dir.resolve("origin.img"), 256);
         Path cow = dir.resolve("cow.img");
-        assertEquals(ExitStatus.OK, CliRun.of("create", "--cow", cow.toString(), "--size", "64K", "--chunk-size", "8").status());
+        assertEquals(
+                ExitStatus.OK,
+                CliRun.of("create", "--cow", cow.toString(), "--size", "64K", "--chunk-size", "8")
+                        .status());
         // A transient store keeps data chunks on its COW from chunk 0: it gets a COW of its own.
         Path transientCow = Files.write(dir.resolve("n.img"), new byte[64 << 10]);
         byte[] before = Files.readAllBytes(origin);
-        CliRun run = CliRun.of("write", "--origin", origin.toString(), "--cow", transientCow.toString(), "--type", "N", "--chunk-size",
-                "8", "--to", "origin", "--offset", "1000", "--fill", "0x42", "--length", "5000");
+        CliRun run = CliRun.of(
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                transientCow.toString(),
+                "--type",
+                "N",
+                "--chunk-size",
+                "8",
+                "--to",
+                "origin",
+                "--offset",
+                "1000",
+                "--fill",
+                "0x42",
+                "--length",
+                "5000");
         assertEquals(ExitStatus.OK, run.status(), run::toString);
-        assertEquals(List.of("wrote 5000 bytes to the origin at byte 1000", "16/128 0"), run.lines(),
+        assertEquals(
+                List.of("wrote 5000 bytes to the origin at byte 1000", "16/128 0"),
+                run.lines(),
                 "an N store: two chunks copied out, no metadata");
         byte[] after = Files.readAllBytes(origin);
         for (int i = 0; i < after.length; i++) {
@@ -350,12 +446,45 @@ class ImageCommandsTest {
                 throw new AssertionError("byte " + i + ": " + after[i] + " != " + expected);
             }
         }
-        CliRun json = CliRun.of("write", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--chunk-size",
-                "8", "--to", "snapshot", "--offset", "3", "--fill", "Z", "--length", "1", "--json");
+        CliRun json = CliRun.of(
+                "write",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "3",
+                "--fill",
+                "Z",
+                "--length",
+                "1",
+                "--json");
         assertEquals(ExitStatus.OK, json.status(), json::toString);
-        assertTrue(json.out().contains("\"written\" : 1,") && json.out().contains("\"status\" : \"24/128 16\""), json::toString);
-        CliRun read = CliRun.of("read", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--from",
-                "snapshot", "--offset", "0", "--length", "6", "--output", "-");
+        assertTrue(
+                json.out().contains("\"written\" : 1,") && json.out().contains("\"status\" : \"24/128 16\""),
+                json::toString);
+        CliRun read = CliRun.of(
+                "read",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "P",
+                "--from",
+                "snapshot",
+                "--offset",
+                "0",
+                "--length",
+                "6",
+                "--output",
+                "-");
         assertEquals("ORIZIN", read.out(), read::toString);
     }
 
@@ -364,7 +493,8 @@ class ImageCommandsTest {
         for (String fixture : new String[] {"s2-persistent-P-cs8", "s2-persistent-P-cs16"}) {
             int cs = Integer.parseInt(tableStatus(fixture).split(" ")[1]);
             Path cow = dir.resolve("cow" + cs);
-            CliRun run = CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", String.valueOf(cs));
+            CliRun run =
+                    CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", String.valueOf(cs));
             assertEquals(ExitStatus.OK, run.status(), run::toString);
             byte[] created = Files.readAllBytes(cow);
             byte[] kernel = Fixtures.image(fixture, "cow-final.img.xz");
@@ -382,15 +512,38 @@ class ImageCommandsTest {
     @Test
     void createRefusesToDestroyWithoutForce() throws IOException {
         Path cow = dir.resolve("cow.img");
-        assertEquals(ExitStatus.OK, CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8").status());
-        assertEquals(ExitStatus.OK, CliRun.of("write", "--origin", patternOrigin(dir.resolve("o"), 64).toString(), "--cow",
-                cow.toString(), "--type", "P", "--chunk-size", "8", "--to", "snapshot", "--offset", "0", "--fill", "1",
-                "--length", "512").status());
+        assertEquals(
+                ExitStatus.OK,
+                CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8")
+                        .status());
+        assertEquals(
+                ExitStatus.OK,
+                CliRun.of(
+                                "write",
+                                "--origin",
+                                patternOrigin(dir.resolve("o"), 64).toString(),
+                                "--cow",
+                                cow.toString(),
+                                "--type",
+                                "P",
+                                "--chunk-size",
+                                "8",
+                                "--to",
+                                "snapshot",
+                                "--offset",
+                                "0",
+                                "--fill",
+                                "1",
+                                "--length",
+                                "512")
+                        .status());
         String withException = sha(cow);
         CliRun refused = CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8");
         assertEquals(ExitStatus.USAGE, refused.status());
-        assertEquals("snapstore: create: " + cow + " already holds a snapshot header (valid=1, chunk size 8); use --force to"
-                + " overwrite it\n", refused.err());
+        assertEquals(
+                "snapstore: create: " + cow + " already holds a snapshot header (valid=1, chunk size 8); use --force to"
+                        + " overwrite it\n",
+                refused.err());
         assertEquals(withException, sha(cow));
 
         CliRun forced = CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "16", "--force");
@@ -404,11 +557,15 @@ class ImageCommandsTest {
         bytes[5000] = 1;
         Files.write(data, bytes);
         CliRun notEmpty = CliRun.of("create", "--cow", data.toString(), "--size", "1M", "--chunk-size", "8");
-        assertEquals("snapstore: create: " + data + " holds data at byte 5000, which a new COW overwrites; use --force if it"
-                + " may go\n", notEmpty.err());
+        assertEquals(
+                "snapstore: create: " + data + " holds data at byte 5000, which a new COW overwrites; use --force if it"
+                        + " may go\n",
+                notEmpty.err());
         Files.write(data, new byte[2 << 20]);
         CliRun shrink = CliRun.of("create", "--cow", data.toString(), "--size", "1M", "--chunk-size", "8");
-        assertEquals("snapstore: create: " + data + " is 2097152 bytes, larger than --size 1048576; use --force to shrink it\n",
+        assertEquals(
+                "snapstore: create: " + data
+                        + " is 2097152 bytes, larger than --size 1048576; use --force to shrink it\n",
                 shrink.err());
         assertEquals(2 << 20, Files.size(data));
     }

@@ -39,14 +39,19 @@ class JsonOutputTest {
 
     @Test
     void negotiate() throws IOException {
-        String targets = Fixtures.dir("s1-version-targets").resolve("targets.txt").toString();
+        String targets =
+                Fixtures.dir("s1-version-targets").resolve("targets.txt").toString();
         CliRun run = CliRun.of("negotiate", "--targets", targets, "--json");
         assertEquals(ExitStatus.OK, run.status(), run::toString);
         JsonNode root = JSON.readTree(run.out());
         assertEquals("PO", root.get("typeWord").asText());
         assertEquals("snapshot", root.get("target").asText());
         assertEquals("1.16.0", root.get("version").asText().replaceFirst("^v", ""));
-        assertEquals(List.of("discard", "overflow"), List.of(root.get("features").get(0).asText(), root.get("features").get(1).asText()));
+        assertEquals(
+                List.of("discard", "overflow"),
+                List.of(
+                        root.get("features").get(0).asText(),
+                        root.get("features").get(1).asText()));
         assertTrue(root.get("reason").asText().contains("1.16.0"), run::toString);
     }
 
@@ -54,11 +59,22 @@ class JsonOutputTest {
     void table() throws IOException {
         Path origin = Files.write(tmp.resolve("origin.img"), new byte[1 << 20]);
         Path cow = Files.write(tmp.resolve("cow.img"), new byte[1 << 20]);
-        CliRun run = CliRun.of("table", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "po", "--chunk-size", "8",
+        CliRun run = CliRun.of(
+                "table",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--type",
+                "po",
+                "--chunk-size",
+                "8",
                 "--json");
         assertEquals(ExitStatus.OK, run.status(), run::toString);
         JsonNode root = JSON.readTree(run.out());
-        assertEquals("0 2048 snapshot " + origin + " " + cow + " PO 8", root.get("table").asText());
+        assertEquals(
+                "0 2048 snapshot " + origin + " " + cow + " PO 8",
+                root.get("table").asText());
         assertEquals(0, root.get("start").asLong());
         assertEquals(2048, root.get("length").asLong());
         assertEquals("snapshot", root.get("target").asText());

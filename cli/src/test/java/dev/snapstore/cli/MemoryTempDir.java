@@ -17,7 +17,8 @@ final class MemoryTempDir implements TempDirFactory {
     @Override
     public Path createTempDirectory(AnnotatedElementContext element, ExtensionContext extension) throws IOException {
         Path shm = Path.of("/dev/shm");
-        return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "snapstore-test-")
+        return Files.isDirectory(shm) && Files.isWritable(shm)
+                ? Files.createTempDirectory(shm, "snapstore-test-")
                 : Files.createTempDirectory("snapstore-test-");
     }
 }

@@ -12,9 +12,23 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsNothingAndNeverRequiresAStoreModule() {
-        assertEquals(new ModuleFacts("dev.snapstore.cli",
-                Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm", "dev.snapstore.engine", "org.apache.commons.cli",
-                        "dev.snapstore.cow", "dev.snapstore.cow.tools", "com.fasterxml.jackson.databind", "me.tongfei.progressbar"),
-                Set.of(), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Main.class.getModule()));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.cli",
+                        Set.of(
+                                "java.base",
+                                "dev.snapstore.spi",
+                                "dev.snapstore.dm",
+                                "dev.snapstore.engine",
+                                "org.apache.commons.cli",
+                                "dev.snapstore.cow",
+                                "dev.snapstore.cow.tools",
+                                "com.fasterxml.jackson.databind",
+                                "me.tongfei.progressbar"),
+                        Set.of(),
+                        Set.of(),
+                        Set.of(),
+                        Map.of()),
+                ModuleFacts.of(Main.class.getModule()));
     }
 }

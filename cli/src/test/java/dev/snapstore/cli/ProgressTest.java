@@ -15,8 +15,8 @@ class ProgressTest {
     @Test
     void aBarIsDrawnWithItsTaskAndEnd() {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
-        try (Progress progress = Progress.to(new PrintStream(text, true, StandardCharsets.UTF_8), "export", 4 << 20, "MiB",
-                1 << 20)) {
+        try (Progress progress =
+                Progress.to(new PrintStream(text, true, StandardCharsets.UTF_8), "export", 4 << 20, "MiB", 1 << 20)) {
             assertTrue(progress.drawn());
             progress.stepBy(4 << 20);
         }
@@ -27,8 +27,10 @@ class ProgressTest {
     @Test
     void nothingIsDrawnWhenTheOutputIsNotTheProcessTerminal() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Io io = new Io(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), new ByteArrayInputStream(new byte[0]));
+        Io io = new Io(
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                new ByteArrayInputStream(new byte[0]));
         try (Progress progress = Progress.start(io, "merge", 10, "chunks", 1)) {
             assertFalse(progress.drawn());
             progress.stepBy(10);

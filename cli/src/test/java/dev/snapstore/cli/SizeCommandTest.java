@@ -22,8 +22,10 @@ class SizeCommandTest {
         CliRun run = CliRun.of("size", "--origin-size", "1G", "--chunk-size", "8");
         assertEquals(ExitStatus.OK, run.status(), run.toString());
         // 1 header + 262144 data + 1025 metadata chunks (the 1025th is the terminator: 262144 = 1024 * 256).
-        assertEquals("2105360 sectors (1077944320 bytes): 1 header chunk, 262144 data chunks, 1025 metadata chunks"
-                + " of 8 sectors\n", run.out());
+        assertEquals(
+                "2105360 sectors (1077944320 bytes): 1 header chunk, 262144 data chunks, 1025 metadata chunks"
+                        + " of 8 sectors\n",
+                run.out());
     }
 
     @Test
@@ -67,11 +69,12 @@ class SizeCommandTest {
     void theSizeSurvivesARewriteOfEveryOriginChunkAndOneChunkLessDoesNot(int chunkSize, int originChunks)
             throws Exception {
         long originSectors = (long) originChunks * chunkSize;
-        CliRun run = CliRun.of("size", "--origin-size", originSectors + "s", "--chunk-size", String.valueOf(chunkSize),
-                "--json");
+        CliRun run = CliRun.of(
+                "size", "--origin-size", originSectors + "s", "--chunk-size", String.valueOf(chunkSize), "--json");
         long cowSectors = Json.MAPPER.readTree(run.out()).get("cowSectors").asLong();
         assertTrue(rewriteEveryChunk(originSectors, cowSectors, chunkSize), "the sized COW was invalidated");
-        assertFalse(rewriteEveryChunk(originSectors, cowSectors - chunkSize, chunkSize),
+        assertFalse(
+                rewriteEveryChunk(originSectors, cowSectors - chunkSize, chunkSize),
                 "a COW one chunk smaller stayed valid");
     }
 

@@ -51,7 +51,8 @@ class SnapstoreTest {
     void unknownCommandNamesTheKnownOnes() {
         CliRun run = CliRun.of("frobnicate");
         assertEquals(ExitStatus.USAGE, run.status());
-        assertEquals("snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
+        assertEquals(
+                "snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
                 run.err());
     }
 

@@ -33,7 +33,8 @@ class StdoutErrorTest {
     @ValueSource(strings = {"types", "types --json", "--version", "--help", "negotiate --targets - --json"})
     void aFailedWriteToStandardOutputIsExitOneWithAMessage(String command) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Io io = new Io(new PrintStream(new FullDisk(), true, StandardCharsets.UTF_8),
+        Io io = new Io(
+                new PrintStream(new FullDisk(), true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8),
                 new ByteArrayInputStream("snapshot          v1.16.0\n".getBytes(StandardCharsets.UTF_8)));
         ExitStatus status = new Snapstore(io, StoreTypes.load()).run(command.split(" "));

@@ -24,7 +24,8 @@ public final class CowAreaReader {
      */
     public CowAreaReader(BlockDevice cow, int chunkSize) {
         if (chunkSize <= 0 || Integer.bitCount(chunkSize) != 1 || chunkSize > (1 << 21)) {
-            throw new IllegalArgumentException("chunk size " + chunkSize + " is not a power of two of at most 2^21 sectors");
+            throw new IllegalArgumentException(
+                    "chunk size " + chunkSize + " is not a power of two of at most 2^21 sectors");
         }
         this.cow = cow;
         this.chunkSize = chunkSize;
@@ -81,7 +82,8 @@ public final class CowAreaReader {
     public ByteBuffer readArea(long area) throws IOException {
         if (!areaFits(area)) {
             throw new IOException("metadata area " + Long.toUnsignedString(area) + " (chunk "
-                    + Long.toUnsignedString(CowFormat.areaLocation(exceptionsPerArea, area)) + ") lies beyond the end of the device");
+                    + Long.toUnsignedString(CowFormat.areaLocation(exceptionsPerArea, area))
+                    + ") lies beyond the end of the device");
         }
         if (buffer == null) {
             buffer = ByteBuffer.allocate(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);

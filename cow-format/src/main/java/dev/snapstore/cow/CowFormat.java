@@ -25,8 +25,7 @@ public final class CowFormat {
     /** {@code SECTOR_SHIFT}. */
     public static final int SECTOR_SHIFT = 9;
 
-    private CowFormat() {
-    }
+    private CowFormat() {}
 
     /**
      * {@code exceptions_per_area = (chunk_size << SECTOR_SHIFT) / sizeof(struct disk_exception)}.

@@ -82,7 +82,8 @@ public record CowHeader(int magic, int valid, int version, int chunkSize) {
         try {
             ChunkSize.validate(Integer.toUnsignedLong(chunkSize), ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
         } catch (StoreException e) {
-            return Optional.of("invalid on-disk chunk size " + Integer.toUnsignedString(chunkSize) + ": " + e.getMessage() + ".");
+            return Optional.of(
+                    "invalid on-disk chunk size " + Integer.toUnsignedString(chunkSize) + ": " + e.getMessage() + ".");
         }
         return Optional.empty();
     }

@@ -20,8 +20,7 @@ public final class CowSizing {
     /** {@code SNAPSHOT_MIN_CHUNKS}: the header, one metadata area and one data chunk. */
     public static final int MIN_CHUNKS = 3;
 
-    private CowSizing() {
-    }
+    private CowSizing() {}
 
     /**
      * The number of chunks an origin of this size splits into (the last one may be partial).

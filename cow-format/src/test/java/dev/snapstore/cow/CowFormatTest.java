@@ -10,8 +10,8 @@ import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import org.junit.jupiter.api.Test;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class CowFormatTest {
 
@@ -56,11 +56,18 @@ class CowFormatTest {
     @Test
     void undecodableHeadersAreWordedAsTheKernelReadsThem() {
         assertEquals(Optional.empty(), CowHeader.of(0, 7, 8).whyUndecodable());
-        assertEquals("no snapshot header (magic 0: a COW the kernel would treat as new)", new CowHeader(0, 1, 1, 8).whyUndecodable().get());
-        assertEquals("Invalid or corrupt snapshot (magic 0x12345678, expected 0x70416e53)",
+        assertEquals(
+                "no snapshot header (magic 0: a COW the kernel would treat as new)",
+                new CowHeader(0, 1, 1, 8).whyUndecodable().get());
+        assertEquals(
+                "Invalid or corrupt snapshot (magic 0x12345678, expected 0x70416e53)",
                 new CowHeader(0x12345678, 1, 1, 8).whyUndecodable().get());
-        assertEquals("invalid on-disk chunk size 3: Chunk size is not a power of 2.", CowHeader.of(1, 1, 3).whyUndecodable().get());
-        assertEquals("invalid on-disk chunk size 2147483648: Chunk size is too high.", CowHeader.of(1, 1, 1 << 31).whyUndecodable().get());
+        assertEquals(
+                "invalid on-disk chunk size 3: Chunk size is not a power of 2.",
+                CowHeader.of(1, 1, 3).whyUndecodable().get());
+        assertEquals(
+                "invalid on-disk chunk size 2147483648: Chunk size is too high.",
+                CowHeader.of(1, 1, 1 << 31).whyUndecodable().get());
         assertEquals(Optional.empty(), CowHeader.of(1, 1, 1 << 21).whyUndecodable());
     }
 }

@@ -13,9 +13,19 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsTheFormatAndRequiresOnlyTheSpi() {
-        assertEquals(new ModuleFacts("dev.snapstore.cow", Set.of("java.base", "dev.snapstore.spi"), Set.of("dev.snapstore.cow"),
-                Set.of(), Set.of(), Map.of()), ModuleFacts.of(CowFormat.class.getModule()));
-        assertEquals(true, CowFormat.class.getModule().getDescriptor().requires().stream()
-                .anyMatch(r -> r.name().equals("dev.snapstore.spi") && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.cow",
+                        Set.of("java.base", "dev.snapstore.spi"),
+                        Set.of("dev.snapstore.cow"),
+                        Set.of(),
+                        Set.of(),
+                        Map.of()),
+                ModuleFacts.of(CowFormat.class.getModule()));
+        assertEquals(
+                true,
+                CowFormat.class.getModule().getDescriptor().requires().stream()
+                        .anyMatch(r -> r.name().equals("dev.snapstore.spi")
+                                && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
     }
 }

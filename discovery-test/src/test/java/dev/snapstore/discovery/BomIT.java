@@ -27,7 +27,8 @@ class BomIT {
         String version = System.getProperty("discovery.version");
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
         factory.setNamespaceAware(true);
-        Document bom = factory.newDocumentBuilder().parse(Path.of(System.getProperty("discovery.bom")).toFile());
+        Document bom = factory.newDocumentBuilder()
+                .parse(Path.of(System.getProperty("discovery.bom")).toFile());
         Element project = bom.getDocumentElement();
         assertEquals(0, project.getElementsByTagNameNS("*", "parent").getLength(), "the BOM has no parent");
         assertEquals("snapstore-bom", child(project, "artifactId"));
@@ -58,7 +59,8 @@ class BomIT {
     private static String child(Element parent, String name) {
         NodeList children = parent.getChildNodes();
         for (int i = 0; i < children.getLength(); i++) {
-            if (children.item(i) instanceof Element element && element.getLocalName().equals(name)) {
+            if (children.item(i) instanceof Element element
+                    && element.getLocalName().equals(name)) {
                 return element.getTextContent().trim();
             }
         }

@@ -41,7 +41,8 @@ class DistributionIT {
         Path archive = Path.of(System.getProperty("discovery.dist"));
         assertTrue(Files.isRegularFile(archive), "no distribution archive at " + archive);
         Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(tar.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, tar.exitValue(), out);
@@ -68,7 +69,8 @@ class DistributionIT {
 
     /** Starts {@code command} with an environment of exactly {@code env} (PATH included). */
     private static Run run(Map<String, String> env, String... command) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(work.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().clear();
         builder.environment().putAll(env);
@@ -76,7 +78,9 @@ class DistributionIT {
         byte[] out = process.getInputStream().readAllBytes();
         byte[] err = process.getErrorStream().readAllBytes();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-        return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8).lines().toList(),
+        return new Run(
+                process.exitValue(),
+                new String(out, StandardCharsets.UTF_8).lines().toList(),
                 new String(err, StandardCharsets.UTF_8));
     }
 
@@ -99,8 +103,8 @@ class DistributionIT {
         Set<String> packaged = names(Path.of(System.getProperty("discovery.jars")));
         packaged.removeIf(name -> name.startsWith("snapstore-example-store-"));
         assertEquals(packaged, names(home.resolve("lib")));
-        for (String module : List.of("spi", "cow-format", "cow-tools", "store-persistent", "store-transient", "dm",
-                "engine", "cli")) {
+        for (String module : List.of(
+                "spi", "cow-format", "cow-tools", "store-persistent", "store-transient", "dm", "engine", "cli")) {
             assertTrue(packaged.contains("snapstore-" + module + "-" + version + ".jar"), module + " in " + packaged);
         }
     }
@@ -117,9 +121,17 @@ class DistributionIT {
                 named.add(module.descriptor().name());
             }
         }
-        assertEquals(Set.of("dev.snapstore.spi", "dev.snapstore.cow", "dev.snapstore.cow.tools",
-                "dev.snapstore.store.persistent",
-                "dev.snapstore.store.memory", "dev.snapstore.dm", "dev.snapstore.engine", "dev.snapstore.cli"), named);
+        assertEquals(
+                Set.of(
+                        "dev.snapstore.spi",
+                        "dev.snapstore.cow",
+                        "dev.snapstore.cow.tools",
+                        "dev.snapstore.store.persistent",
+                        "dev.snapstore.store.memory",
+                        "dev.snapstore.dm",
+                        "dev.snapstore.engine",
+                        "dev.snapstore.cli"),
+                named);
     }
 
     @Test
@@ -127,7 +139,9 @@ class DistributionIT {
         Run run = run(Map.of("PATH", onlyJava.toString()), launcher(), "types");
         assertEquals(0, run.status(), run.err());
         assertEquals(List.of("P", "N"), run.letters());
-        assertTrue(run.out().get(0).contains("module: dev.snapstore.store.persistent"), run.out().get(0));
+        assertTrue(
+                run.out().get(0).contains("module: dev.snapstore.store.persistent"),
+                run.out().get(0));
         assertEquals("", run.err());
     }
 
@@ -152,11 +166,21 @@ class DistributionIT {
             }
         }
         // A bad option would stop the JVM: both words must reach java, split at the space.
-        Run run = run(Map.of("PATH", onlyJava.toString(), "SNAPSTORE_PLUGINS", plugins.toString(),
-                "SNAPSTORE_JAVA_OPTS", "-Xmx96m -Dsnapstore.test=1"), launcher(), "types");
+        Run run = run(
+                Map.of(
+                        "PATH",
+                        onlyJava.toString(),
+                        "SNAPSTORE_PLUGINS",
+                        plugins.toString(),
+                        "SNAPSTORE_JAVA_OPTS",
+                        "-Xmx96m -Dsnapstore.test=1"),
+                launcher(),
+                "types");
         assertEquals(0, run.status(), run.err());
         assertEquals(List.of("P", "N", "Z"), run.letters());
-        assertTrue(run.out().get(2).contains("module: com.example.snapstore.zero"), run.out().get(2));
+        assertTrue(
+                run.out().get(2).contains("module: com.example.snapstore.zero"),
+                run.out().get(2));
     }
 
     @Test
@@ -165,7 +189,10 @@ class DistributionIT {
         Path link = Files.createSymbolicLink(bin.resolve("snapstore"), home.resolve("bin/snapstore"));
         // readlink is the one program the launcher uses besides java, and only for a link.
         Path readlink = Stream.of(System.getenv("PATH").split(File.pathSeparator))
-                .map(dir -> Path.of(dir, "readlink")).filter(Files::isExecutable).findFirst().orElseThrow();
+                .map(dir -> Path.of(dir, "readlink"))
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElseThrow();
         Path tools = Files.createDirectories(work.resolve("path-java-readlink"));
         Files.createSymbolicLink(tools.resolve("java"), onlyJava.resolve("java"));
         Files.createSymbolicLink(tools.resolve("readlink"), readlink);
@@ -186,8 +213,8 @@ class DistributionIT {
     @Test
     void javaHomeWinsOverPath() throws Exception {
         Path empty = Files.createDirectories(work.resolve("path-empty"));
-        Run run = run(Map.of("PATH", empty.toString(), "JAVA_HOME", System.getProperty("java.home")), launcher(),
-                "types");
+        Run run = run(
+                Map.of("PATH", empty.toString(), "JAVA_HOME", System.getProperty("java.home")), launcher(), "types");
         assertEquals(0, run.status(), run.err());
         assertEquals(List.of("P", "N"), run.letters());
     }

@@ -3,6 +3,7 @@ package dev.snapstore.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,6 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.io.File;
 
 /**
  * Starts the packaged CLI in new JVMs, as users do, and checks which store types it finds: the
@@ -44,14 +44,16 @@ class StoreTypeDiscoveryIT {
 
     private static Path example() throws IOException {
         try (Stream<Path> files = Files.list(jars)) {
-            return files.filter(p -> p.getFileName().toString().startsWith("snapstore-example-store-")).findFirst()
+            return files.filter(p -> p.getFileName().toString().startsWith("snapstore-example-store-"))
+                    .findFirst()
                     .orElseThrow();
         }
     }
 
     private static List<Path> builtIn() throws IOException {
         try (Stream<Path> files = Files.list(jars)) {
-            return files.filter(p -> !p.getFileName().toString().startsWith("snapstore-example-store-")).sorted()
+            return files.filter(p -> !p.getFileName().toString().startsWith("snapstore-example-store-"))
+                    .sorted()
                     .toList();
         }
     }
@@ -66,11 +68,15 @@ class StoreTypeDiscoveryIT {
         List<String> full = new ArrayList<>();
         full.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         full.addAll(command);
-        Process process = new ProcessBuilder(full).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process process = new ProcessBuilder(full)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         byte[] out = process.getInputStream().readAllBytes();
         byte[] err = process.getErrorStream().readAllBytes();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-        return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8).lines().toList(),
+        return new Run(
+                process.exitValue(),
+                new String(out, StandardCharsets.UTF_8).lines().toList(),
                 new String(err, StandardCharsets.UTF_8));
     }
 
@@ -79,7 +85,8 @@ class StoreTypeDiscoveryIT {
     }
 
     private static Run modulePath(List<Path> entries, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("--module-path", path(entries), "-m", "dev.snapstore.cli/" + MAIN));
+        List<String> command =
+                new ArrayList<>(List.of("--module-path", path(entries), "-m", "dev.snapstore.cli/" + MAIN));
         command.addAll(List.of(args));
         return run(command);
     }
@@ -101,7 +108,9 @@ class StoreTypeDiscoveryIT {
         Run run = modulePath(with(builtIn(), example()), "types");
         assertEquals(0, run.status(), run.err());
         assertEquals(List.of("P", "N", "Z"), run.letters());
-        assertTrue(run.out().get(2).contains("module: com.example.snapstore.zero"), run.out().get(2));
+        assertTrue(
+                run.out().get(2).contains("module: com.example.snapstore.zero"),
+                run.out().get(2));
     }
 
     @Test
@@ -130,7 +139,9 @@ class StoreTypeDiscoveryIT {
         writeJar(broken, List.of(), "com.example.missing.GoneStoreType\n");
         Run run = classPath(with(builtIn(), broken), "types");
         assertEquals(2, run.status(), run.err());
-        assertTrue(run.err().startsWith("snapstore: broken installation: Cannot load the exception store types: "), run.err());
+        assertTrue(
+                run.err().startsWith("snapstore: broken installation: Cannot load the exception store types: "),
+                run.err());
         assertTrue(run.err().contains("com.example.missing.GoneStoreType"), run.err());
         assertTrue(!run.err().contains("\tat "), "no stack trace: " + run.err());
     }
@@ -148,18 +159,22 @@ class StoreTypeDiscoveryIT {
     private static Path compileProvider(String pkg, String name, String letter) throws IOException {
         Path src = work.resolve("src-" + name + "/" + pkg + "/" + name + ".java");
         Files.createDirectories(src.getParent());
-        Files.writeString(src, "package " + pkg + ";\n"
-                + "public final class " + name + " implements dev.snapstore.spi.ExceptionStoreType {\n"
-                + "  public String name() { return \"" + letter + "\"; }\n"
-                + "  public String longName() { return \"duplicate\"; }\n"
-                + "  public String description() { return \"test\"; }\n"
-                + "  public dev.snapstore.spi.ExceptionStore create(dev.snapstore.spi.StoreContext c, String o) {\n"
-                + "    throw new UnsupportedOperationException(); }\n}\n");
+        Files.writeString(
+                src,
+                "package " + pkg + ";\n"
+                        + "public final class " + name + " implements dev.snapstore.spi.ExceptionStoreType {\n"
+                        + "  public String name() { return \"" + letter + "\"; }\n"
+                        + "  public String longName() { return \"duplicate\"; }\n"
+                        + "  public String description() { return \"test\"; }\n"
+                        + "  public dev.snapstore.spi.ExceptionStore create(dev.snapstore.spi.StoreContext c, String o) {\n"
+                        + "    throw new UnsupportedOperationException(); }\n}\n");
         Path classes = work.resolve("classes-" + name);
         Files.createDirectories(classes);
         Path spi;
         try (Stream<Path> files = Files.list(jars)) {
-            spi = files.filter(p -> p.getFileName().toString().startsWith("snapstore-spi-")).findFirst().orElseThrow();
+            spi = files.filter(p -> p.getFileName().toString().startsWith("snapstore-spi-"))
+                    .findFirst()
+                    .orElseThrow();
         }
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", spi.toString(), src.toString());
@@ -172,7 +187,8 @@ class StoreTypeDiscoveryIT {
     private static void writeJar(Path jar, List<Path> classFiles, String services) throws IOException {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file, manifest)) {
+        try (OutputStream file = Files.newOutputStream(jar);
+                JarOutputStream out = new JarOutputStream(file, manifest)) {
             for (Path classFile : classFiles) {
                 Path relative = classFile.getParent().getParent().relativize(classFile);
                 out.putNextEntry(new JarEntry(relative.toString().replace('\\', '/')));

@@ -36,10 +36,14 @@ final class DmsetupCommand implements VersionSource {
         String shown = "\"" + String.join(" ", command) + "\"";
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+            process = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .start();
         } catch (IOException e) {
-            throw new TargetException("cannot run " + shown + ": " + command.get(0)
-                    + " not found or not executable (is the device-mapper userspace, package dmsetup, installed and on PATH?)", e);
+            throw new TargetException(
+                    "cannot run " + shown + ": " + command.get(0)
+                            + " not found or not executable (is the device-mapper userspace, package dmsetup, installed and on PATH?)",
+                    e);
         }
         // Both pipes are drained at once, on threads of their own, so that a chatty stderr cannot
         // block the child and a blocking read cannot starve a shared pool.
@@ -75,7 +79,8 @@ final class DmsetupCommand implements VersionSource {
             Thread.currentThread().interrupt();
             throw new TargetException("interrupted while waiting for " + shown, e);
         } catch (ExecutionException e) {
-            throw new TargetException("cannot read the output of " + shown + ": " + e.getCause().getMessage(), e.getCause());
+            throw new TargetException(
+                    "cannot read the output of " + shown + ": " + e.getCause().getMessage(), e.getCause());
         } finally {
             if (process.isAlive()) {
                 kill(process);

@@ -111,8 +111,10 @@ public final class FillForecast {
             return Optional.empty();
         }
         double seconds = free / rate.get();
-        return Optional.of(seconds >= Long.MAX_VALUE / 1e9 ? Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L)
-                : Duration.ofNanos((long) (seconds * 1e9)));
+        return Optional.of(
+                seconds >= Long.MAX_VALUE / 1e9
+                        ? Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L)
+                        : Duration.ofNanos((long) (seconds * 1e9)));
     }
 
     /**

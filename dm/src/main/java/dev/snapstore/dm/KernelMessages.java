@@ -66,8 +66,7 @@ public final class KernelMessages {
     /** {@code commit_merge} failed. */
     public static final String MERGE_COMMIT_FAILED = "Write error in exception store: shutting down merge";
 
-    private KernelMessages() {
-    }
+    private KernelMessages() {}
 
     /**
      * {@code __remove_single_exception_chunk} found no exception for a chunk the store merged.

@@ -10,11 +10,10 @@ import java.util.regex.Pattern;
 final class KernelText {
 
     /** {@code start length target[ params]} as dmsetup prints it after the optional device name. */
-    private static final Pattern BODY = Pattern.compile("(\\d{1,19})[ \\t]+(\\d{1,19})[ \\t]+(\\S+)(?:[ \\t](.*))?",
-            Pattern.DOTALL);
+    private static final Pattern BODY =
+            Pattern.compile("(\\d{1,19})[ \\t]+(\\d{1,19})[ \\t]+(\\S+)(?:[ \\t](.*))?", Pattern.DOTALL);
 
-    private KernelText() {
-    }
+    private KernelText() {}
 
     /** The kernel's {@code isspace()} on ASCII: space, \t, \n, \v, \f, \r. */
     static boolean isSpace(char c) {
@@ -123,8 +122,7 @@ final class KernelText {
     }
 
     /** One {@code dmsetup table} or {@code dmsetup status} line, split into its fixed fields. */
-    record Line(String device, long start, long length, String target, String params) {
-    }
+    record Line(String device, long start, long length, String target, String params) {}
 
     /**
      * Splits {@code [name: ]start length target[ params]}; one trailing newline is allowed. Without a

@@ -23,8 +23,7 @@ import java.util.OptionalDouble;
  */
 public final class MergePercent {
 
-    private MergePercent() {
-    }
+    private MergePercent() {}
 
     /**
      * The progress from a usage, the start unknown (Android's default {@code sectors_initial = 0}).
@@ -67,7 +66,9 @@ public final class MergePercent {
      *     {@code Unknown}
      */
     public static OptionalDouble of(SnapshotStatus status, long sectorsInitial) {
-        return status.findUsage().map(u -> OptionalDouble.of(of(u, sectorsInitial))).orElse(OptionalDouble.empty());
+        return status.findUsage()
+                .map(u -> OptionalDouble.of(of(u, sectorsInitial)))
+                .orElse(OptionalDouble.empty());
     }
 
     static double unsigned(long value) {

@@ -31,8 +31,7 @@ public final class Negotiator {
     /** The kernel's refusal of a transient store for snapshot-merge (fixture s6-errors case 47). */
     public static final String MERGE_NEEDS_PERSISTENT = KernelMessages.MERGE_NOT_SUPPORTED;
 
-    private Negotiator() {
-    }
+    private Negotiator() {}
 
     /**
      * Decides the type word.
@@ -49,8 +48,9 @@ public final class Negotiator {
         Objects.requireNonNull(versions, "versions");
         TargetKind kind = merge ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
         if (merge && transientStore) {
-            throw new TargetException("a transient (N) store cannot be merged: the kernel refuses snapshot-merge with N (\""
-                    + MERGE_NEEDS_PERSISTENT + "\")");
+            throw new TargetException(
+                    "a transient (N) store cannot be merged: the kernel refuses snapshot-merge with N (\""
+                            + MERGE_NEEDS_PERSISTENT + "\")");
         }
         TargetVersion version = versions.require(kind.targetName());
         TargetVersion overflowGate = kind.since(Feature.OVERFLOW);
@@ -60,16 +60,28 @@ public final class Negotiator {
         }
         String subject = kind.targetName() + " target v" + version;
         if (transientStore) {
-            return new Negotiation("N", kind.targetName(), version,
-                    "transient store requested, asking for N (" + subject + "; overflow needs a persistent store)", features);
+            return new Negotiation(
+                    "N",
+                    kind.targetName(),
+                    version,
+                    "transient store requested, asking for N (" + subject + "; overflow needs a persistent store)",
+                    features);
         }
         if (version.isAtLeast(overflowGate)) {
             features.add(Feature.OVERFLOW);
-            return new Negotiation("PO", kind.targetName(), version,
-                    subject + " >= " + overflowGate + ": overflow supported, asking for PO", features);
+            return new Negotiation(
+                    "PO",
+                    kind.targetName(),
+                    version,
+                    subject + " >= " + overflowGate + ": overflow supported, asking for PO",
+                    features);
         }
-        return new Negotiation("P", kind.targetName(), version,
-                subject + " < " + overflowGate + ": no overflow support, asking for P (a full COW will invalidate the snapshot)",
+        return new Negotiation(
+                "P",
+                kind.targetName(),
+                version,
+                subject + " < " + overflowGate
+                        + ": no overflow support, asking for P (a full COW will invalidate the snapshot)",
                 features);
     }
 }

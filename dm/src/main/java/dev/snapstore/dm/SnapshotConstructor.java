@@ -35,8 +35,7 @@ import java.util.Objects;
  */
 public final class SnapshotConstructor {
 
-    private SnapshotConstructor() {
-    }
+    private SnapshotConstructor() {}
 
     /**
      * A store that {@link #createStore} made, with the type that made it.
@@ -83,14 +82,29 @@ public final class SnapshotConstructor {
      *     message) or {@value KernelMessages#MERGE_NOT_SUPPORTED}; no store is left open then
      * @throws dev.snapstore.spi.StoreTypeConfigurationException when the installed store types are broken
      */
-    public static Created createStore(TargetKind kind, StoreTypes types, String typeWord, String chunkSizeArg,
-            BlockDevice cow, int originBlockSize, KernelLog log) throws TableException {
+    public static Created createStore(
+            TargetKind kind,
+            StoreTypes types,
+            String typeWord,
+            String chunkSizeArg,
+            BlockDevice cow,
+            int originBlockSize,
+            KernelLog log)
+            throws TableException {
         return createStore(kind, types, typeWord, chunkSizeArg, cow, originBlockSize, log, List.of());
     }
 
     /** {@link #createStore} that puts the lines the store logged into its exception. */
-    static Created createStore(TargetKind kind, StoreTypes types, String typeWord, String chunkSizeArg,
-            BlockDevice cow, int originBlockSize, KernelLog log, List<String> logged) throws TableException {
+    static Created createStore(
+            TargetKind kind,
+            StoreTypes types,
+            String typeWord,
+            String chunkSizeArg,
+            BlockDevice cow,
+            int originBlockSize,
+            KernelLog log,
+            List<String> logged)
+            throws TableException {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(types, "types");
         Created created;

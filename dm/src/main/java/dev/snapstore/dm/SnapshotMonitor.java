@@ -68,8 +68,14 @@ public final class SnapshotMonitor implements AutoCloseable {
      * @param timeToFull the forecast at the current rate, empty when not filling
      * @param error why the status could not be read, for {@link EventKind#UNREADABLE}; else {@code null}
      */
-    public record Event(EventKind kind, String name, SnapshotStatus status, OptionalDouble percent, int threshold,
-            Optional<Duration> timeToFull, String error) {
+    public record Event(
+            EventKind kind,
+            String name,
+            SnapshotStatus status,
+            OptionalDouble percent,
+            int threshold,
+            Optional<Duration> timeToFull,
+            String error) {
 
         /**
          * The line dmeventd would log for this event, where it has one.
@@ -78,10 +84,10 @@ public final class SnapshotMonitor implements AutoCloseable {
          */
         public String message() {
             return switch (kind) {
-                case THRESHOLD -> String.format(Locale.ROOT, "WARNING: Snapshot %s is now %.2f%% full.", name,
-                        percent.orElse(100.0));
-                case OVERFLOW, INVALID, MERGE_FAILED -> "WARNING: Snapshot " + name + " changed state to: "
-                        + status.format() + " and should be removed.";
+                case THRESHOLD ->
+                    String.format(Locale.ROOT, "WARNING: Snapshot %s is now %.2f%% full.", name, percent.orElse(100.0));
+                case OVERFLOW, INVALID, MERGE_FAILED ->
+                    "WARNING: Snapshot " + name + " changed state to: " + status.format() + " and should be removed.";
                 case UNREADABLE -> "Snapshot " + name + ": cannot read the status: " + error;
             };
         }
@@ -177,17 +183,19 @@ public final class SnapshotMonitor implements AutoCloseable {
         if (status.kind() == SnapshotStatus.Kind.USAGE) {
             samples.addLast(new FillForecast.Sample(clock.getAsLong(), status.usage()));
             while (samples.size() > FORECAST_SAMPLES
-                    || samples.getFirst().usage().totalSectors() != status.usage().totalSectors()) {
+                    || samples.getFirst().usage().totalSectors()
+                            != status.usage().totalSectors()) {
                 samples.removeFirst(); // old samples, or those of a COW of another size
             }
             forecast = FillForecast.of(List.copyOf(samples)).timeToFull();
         }
-        EventKind stateEvent = switch (status.kind()) {
-            case OVERFLOW -> EventKind.OVERFLOW;
-            case INVALID -> EventKind.INVALID;
-            case MERGE_FAILED -> EventKind.MERGE_FAILED;
-            default -> null;
-        };
+        EventKind stateEvent =
+                switch (status.kind()) {
+                    case OVERFLOW -> EventKind.OVERFLOW;
+                    case INVALID -> EventKind.INVALID;
+                    case MERGE_FAILED -> EventKind.MERGE_FAILED;
+                    default -> null;
+                };
         if (stateEvent != null && status.kind() != lastKind) {
             events.add(new Event(stateEvent, name, status, percent, 0, forecast, null));
         }

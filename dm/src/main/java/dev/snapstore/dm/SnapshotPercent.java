@@ -28,8 +28,7 @@ public final class SnapshotPercent {
     /** {@code DM_PERCENT_100}. */
     static final int DM_PERCENT_100 = 100 * DM_PERCENT_1;
 
-    private SnapshotPercent() {
-    }
+    private SnapshotPercent() {}
 
     /**
      * The percent lvm2 shows for a snapshot's status.

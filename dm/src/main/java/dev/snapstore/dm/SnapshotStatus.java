@@ -170,12 +170,14 @@ public record SnapshotStatus(Kind kind, Usage usage, boolean hasMetadataSectors)
         }
         Matcher three = NUMBERS3.matcher(text);
         if (three.matches()) {
-            return of(new Usage(number(three.group(2), text), number(three.group(1), text), number(three.group(3), text)));
+            return of(new Usage(
+                    number(three.group(2), text), number(three.group(1), text), number(three.group(3), text)));
         }
         Matcher two = NUMBERS2.matcher(text);
         if (two.matches()) {
             if (legacy) {
-                return new SnapshotStatus(Kind.USAGE, new Usage(number(two.group(2), text), number(two.group(1), text), 0), false);
+                return new SnapshotStatus(
+                        Kind.USAGE, new Usage(number(two.group(2), text), number(two.group(1), text), 0), false);
             }
             throw new StatusException("snapshot status \"" + text
                     + "\" has no metadata count: only snapshot targets before 1.8.0 print \"<allocated>/<total>\"");
@@ -219,8 +221,8 @@ public record SnapshotStatus(Kind kind, Usage usage, boolean hasMetadataSectors)
         if (kind != Kind.USAGE) {
             return kind.word;
         }
-        String text = Long.toUnsignedString(usage.allocatedSectors()) + "/"
-                + Long.toUnsignedString(usage.totalSectors());
+        String text =
+                Long.toUnsignedString(usage.allocatedSectors()) + "/" + Long.toUnsignedString(usage.totalSectors());
         // "%llu/%llu %llu" since snapshot 1.8.0; "%llu/%llu" before.
         return hasMetadataSectors ? text + " " + Long.toUnsignedString(usage.metadataSectors()) : text;
     }

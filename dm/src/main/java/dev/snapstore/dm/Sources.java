@@ -11,8 +11,7 @@ import java.nio.file.Path;
 /** The file and error handling behind {@link VersionSource}, outside the interface so it can be tested. */
 final class Sources {
 
-    private Sources() {
-    }
+    private Sources() {}
 
     static String readFile(Path path) throws TargetException {
         if (Files.isDirectory(path)) {

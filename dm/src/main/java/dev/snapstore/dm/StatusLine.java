@@ -56,15 +56,18 @@ public record StatusLine(long start, long length, TargetKind kind, SnapshotStatu
         Objects.requireNonNull(line, "line");
         KernelText.Line fields = KernelText.splitLine(line);
         if (fields == null) {
-            throw new StatusException("not a device-mapper status line (expected \"<start> <length> <target> <status>\"): \""
-                    + line + "\"");
+            throw new StatusException(
+                    "not a device-mapper status line (expected \"<start> <length> <target> <status>\"): \"" + line
+                            + "\"");
         }
         TargetKind kind = TargetKind.forName(fields.target()).orElse(null);
         if (kind == null) {
-            throw new StatusException("not a snapshot or snapshot-merge status line: the target is \"" + fields.target() + "\"");
+            throw new StatusException(
+                    "not a snapshot or snapshot-merge status line: the target is \"" + fields.target() + "\"");
         }
-        return new Named<>(fields.device(), new StatusLine(fields.start(), fields.length(), kind,
-                SnapshotStatus.parse(fields.params())));
+        return new Named<>(
+                fields.device(),
+                new StatusLine(fields.start(), fields.length(), kind, SnapshotStatus.parse(fields.params())));
     }
 
     /**
@@ -123,8 +126,14 @@ public record StatusLine(long start, long length, TargetKind kind, SnapshotStatu
      * @param overflowed whether the snapshot overflowed
      * @return the status text
      */
-    public static String imaStatus(TargetKind kind, TargetVersion version, String origin, String cow, boolean valid,
-            boolean mergeFailed, boolean overflowed) {
+    public static String imaStatus(
+            TargetKind kind,
+            TargetVersion version,
+            String origin,
+            String cow,
+            boolean valid,
+            boolean mergeFailed,
+            boolean overflowed) {
         return "target_name=" + kind.targetName() + ",target_version=" + version
                 + ",snap_origin_name=" + origin + ",snap_cow_name=" + cow
                 + ",snap_valid=" + yn(valid) + ",snap_merge_failed=" + yn(mergeFailed)

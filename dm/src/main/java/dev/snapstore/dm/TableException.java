@@ -58,8 +58,15 @@ public class TableException extends Exception {
     /** Whether snapshot_ctr gives this error. */
     private final boolean kernelError;
 
-    private TableException(String message, TargetKind target, String kernelMessage, Errno errno, String innerReason,
-            List<String> storeLog, boolean kernelError, Throwable cause) {
+    private TableException(
+            String message,
+            TargetKind target,
+            String kernelMessage,
+            Errno errno,
+            String innerReason,
+            List<String> storeLog,
+            boolean kernelError,
+            Throwable cause) {
         super(message, cause);
         this.target = target;
         this.kernelMessage = kernelMessage;
@@ -77,8 +84,15 @@ public class TableException extends Exception {
      * @return the exception, errno {@link Errno#EINVAL}
      */
     static TableException kernel(TargetKind target, String kernelMessage) {
-        return new TableException(kernelMessage, Objects.requireNonNull(target), kernelMessage, Errno.EINVAL, null,
-                List.of(), true, null);
+        return new TableException(
+                kernelMessage,
+                Objects.requireNonNull(target),
+                kernelMessage,
+                Errno.EINVAL,
+                null,
+                List.of(),
+                true,
+                null);
     }
 
     /**
@@ -92,8 +106,15 @@ public class TableException extends Exception {
      * @return the exception
      */
     static TableException kernel(TargetKind target, String kernelMessage, Errno errno, Throwable cause) {
-        return new TableException(kernelMessage, Objects.requireNonNull(target), kernelMessage,
-                Objects.requireNonNull(errno), null, List.of(), true, cause);
+        return new TableException(
+                kernelMessage,
+                Objects.requireNonNull(target),
+                kernelMessage,
+                Objects.requireNonNull(errno),
+                null,
+                List.of(),
+                true,
+                cause);
     }
 
     /**
@@ -105,8 +126,15 @@ public class TableException extends Exception {
      * @return the exception, errno {@link Errno#EINVAL} as snapshot_ctr forces it
      */
     static TableException storeNotCreated(TargetKind target, StoreException cause, List<String> storeLog) {
-        return new TableException(STORE_NOT_CREATED + ": " + cause.getMessage(), Objects.requireNonNull(target),
-                STORE_NOT_CREATED, Errno.EINVAL, cause.getMessage(), new ArrayList<>(storeLog), true, cause);
+        return new TableException(
+                STORE_NOT_CREATED + ": " + cause.getMessage(),
+                Objects.requireNonNull(target),
+                STORE_NOT_CREATED,
+                Errno.EINVAL,
+                cause.getMessage(),
+                new ArrayList<>(storeLog),
+                true,
+                cause);
     }
 
     /**

@@ -3,10 +3,7 @@ package dev.snapstore.dm;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
-import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MemoryBlockDevice;
-import dev.snapstore.spi.StoreContext;
-import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -72,8 +69,16 @@ import java.util.Set;
  *     feature names, and whatever follows the group (which the kernel ignores); often empty
  * @since 0.1
  */
-public record TableLine(long start, long length, TargetKind kind, String origin, String cow, String typeWord,
-        String chunkSize, List<String> featureArgs) implements DmsetupLine {
+public record TableLine(
+        long start,
+        long length,
+        TargetKind kind,
+        String origin,
+        String cow,
+        String typeWord,
+        String chunkSize,
+        List<String> featureArgs)
+        implements DmsetupLine {
 
     /**
      * Checks the arguments and the kernel's pure constructor rules 2 and 3.
@@ -143,13 +148,16 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
         Objects.requireNonNull(line, "line");
         KernelText.Line fields = KernelText.splitLine(line);
         if (fields == null) {
-            throw TableException.syntax("not a device-mapper table line (expected \"<start> <length> <target> <arguments>\"): \""
-                    + line + "\"");
+            throw TableException.syntax(
+                    "not a device-mapper table line (expected \"<start> <length> <target> <arguments>\"): \"" + line
+                            + "\"");
         }
-        TargetKind kind = TargetKind.forName(fields.target()).orElseThrow(() -> TableException.syntax(
-                "not a snapshot or snapshot-merge table line: the target is \"" + fields.target() + "\""));
-        return new Named<>(fields.device(), fromArgs(kind, fields.start(), fields.length(),
-                KernelText.splitArgs(fields.params())));
+        TargetKind kind = TargetKind.forName(fields.target())
+                .orElseThrow(() -> TableException.syntax(
+                        "not a snapshot or snapshot-merge table line: the target is \"" + fields.target() + "\""));
+        return new Named<>(
+                fields.device(),
+                fromArgs(kind, fields.start(), fields.length(), KernelText.splitArgs(fields.params())));
     }
 
     /**
@@ -214,13 +222,20 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
      * @return the line
      * @throws IllegalArgumentException when the settings break a constructor rule
      */
-    public static TableLine of(TargetKind kind, long start, long length, String origin, String cow, String typeWord,
-            long chunkSize, Set<TableFeature> features) {
+    public static TableLine of(
+            TargetKind kind,
+            long start,
+            long length,
+            String origin,
+            String cow,
+            String typeWord,
+            long chunkSize,
+            Set<TableFeature> features) {
         if (chunkSize < 0 || chunkSize > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("chunk size " + chunkSize + " is not an unsigned 32-bit number");
         }
-        return new TableLine(start, length, kind, origin, cow, typeWord, Long.toString(chunkSize),
-                featureArgsFor(features));
+        return new TableLine(
+                start, length, kind, origin, cow, typeWord, Long.toString(chunkSize), featureArgsFor(features));
     }
 
     /**
@@ -275,7 +290,8 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
             features.add(feature.get());
         }
         // The dependency check runs after the loop whatever happened in it, and overwrites ti->error.
-        if (features.contains(TableFeature.DISCARD_PASSDOWN_ORIGIN) && !features.contains(TableFeature.DISCARD_ZEROES_COW)) {
+        if (features.contains(TableFeature.DISCARD_PASSDOWN_ORIGIN)
+                && !features.contains(TableFeature.DISCARD_ZEROES_COW)) {
             error = TableException.PASSDOWN_NEEDS_ZEROES;
         }
         if (error != null) {
@@ -402,16 +418,23 @@ public record TableLine(long start, long length, TargetKind kind, String origin,
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         // The constructor does no I/O, so an empty device stands in for the COW.
         BlockDevice emptyCow = new MemoryBlockDevice("cow", 0, cowBlockSize);
-        SnapshotConstructor.Created created = SnapshotConstructor.createStore(kind, types, typeWord, chunkSize,
-                emptyCow, originBlockSize, log::add, log);
+        SnapshotConstructor.Created created = SnapshotConstructor.createStore(
+                kind, types, typeWord, chunkSize, emptyCow, originBlockSize, log::add, log);
         try (ExceptionStore store = created.store()) {
             // A type that takes its chunk size from the COW (P: the header, or 32 on a blank COW) is
             // decided by the real device; any other with chunk size 0 gets the kernel's refusal.
             if (!created.type().takesChunkSizeFromCow()) {
                 SnapshotConstructor.requireChunkSize(kind, store);
             }
-            return new TableLine(start, length, kind, origin, cow, store.typeWord(),
-                    Integer.toUnsignedString(store.chunkSize()), featureArgsFor(features()));
+            return new TableLine(
+                    start,
+                    length,
+                    kind,
+                    origin,
+                    cow,
+                    store.typeWord(),
+                    Integer.toUnsignedString(store.chunkSize()),
+                    featureArgsFor(features()));
         }
     }
 

@@ -10,10 +10,16 @@ import java.util.Optional;
  */
 public enum TargetKind {
     /** The {@code snapshot} target. */
-    SNAPSHOT(TargetVersions.SNAPSHOT, new TargetVersion(1, 15, 0), new TargetVersion(1, 16, 0),
+    SNAPSHOT(
+            TargetVersions.SNAPSHOT,
+            new TargetVersion(1, 15, 0),
+            new TargetVersion(1, 16, 0),
             new TargetVersion(1, 16, 0)),
     /** The {@code snapshot-merge} target. */
-    SNAPSHOT_MERGE(TargetVersions.SNAPSHOT_MERGE, new TargetVersion(1, 4, 0), new TargetVersion(1, 5, 0),
+    SNAPSHOT_MERGE(
+            TargetVersions.SNAPSHOT_MERGE,
+            new TargetVersion(1, 4, 0),
+            new TargetVersion(1, 5, 0),
             new TargetVersion(1, 5, 0));
 
     private final String targetName;

@@ -46,7 +46,8 @@ public record TargetVersion(int major, int minor, int patch) implements Comparab
         String s = text.startsWith("v") ? text.substring(1) : text;
         String[] parts = s.split("\\.", -1);
         if (parts.length != 3) {
-            throw new TargetException("\"" + text + "\" is not a target version (expected <major>.<minor>.<patch>, e.g. 1.16.0)");
+            throw new TargetException(
+                    "\"" + text + "\" is not a target version (expected <major>.<minor>.<patch>, e.g. 1.16.0)");
         }
         int[] numbers = new int[3];
         for (int i = 0; i < 3; i++) {
@@ -57,7 +58,8 @@ public record TargetVersion(int major, int minor, int patch) implements Comparab
 
     private static int parsePart(String part, String text) throws TargetException {
         if (part.isEmpty() || part.length() > 10 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new TargetException("\"" + text + "\" is not a target version (expected <major>.<minor>.<patch>, e.g. 1.16.0)");
+            throw new TargetException(
+                    "\"" + text + "\" is not a target version (expected <major>.<minor>.<patch>, e.g. 1.16.0)");
         }
         long value = Long.parseLong(part);
         if (value > Integer.MAX_VALUE) {

@@ -69,14 +69,16 @@ public final class TargetVersions {
             try {
                 version = TargetVersion.parse(m.group(2));
             } catch (TargetException e) {
-                throw new TargetException("line " + number + " of dmsetup targets: \"" + lines[i]
-                        + "\" has a bad version: " + e.getMessage(), e);
+                throw new TargetException(
+                        "line " + number + " of dmsetup targets: \"" + lines[i] + "\" has a bad version: "
+                                + e.getMessage(),
+                        e);
             }
             String name = m.group(1);
             Integer earlier = lineOf.putIfAbsent(name, number);
             if (earlier != null) {
-                throw new TargetException("line " + number + " of dmsetup targets: \"" + lines[i]
-                        + "\" lists target \"" + name + "\" again (first on line " + earlier + ")");
+                throw new TargetException("line " + number + " of dmsetup targets: \"" + lines[i] + "\" lists target \""
+                        + name + "\" again (first on line " + earlier + ")");
             }
             map.put(name, version);
         }
@@ -122,7 +124,8 @@ public final class TargetVersions {
     public TargetVersion require(String target) throws TargetException {
         TargetVersion version = versions.get(target);
         if (version == null) {
-            throw new TargetException("target \"" + target + "\" not found in dmsetup targets (" + moduleHint(target) + ")");
+            throw new TargetException(
+                    "target \"" + target + "\" not found in dmsetup targets (" + moduleHint(target) + ")");
         }
         return version;
     }
@@ -151,15 +154,19 @@ public final class TargetVersions {
      */
     public String format() {
         StringBuilder out = new StringBuilder();
-        versions.forEach((name, version) -> out.append(String.format("%-16s v%s", name, version)).append('\n'));
+        versions.forEach((name, version) ->
+                out.append(String.format("%-16s v%s", name, version)).append('\n'));
         return out.toString();
     }
 
     @Override
     public boolean equals(Object o) {
         // Order is part of the listing: format() must reproduce it.
-        return o instanceof TargetVersions other && versions.equals(other.versions)
-                && versions.keySet().stream().toList().equals(other.versions.keySet().stream().toList());
+        return o instanceof TargetVersions other
+                && versions.equals(other.versions)
+                && versions.keySet().stream()
+                        .toList()
+                        .equals(other.versions.keySet().stream().toList());
     }
 
     @Override

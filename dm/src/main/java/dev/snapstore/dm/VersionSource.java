@@ -82,7 +82,8 @@ public interface VersionSource {
                     try {
                         text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                     } catch (IOException e) {
-                        throw new TargetException("cannot read dmsetup targets from " + name + ": " + e.getMessage(), e);
+                        throw new TargetException(
+                                "cannot read dmsetup targets from " + name + ": " + e.getMessage(), e);
                     }
                     result = Sources.parse(text, name);
                 }

@@ -34,24 +34,31 @@ class FillForecastTest {
         assertTrue(FillForecast.of(List.of(at(0, 500), at(1, 100))).timeToFull().isEmpty());
         assertTrue(FillForecast.of(List.of(at(0, 500))).timeToFull().isEmpty());
         assertTrue(FillForecast.of(List.of()).timeToFull().isEmpty());
-        assertTrue(FillForecast.of(List.of(at(3, 16), at(3, 500))).sectorsPerSecond().isEmpty());
+        assertTrue(FillForecast.of(List.of(at(3, 16), at(3, 500)))
+                .sectorsPerSecond()
+                .isEmpty());
     }
 
     @Test
     void aFullCowIsFullNow() {
-        assertEquals(Duration.ZERO, FillForecast.of(List.of(at(0, 2048))).timeToFull().orElseThrow());
+        assertEquals(
+                Duration.ZERO,
+                FillForecast.of(List.of(at(0, 2048))).timeToFull().orElseThrow());
     }
 
     @Test
     void samplesMustBeInOrderAndOfOneCow() {
         assertThrows(IllegalArgumentException.class, () -> FillForecast.of(List.of(at(2, 16), at(1, 32))));
-        assertThrows(IllegalArgumentException.class, () -> FillForecast.of(
-                List.of(at(0, 16), new FillForecast.Sample(1, new Usage(4096, 32, 16)))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FillForecast.of(List.of(at(0, 16), new FillForecast.Sample(1, new Usage(4096, 32, 16)))));
     }
 
     @Property(tries = 200)
-    void anExactLineIsFoundAgain(@ForAll @IntRange(min = 1, max = 500) int rate,
-            @ForAll @IntRange(min = 2, max = 20) int count, @ForAll @LongRange(min = 16, max = 1000) long start) {
+    void anExactLineIsFoundAgain(
+            @ForAll @IntRange(min = 1, max = 500) int rate,
+            @ForAll @IntRange(min = 2, max = 20) int count,
+            @ForAll @LongRange(min = 16, max = 1000) long start) {
         List<FillForecast.Sample> samples = new ArrayList<>();
         long total = start + (long) rate * count * 10;
         for (int i = 0; i < count; i++) {

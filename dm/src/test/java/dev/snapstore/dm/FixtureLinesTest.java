@@ -1,12 +1,11 @@
 package dev.snapstore.dm;
 
-import dev.snapstore.testkit.Fixtures;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +25,7 @@ class FixtureLinesTest {
 
     private static final StoreTypes TYPES = StoreTypes.load();
 
-    record Output(Path file, boolean table, String line) {
-    }
+    record Output(Path file, boolean table, String line) {}
 
     /**
      * Every line of every scenario that has the shape of a snapshot/snapshot-merge table or status
@@ -69,14 +67,15 @@ class FixtureLinesTest {
 
     @TestFactory
     Stream<DynamicTest> everyLineRoundTrips() throws IOException {
-        return outputs().stream().map(o -> dynamicTest(o.file().getParent().getFileName() + ": " + o.line(), () -> {
-            if (o.table()) {
-                Named<TableLine> named = TableLine.parseNamed(o.line());
-                assertEquals(o.line(), named.format());
-                assertEquals(named.line(), named.line().validate(TYPES));
-            } else {
-                assertEquals(o.line(), StatusLine.parseNamed(o.line()).format());
-            }
-        }));
+        return outputs().stream()
+                .map(o -> dynamicTest(o.file().getParent().getFileName() + ": " + o.line(), () -> {
+                    if (o.table()) {
+                        Named<TableLine> named = TableLine.parseNamed(o.line());
+                        assertEquals(o.line(), named.format());
+                        assertEquals(named.line(), named.line().validate(TYPES));
+                    } else {
+                        assertEquals(o.line(), StatusLine.parseNamed(o.line()).format());
+                    }
+                }));
     }
 }

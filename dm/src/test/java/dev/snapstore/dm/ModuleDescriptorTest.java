@@ -15,13 +15,16 @@ class ModuleDescriptorTest {
     void exportsOnlyItsPackageAndRequiresTheSpiTransitively() {
         ModuleDescriptor d = TableLine.class.getModule().getDescriptor();
         assertEquals("dev.snapstore.dm", d.name());
-        assertEquals(Set.of("dev.snapstore.dm"),
+        assertEquals(
+                Set.of("dev.snapstore.dm"),
                 d.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()));
         assertTrue(d.exports().stream().noneMatch(ModuleDescriptor.Exports::isQualified));
-        Set<String> requires = d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet());
+        Set<String> requires =
+                d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet());
         assertEquals(Set.of("java.base", "dev.snapstore.spi"), requires);
-        assertTrue(d.requires().stream().anyMatch(r -> r.name().equals("dev.snapstore.spi")
-                && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
+        assertTrue(d.requires().stream()
+                .anyMatch(r -> r.name().equals("dev.snapstore.spi")
+                        && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
         assertTrue(d.uses().isEmpty());
         assertTrue(d.provides().isEmpty());
     }

@@ -1,10 +1,9 @@
 package dev.snapstore.dm;
 
-import dev.snapstore.testkit.Fixtures;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.snapstore.testkit.Fixtures;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,10 +54,14 @@ class NegotiatorTest {
     @Test
     void beforeModprobeTheSnapshotTargetIsMissing() throws TargetException {
         TargetVersions before = TargetVersions.parse(Fixtures.read("s1-version-targets/targets-before-modprobe.txt"));
-        assertEquals("target \"snapshot\" not found in dmsetup targets (is dm-snapshot loaded?)",
-                assertThrows(TargetException.class, () -> Negotiator.negotiate(before, false, false)).getMessage());
-        assertEquals("target \"snapshot-merge\" not found in dmsetup targets (is dm-snapshot loaded?)",
-                assertThrows(TargetException.class, () -> Negotiator.negotiate(before, true, false)).getMessage());
+        assertEquals(
+                "target \"snapshot\" not found in dmsetup targets (is dm-snapshot loaded?)",
+                assertThrows(TargetException.class, () -> Negotiator.negotiate(before, false, false))
+                        .getMessage());
+        assertEquals(
+                "target \"snapshot-merge\" not found in dmsetup targets (is dm-snapshot loaded?)",
+                assertThrows(TargetException.class, () -> Negotiator.negotiate(before, true, false))
+                        .getMessage());
         assertThrows(TargetException.class, () -> Negotiator.negotiate(before, false, true));
     }
 
@@ -81,18 +84,23 @@ class NegotiatorTest {
     @Test
     void olderKernelReason() throws TargetException {
         Negotiation n = Negotiator.negotiate(versions("1.14.0", "1.3.0"), false, false);
-        assertEquals("snapshot target v1.14.0 < 1.15.0: no overflow support, asking for P (a full COW will invalidate the snapshot)",
+        assertEquals(
+                "snapshot target v1.14.0 < 1.15.0: no overflow support, asking for P (a full COW will invalidate the snapshot)",
                 n.reason());
         assertEquals(Set.of(), n.features());
-        assertEquals(Set.of(Feature.OVERFLOW), Negotiator.negotiate(versions("1.15.0", null), false, false).features());
+        assertEquals(
+                Set.of(Feature.OVERFLOW),
+                Negotiator.negotiate(versions("1.15.0", null), false, false).features());
     }
 
     @Test
     void transientCannotMerge() throws TargetException {
-        TargetException e = assertThrows(TargetException.class,
-                () -> Negotiator.negotiate(versions("1.16.0", "1.5.0"), true, true));
-        assertEquals("a transient (N) store cannot be merged: the kernel refuses snapshot-merge with N"
-                + " (\"Snapshot exception store does not support snapshot-merge.\")", e.getMessage());
+        TargetException e = assertThrows(
+                TargetException.class, () -> Negotiator.negotiate(versions("1.16.0", "1.5.0"), true, true));
+        assertEquals(
+                "a transient (N) store cannot be merged: the kernel refuses snapshot-merge with N"
+                        + " (\"Snapshot exception store does not support snapshot-merge.\")",
+                e.getMessage());
     }
 
     @Test
@@ -105,11 +113,16 @@ class NegotiatorTest {
 
     /** A reference rule written out the long way, against random versions. */
     @Property(tries = 300)
-    void matchesTheReferenceRule(@ForAll @IntRange(max = 3) int major, @ForAll @IntRange(max = 20) int minor,
-            @ForAll @IntRange(max = 3) int patch, @ForAll boolean merge, @ForAll boolean transientStore)
+    void matchesTheReferenceRule(
+            @ForAll @IntRange(max = 3) int major,
+            @ForAll @IntRange(max = 20) int minor,
+            @ForAll @IntRange(max = 3) int patch,
+            @ForAll boolean merge,
+            @ForAll boolean transientStore)
             throws TargetException {
         TargetVersion v = new TargetVersion(major, minor, patch);
-        TargetVersions listing = merge ? TargetVersions.of(Map.of("snapshot-merge", v)) : TargetVersions.of(Map.of("snapshot", v));
+        TargetVersions listing =
+                merge ? TargetVersions.of(Map.of("snapshot-merge", v)) : TargetVersions.of(Map.of("snapshot", v));
         if (merge && transientStore) {
             assertThrows(TargetException.class, () -> Negotiator.negotiate(listing, true, true));
             return;

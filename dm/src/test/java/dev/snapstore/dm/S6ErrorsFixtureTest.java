@@ -1,7 +1,5 @@
 package dev.snapstore.dm;
 
-import dev.snapstore.testkit.Fixtures;
-
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.snapstore.spi.StoreTypes;
+import dev.snapstore.testkit.Fixtures;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -52,10 +51,14 @@ class S6ErrorsFixtureTest {
     private static final Pattern HEADER = Pattern.compile("(/dev/vd[a-z]): ((?:[0-9a-f]{2} ){15}[0-9a-f]{2})");
     private static final Pattern VIRTIO = Pattern.compile("/dev/vd([a-z])");
 
-    enum Outcome { PURE_ERROR, DEVICE_STAGE, OTHER_TARGET, ACCEPTED }
-
-    record Case(int number, String title, String table, int rc, List<String> kernelLog, String dmsetupTable) {
+    enum Outcome {
+        PURE_ERROR,
+        DEVICE_STAGE,
+        OTHER_TARGET,
+        ACCEPTED
     }
+
+    record Case(int number, String title, String table, int rc, List<String> kernelLog, String dmsetupTable) {}
 
     static List<Case> cases() {
         List<Case> cases = new ArrayList<>();
@@ -70,7 +73,11 @@ class S6ErrorsFixtureTest {
             List<String> log = new ArrayList<>();
             String shown = null;
             int j = i + 1;
-            for (; j < lines.length && !CASE.matcher(lines[j].strip()).matches() && !lines[j].strip().startsWith("==="); j++) {
+            for (;
+                    j < lines.length
+                            && !CASE.matcher(lines[j].strip()).matches()
+                            && !lines[j].strip().startsWith("===");
+                    j++) {
                 String line = lines[j].strip();
                 Matcher create = CREATE.matcher(line);
                 Matcher status = RC.matcher(line);
@@ -174,12 +181,14 @@ class S6ErrorsFixtureTest {
     private static void check(Case c, Map<String, int[]> headers) throws TableException {
         switch (outcome(c)) {
             case PURE_ERROR -> {
-                TableException e = assertThrows(TableException.class, () -> TableLine.parse(c.table()).validate(TYPES));
+                TableException e = assertThrows(
+                        TableException.class, () -> TableLine.parse(c.table()).validate(TYPES));
                 assertTrue(e.isKernelError(), e::getMessage);
                 String device = device(c);
                 assertEquals(c.kernelLog(), e.kernelLog(device));
             }
-            case DEVICE_STAGE -> assertDoesNotThrow(() -> TableLine.parse(c.table()).validate(TYPES));
+            case DEVICE_STAGE ->
+                assertDoesNotThrow(() -> TableLine.parse(c.table()).validate(TYPES));
             case OTHER_TARGET -> {
                 TableException e = assertThrows(TableException.class, () -> TableLine.parse(c.table()));
                 assertFalse(e.isKernelError());
@@ -187,7 +196,8 @@ class S6ErrorsFixtureTest {
             case ACCEPTED -> {
                 assertNotNull(c.dmsetupTable(), "an accepted case shows its table");
                 TableLine normalised = TableLine.parse(c.table()).validate(TYPES);
-                TableLine shown = normalised.withDevices(kernelName(normalised.origin()), kernelName(normalised.cow()))
+                TableLine shown = normalised
+                        .withDevices(kernelName(normalised.origin()), kernelName(normalised.cow()))
                         .withChunkSize(effectiveChunk(normalised, headers));
                 assertEquals(c.dmsetupTable(), shown.format());
             }

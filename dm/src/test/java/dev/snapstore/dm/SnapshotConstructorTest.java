@@ -27,8 +27,10 @@ class SnapshotConstructorTest {
 
     @Test
     void aRefusedTypeWordIsCouldntCreateWithTheStoresReason() {
-        TableException e = assertThrows(TableException.class, () -> SnapshotConstructor.createStore(
-                TargetKind.SNAPSHOT, TYPES, "X", "8", COW, 512, KernelLog.DISCARD));
+        TableException e = assertThrows(
+                TableException.class,
+                () -> SnapshotConstructor.createStore(
+                        TargetKind.SNAPSHOT, TYPES, "X", "8", COW, 512, KernelLog.DISCARD));
         assertEquals(KernelMessages.STORE_NOT_CREATED, e.kernelMessage());
         assertEquals(Errno.EINVAL, e.errno());
         assertEquals("Exception store type is not P or N", e.innerReason().orElseThrow());
@@ -37,23 +39,28 @@ class SnapshotConstructorTest {
 
     @Test
     void snapshotMergeNeedsAStoreThatMerges() throws Exception {
-        TableException e = assertThrows(TableException.class, () -> SnapshotConstructor.createStore(
-                TargetKind.SNAPSHOT_MERGE, TYPES, "N", "8", COW, 512, KernelLog.DISCARD));
+        TableException e = assertThrows(
+                TableException.class,
+                () -> SnapshotConstructor.createStore(
+                        TargetKind.SNAPSHOT_MERGE, TYPES, "N", "8", COW, 512, KernelLog.DISCARD));
         assertEquals(KernelMessages.MERGE_NOT_SUPPORTED, e.kernelMessage());
         assertEquals(TargetKind.SNAPSHOT_MERGE, e.target().orElseThrow());
         // The plain snapshot target takes the same store.
-        try (ExceptionStore store = SnapshotConstructor.createStore(TargetKind.SNAPSHOT, TYPES, "N", "8", COW, 512,
-                KernelLog.DISCARD).store()) {
+        try (ExceptionStore store = SnapshotConstructor.createStore(
+                        TargetKind.SNAPSHOT, TYPES, "N", "8", COW, 512, KernelLog.DISCARD)
+                .store()) {
             assertEquals("N", store.typeWord());
         }
     }
 
     @Test
     void aTransientStoreWithChunkSizeZeroFailsAfterReadingItsMetadata() throws Exception {
-        ExceptionStore store = SnapshotConstructor.createStore(TargetKind.SNAPSHOT, TYPES, "N", "0", COW, 512,
-                KernelLog.DISCARD).store();
-        TableException e = assertThrows(TableException.class, () -> SnapshotConstructor.readMetadata(
-                TargetKind.SNAPSHOT, store, (o, n) -> { }, KernelLog.DISCARD));
+        ExceptionStore store = SnapshotConstructor.createStore(
+                        TargetKind.SNAPSHOT, TYPES, "N", "0", COW, 512, KernelLog.DISCARD)
+                .store();
+        TableException e = assertThrows(
+                TableException.class,
+                () -> SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, store, (o, n) -> {}, KernelLog.DISCARD));
         assertEquals(KernelMessages.CHUNK_SIZE_NOT_SET, e.kernelMessage());
         assertEquals(Errno.EINVAL, e.errno());
     }
@@ -61,18 +68,24 @@ class SnapshotConstructorTest {
     @Test
     void readMetadataFailuresKeepTheStoresErrnoAndAFullTableIsEnomem() throws Exception {
         Fake failing = new Fake(new StoreException(Errno.EIO, "Read error"), MetadataState.VALID);
-        TableException io = assertThrows(TableException.class, () -> SnapshotConstructor.readMetadata(
-                TargetKind.SNAPSHOT, failing, (o, n) -> { }, KernelLog.DISCARD));
+        TableException io = assertThrows(
+                TableException.class,
+                () -> SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, failing, (o, n) -> {}, KernelLog.DISCARD));
         assertEquals(KernelMessages.READ_METADATA_FAILED, io.kernelMessage());
         assertEquals(Errno.EIO, io.errno());
         assertEquals("Read error", io.getCause().getMessage());
         assertTrue(failing.closed, "the store is closed when the constructor fails");
 
         Fake loading = new Fake(null, MetadataState.VALID);
-        TableException full = assertThrows(TableException.class, () -> SnapshotConstructor.readMetadata(
-                TargetKind.SNAPSHOT, loading, (o, n) -> {
-                    throw new IllegalArgumentException("cannot hold it");
-                }, KernelLog.DISCARD));
+        TableException full = assertThrows(
+                TableException.class,
+                () -> SnapshotConstructor.readMetadata(
+                        TargetKind.SNAPSHOT,
+                        loading,
+                        (o, n) -> {
+                            throw new IllegalArgumentException("cannot hold it");
+                        },
+                        KernelLog.DISCARD));
         assertEquals(KernelMessages.READ_METADATA_FAILED, full.kernelMessage());
         assertEquals(Errno.ENOMEM, full.errno());
         assertTrue(loading.closed);
@@ -82,11 +95,11 @@ class SnapshotConstructorTest {
     void anInvalidatedStoreLoadsAsAnInvalidSnapshotWithTheKernelsWarning() throws Exception {
         List<String> log = new ArrayList<>();
         Fake invalidated = new Fake(null, MetadataState.INVALIDATED);
-        assertFalse(SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, invalidated, (o, n) -> { }, log::add));
+        assertFalse(SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, invalidated, (o, n) -> {}, log::add));
         assertEquals(List.of("device-mapper: snapshots: Snapshot is marked invalid."), log);
         assertFalse(invalidated.closed);
-        assertTrue(SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, new Fake(null, MetadataState.VALID),
-                (o, n) -> { }, log::add));
+        assertTrue(SnapshotConstructor.readMetadata(
+                TargetKind.SNAPSHOT, new Fake(null, MetadataState.VALID), (o, n) -> {}, log::add));
     }
 
     /** A store whose read_metadata fails or reports a state, after handing one exception to the sink. */

@@ -41,7 +41,8 @@ class SnapshotMonitorTest {
     @Test
     void theLegacyTwoFieldFormHasNoEmptyRule() throws StatusException {
         // Before snapshot 1.8.0 there is no metadata count, so "only metadata" cannot be seen.
-        assertEquals(25.0, SnapshotPercent.of(SnapshotStatus.parseLegacy("16/64")).orElseThrow(), 1e-9);
+        assertEquals(
+                25.0, SnapshotPercent.of(SnapshotStatus.parseLegacy("16/64")).orElseThrow(), 1e-9);
     }
 
     @Test
@@ -87,8 +88,8 @@ class SnapshotMonitorTest {
                 "Invalid"));
         List<Event> heard = new ArrayList<>();
         long[] now = {0};
-        SnapshotMonitor monitor = new SnapshotMonitor("vg-snap", script(statuses),
-                SnapshotMonitor.DMEVENTD_THRESHOLDS, heard::add, () -> now[0]);
+        SnapshotMonitor monitor = new SnapshotMonitor(
+                "vg-snap", script(statuses), SnapshotMonitor.DMEVENTD_THRESHOLDS, heard::add, () -> now[0]);
         List<String> lines = new ArrayList<>();
         while (!statuses.isEmpty()) {
             now[0] += 1_000_000_000L;
@@ -96,15 +97,17 @@ class SnapshotMonitorTest {
                 lines.add(e.kind() + (e.kind() == EventKind.THRESHOLD ? " " + e.threshold() : "") + ": " + e.message());
             }
         }
-        assertEquals(List.of(
-                "THRESHOLD 80: WARNING: Snapshot vg-snap is now 81.20% full.",
-                "THRESHOLD 90: WARNING: Snapshot vg-snap is now 91.20% full.",
-                "THRESHOLD 80: WARNING: Snapshot vg-snap is now 82.00% full.",
-                "UNREADABLE: Snapshot vg-snap: cannot read the status: dmsetup status: Device vg-snap not found",
-                "UNREADABLE: Snapshot vg-snap: cannot read the status: dmsetup status: Device vg-snap not found",
-                "OVERFLOW: WARNING: Snapshot vg-snap changed state to: Overflow and should be removed.",
-                "THRESHOLD 100: WARNING: Snapshot vg-snap is now 100.00% full.",
-                "INVALID: WARNING: Snapshot vg-snap changed state to: Invalid and should be removed."), lines);
+        assertEquals(
+                List.of(
+                        "THRESHOLD 80: WARNING: Snapshot vg-snap is now 81.20% full.",
+                        "THRESHOLD 90: WARNING: Snapshot vg-snap is now 91.20% full.",
+                        "THRESHOLD 80: WARNING: Snapshot vg-snap is now 82.00% full.",
+                        "UNREADABLE: Snapshot vg-snap: cannot read the status: dmsetup status: Device vg-snap not found",
+                        "UNREADABLE: Snapshot vg-snap: cannot read the status: dmsetup status: Device vg-snap not found",
+                        "OVERFLOW: WARNING: Snapshot vg-snap changed state to: Overflow and should be removed.",
+                        "THRESHOLD 100: WARNING: Snapshot vg-snap is now 100.00% full.",
+                        "INVALID: WARNING: Snapshot vg-snap changed state to: Invalid and should be removed."),
+                lines);
         assertEquals(lines.size(), heard.size(), "the listener heard every event");
     }
 
@@ -127,10 +130,14 @@ class SnapshotMonitorTest {
     void startPollsOnTheSchedulerUntilClosed() throws Exception {
         CountDownLatch three = new CountDownLatch(3);
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-        try (SnapshotMonitor monitor = new SnapshotMonitor("s", () -> {
-            three.countDown();
-            return SnapshotStatus.parse("900/1000 8");
-        }, List.of(80), e -> { })) {
+        try (SnapshotMonitor monitor = new SnapshotMonitor(
+                "s",
+                () -> {
+                    three.countDown();
+                    return SnapshotStatus.parse("900/1000 8");
+                },
+                List.of(80),
+                e -> {})) {
             monitor.start(scheduler, Duration.ofMillis(1));
             assertTrue(three.await(10, TimeUnit.SECONDS));
             assertThrows(IllegalStateException.class, () -> monitor.start(scheduler, Duration.ofMillis(1)));
@@ -141,9 +148,7 @@ class SnapshotMonitorTest {
 
     @Test
     void thresholdsArePercents() {
-        assertThrows(IllegalArgumentException.class,
-                () -> new SnapshotMonitor("s", () -> null, List.of(0), e -> { }));
-        assertThrows(IllegalArgumentException.class,
-                () -> new SnapshotMonitor("s", () -> null, List.of(101), e -> { }));
+        assertThrows(IllegalArgumentException.class, () -> new SnapshotMonitor("s", () -> null, List.of(0), e -> {}));
+        assertThrows(IllegalArgumentException.class, () -> new SnapshotMonitor("s", () -> null, List.of(101), e -> {}));
     }
 }

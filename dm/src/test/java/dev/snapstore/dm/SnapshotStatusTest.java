@@ -22,7 +22,18 @@ class SnapshotStatusTest {
 
     /** Android's bad inputs, all of them. */
     @ParameterizedTest(name = "\"{0}\"")
-    @ValueSource(strings = {"", "X", "123", "123/456", "123 456", "123 456 789", "123 456/789", "123/456/789", "123 / 456 789"})
+    @ValueSource(
+            strings = {
+                "",
+                "X",
+                "123",
+                "123/456",
+                "123 456",
+                "123 456 789",
+                "123 456/789",
+                "123/456/789",
+                "123 / 456 789"
+            })
     void androidsBadInputsAreRejected(String text) {
         StatusException e = assertThrows(StatusException.class, () -> SnapshotStatus.parse(text));
         assertFalse(e.getMessage().isEmpty());
@@ -47,20 +58,44 @@ class SnapshotStatusTest {
 
     @Test
     void messagesSayWhatWasExpected() {
-        assertEquals("empty snapshot status (expected \"<allocated>/<total> <metadata>\", \"Invalid\", \"Merge failed\","
-                + " \"Overflow\" or \"Unknown\")", assertThrows(StatusException.class, () -> SnapshotStatus.parse("")).getMessage());
-        assertEquals("\"X\" is not a snapshot status (expected \"<allocated>/<total> <metadata>\", \"Invalid\", \"Merge failed\","
-                + " \"Overflow\" or \"Unknown\")", assertThrows(StatusException.class, () -> SnapshotStatus.parse("X")).getMessage());
-        assertEquals("snapshot status \"123/456\" has no metadata count: only snapshot targets before 1.8.0 print"
-                + " \"<allocated>/<total>\"", assertThrows(StatusException.class, () -> SnapshotStatus.parse("123/456")).getMessage());
-        assertEquals("snapshot status \"1/18446744073709551616 0\": 18446744073709551616 does not fit in 64 bits",
-                assertThrows(StatusException.class, () -> SnapshotStatus.parse("1/18446744073709551616 0")).getMessage());
+        assertEquals(
+                "empty snapshot status (expected \"<allocated>/<total> <metadata>\", \"Invalid\", \"Merge failed\","
+                        + " \"Overflow\" or \"Unknown\")",
+                assertThrows(StatusException.class, () -> SnapshotStatus.parse(""))
+                        .getMessage());
+        assertEquals(
+                "\"X\" is not a snapshot status (expected \"<allocated>/<total> <metadata>\", \"Invalid\", \"Merge failed\","
+                        + " \"Overflow\" or \"Unknown\")",
+                assertThrows(StatusException.class, () -> SnapshotStatus.parse("X"))
+                        .getMessage());
+        assertEquals(
+                "snapshot status \"123/456\" has no metadata count: only snapshot targets before 1.8.0 print"
+                        + " \"<allocated>/<total>\"",
+                assertThrows(StatusException.class, () -> SnapshotStatus.parse("123/456"))
+                        .getMessage());
+        assertEquals(
+                "snapshot status \"1/18446744073709551616 0\": 18446744073709551616 does not fit in 64 bits",
+                assertThrows(StatusException.class, () -> SnapshotStatus.parse("1/18446744073709551616 0"))
+                        .getMessage());
     }
 
     /** Forms glibc's sscanf lets through in Android and lvm2, but no kernel prints. */
     @ParameterizedTest(name = "\"{0}\"")
-    @ValueSource(strings = {" 1/2 3", "1/ 2 3", "1/2  3", "1/2 3 ", "1/2 3 junk", "-1/2 3", "+1/2 3", "invalid", "Merge  failed",
-        "Invalid ", "\u0661/2 3", "1/2\t3"})
+    @ValueSource(
+            strings = {
+                " 1/2 3",
+                "1/ 2 3",
+                "1/2  3",
+                "1/2 3 ",
+                "1/2 3 junk",
+                "-1/2 3",
+                "+1/2 3",
+                "invalid",
+                "Merge  failed",
+                "Invalid ",
+                "\u0661/2 3",
+                "1/2\t3"
+            })
     void sloppyFormsAreRejected(String text) {
         assertThrows(StatusException.class, () -> SnapshotStatus.parse(text));
         assertThrows(StatusException.class, () -> SnapshotStatus.parseLegacy(text));
@@ -92,7 +127,10 @@ class SnapshotStatusTest {
         "true,  false, false, 24/64 16",
     })
     void priority(boolean valid, boolean mergeFailed, boolean overflowed, String expected) {
-        assertEquals(expected, SnapshotStatus.of(valid, mergeFailed, overflowed, new Usage(64, 24, 16)).format());
+        assertEquals(
+                expected,
+                SnapshotStatus.of(valid, mergeFailed, overflowed, new Usage(64, 24, 16))
+                        .format());
     }
 
     @Test
@@ -111,9 +149,11 @@ class SnapshotStatusTest {
     @Test
     void constructorKeepsTheFormsApart() {
         assertThrows(IllegalArgumentException.class, () -> new SnapshotStatus(SnapshotStatus.Kind.USAGE, null, true));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new SnapshotStatus(SnapshotStatus.Kind.INVALID, new Usage(1, 1, 1), false));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new SnapshotStatus(SnapshotStatus.Kind.USAGE, new Usage(1, 1, 1), false));
     }
 
@@ -135,15 +175,23 @@ class SnapshotStatusTest {
 
     @Provide
     Arbitrary<SnapshotStatus> statuses() {
-        Arbitrary<Long> sectors = Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.longs().between(0, 1 << 20));
-        Arbitrary<SnapshotStatus> usage = sectors.list().ofSize(3).map(l -> SnapshotStatus.of(new Usage(l.get(0), l.get(1), l.get(2))));
-        return Arbitraries.oneOf(usage, Arbitraries.of(SnapshotStatus.INVALID, SnapshotStatus.MERGE_FAILED,
-                SnapshotStatus.OVERFLOW, SnapshotStatus.UNKNOWN));
+        Arbitrary<Long> sectors =
+                Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.longs().between(0, 1 << 20));
+        Arbitrary<SnapshotStatus> usage =
+                sectors.list().ofSize(3).map(l -> SnapshotStatus.of(new Usage(l.get(0), l.get(1), l.get(2))));
+        return Arbitraries.oneOf(
+                usage,
+                Arbitraries.of(
+                        SnapshotStatus.INVALID,
+                        SnapshotStatus.MERGE_FAILED,
+                        SnapshotStatus.OVERFLOW,
+                        SnapshotStatus.UNKNOWN));
     }
 
     @Provide
     Arbitrary<String> noise() {
-        return Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(30),
+        return Arbitraries.oneOf(
+                Arbitraries.strings().ofMaxLength(30),
                 Arbitraries.strings().withChars("0123456789/ -+Invalid").ofMaxLength(30));
     }
 }

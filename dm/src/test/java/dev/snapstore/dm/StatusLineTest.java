@@ -23,7 +23,9 @@ class StatusLineTest {
         StatusLine line = StatusLine.parse("0 8192 snapshot 24/64 16");
         assertEquals(new StatusLine(0, 8192, TargetKind.SNAPSHOT, SnapshotStatus.of(new Usage(64, 24, 16))), line);
         assertEquals("0 8192 snapshot 24/64 16", line.format());
-        assertEquals("0 8192 snapshot-merge Merge failed", StatusLine.parse("0 8192 snapshot-merge Merge failed").format());
+        assertEquals(
+                "0 8192 snapshot-merge Merge failed",
+                StatusLine.parse("0 8192 snapshot-merge Merge failed").format());
     }
 
     @Test
@@ -35,20 +37,34 @@ class StatusLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "0 8192 snapshot", "0 8192 snapshot ", "0 8192 snapshot  24/64 16", "0 8192 snapshot 24/64",
-        "vg-lv: 0 32768 snapshot-origin ", "0 8192 linear 254:0 0", "0 8192 snapshot 254:0 254:16 P 8", "a b snapshot Invalid"})
+    @ValueSource(
+            strings = {
+                "",
+                "0 8192 snapshot",
+                "0 8192 snapshot ",
+                "0 8192 snapshot  24/64 16",
+                "0 8192 snapshot 24/64",
+                "vg-lv: 0 32768 snapshot-origin ",
+                "0 8192 linear 254:0 0",
+                "0 8192 snapshot 254:0 254:16 P 8",
+                "a b snapshot Invalid"
+            })
     void rejected(String text) {
         assertThrows(StatusException.class, () -> StatusLine.parse(text));
     }
 
     @Test
     void imaStatusAsTheKernelPrintsIt() {
-        assertEquals("target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
-                + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=y;",
-                StatusLine.imaStatus(TargetKind.SNAPSHOT, new TargetVersion(1, 16, 0), "254:0", "254:16", true, false, true));
-        assertEquals("target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
-                + "snap_valid=n,snap_merge_failed=y,snapshot_overflowed=n;",
-                StatusLine.imaStatus(TargetKind.SNAPSHOT_MERGE, new TargetVersion(1, 5, 0), "a", "b", false, true, false));
+        assertEquals(
+                "target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
+                        + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=y;",
+                StatusLine.imaStatus(
+                        TargetKind.SNAPSHOT, new TargetVersion(1, 16, 0), "254:0", "254:16", true, false, true));
+        assertEquals(
+                "target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
+                        + "snap_valid=n,snap_merge_failed=y,snapshot_overflowed=n;",
+                StatusLine.imaStatus(
+                        TargetKind.SNAPSHOT_MERGE, new TargetVersion(1, 5, 0), "a", "b", false, true, false));
     }
 
     @Property(tries = 300)
@@ -60,9 +76,21 @@ class StatusLineTest {
     @Provide
     Arbitrary<StatusLine> lines() {
         Arbitrary<SnapshotStatus> status = Arbitraries.oneOf(
-                Arbitraries.longs().between(0, 1L << 40).list().ofSize(3).map(l -> SnapshotStatus.of(new Usage(l.get(0), l.get(1), l.get(2)))),
-                Arbitraries.of(SnapshotStatus.INVALID, SnapshotStatus.MERGE_FAILED, SnapshotStatus.OVERFLOW, SnapshotStatus.UNKNOWN));
-        return Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.longs().between(0, Long.MAX_VALUE),
-                Arbitraries.of(TargetKind.class), status).as(StatusLine::new);
+                Arbitraries.longs()
+                        .between(0, 1L << 40)
+                        .list()
+                        .ofSize(3)
+                        .map(l -> SnapshotStatus.of(new Usage(l.get(0), l.get(1), l.get(2)))),
+                Arbitraries.of(
+                        SnapshotStatus.INVALID,
+                        SnapshotStatus.MERGE_FAILED,
+                        SnapshotStatus.OVERFLOW,
+                        SnapshotStatus.UNKNOWN));
+        return Combinators.combine(
+                        Arbitraries.longs().between(0, Long.MAX_VALUE),
+                        Arbitraries.longs().between(0, Long.MAX_VALUE),
+                        Arbitraries.of(TargetKind.class),
+                        status)
+                .as(StatusLine::new);
     }
 }

@@ -1,12 +1,11 @@
 package dev.snapstore.dm;
 
-import dev.snapstore.testkit.Fixtures;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.testkit.Fixtures;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,8 @@ class TargetVersionsTest {
         assertEquals(new TargetVersion(1, 16, 0), v.require("snapshot"));
         assertEquals(new TargetVersion(1, 5, 0), v.require("snapshot-merge"));
         assertEquals(new TargetVersion(1, 9, 0), v.require("snapshot-origin"));
-        assertEquals(List.of("snapshot-merge", "snapshot-origin", "snapshot", "striped", "linear", "error"),
+        assertEquals(
+                List.of("snapshot-merge", "snapshot-origin", "snapshot", "striped", "linear", "error"),
                 List.copyOf(v.asMap().keySet()));
     }
 
@@ -46,7 +46,8 @@ class TargetVersionsTest {
         assertTrue(v.find("snapshot").isEmpty());
         TargetException e = assertThrows(TargetException.class, () -> v.require("snapshot"));
         assertEquals("target \"snapshot\" not found in dmsetup targets (is dm-snapshot loaded?)", e.getMessage());
-        assertEquals("target \"thin\" not found in dmsetup targets (is its kernel module loaded?)",
+        assertEquals(
+                "target \"thin\" not found in dmsetup targets (is its kernel module loaded?)",
                 assertThrows(TargetException.class, () -> v.require("thin")).getMessage());
     }
 
@@ -62,7 +63,9 @@ class TargetVersionsTest {
         TargetVersions v = TargetVersions.parse("a-very-long-target-name v2.0.1\n");
         assertEquals(new TargetVersion(2, 0, 1), v.require("a-very-long-target-name"));
         assertEquals("a-very-long-target-name v2.0.1\n", v.format());
-        assertEquals("sixteen-chars-xx v1.0.0\n", TargetVersions.parse("sixteen-chars-xx v1.0.0").format());
+        assertEquals(
+                "sixteen-chars-xx v1.0.0\n",
+                TargetVersions.parse("sixteen-chars-xx v1.0.0").format());
     }
 
     @Test
@@ -73,14 +76,26 @@ class TargetVersionsTest {
 
     @Test
     void garbageLineIsQuotedWithItsNumber() {
-        TargetException e = assertThrows(TargetException.class,
-                () -> TargetVersions.parse("snapshot         v1.16.0\nthis is garbage\n"));
-        assertEquals("line 2 of dmsetup targets: \"this is garbage\" is not \"<target> v<major>.<minor>.<patch>\"", e.getMessage());
+        TargetException e = assertThrows(
+                TargetException.class, () -> TargetVersions.parse("snapshot         v1.16.0\nthis is garbage\n"));
+        assertEquals(
+                "line 2 of dmsetup targets: \"this is garbage\" is not \"<target> v<major>.<minor>.<patch>\"",
+                e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"snapshot 1.16.0", "snapshot v1.16", "snapshot v1.16.0.1", "snapshot v1.x.0",
-        "snapshot v-1.16.0", "snapshot v1.16.0 extra", "v1.16.0", "snapshot v99999999999.0.0", "snapshot v"})
+    @ValueSource(
+            strings = {
+                "snapshot 1.16.0",
+                "snapshot v1.16",
+                "snapshot v1.16.0.1",
+                "snapshot v1.x.0",
+                "snapshot v-1.16.0",
+                "snapshot v1.16.0 extra",
+                "v1.16.0",
+                "snapshot v99999999999.0.0",
+                "snapshot v"
+            })
     void badLinesAreRejected(String line) {
         TargetException e = assertThrows(TargetException.class, () -> TargetVersions.parse(line + "\n"));
         assertTrue(e.getMessage().startsWith("line 1 of dmsetup targets: \"" + line + "\""), e.getMessage());
@@ -88,9 +103,11 @@ class TargetVersionsTest {
 
     @Test
     void aTargetListedTwiceIsRejected() {
-        TargetException e = assertThrows(TargetException.class,
+        TargetException e = assertThrows(
+                TargetException.class,
                 () -> TargetVersions.parse("snapshot         v1.16.0\nsnapshot         v1.15.0\n"));
-        assertEquals("line 2 of dmsetup targets: \"snapshot         v1.15.0\" lists target \"snapshot\" again (first on line 1)",
+        assertEquals(
+                "line 2 of dmsetup targets: \"snapshot         v1.15.0\" lists target \"snapshot\" again (first on line 1)",
                 e.getMessage());
     }
 
@@ -109,7 +126,8 @@ class TargetVersionsTest {
     }
 
     @Property(tries = 300)
-    void formatThenParseGivesTheSameListing(@ForAll("listings") Map<String, TargetVersion> listing) throws TargetException {
+    void formatThenParseGivesTheSameListing(@ForAll("listings") Map<String, TargetVersion> listing)
+            throws TargetException {
         TargetVersions v = TargetVersions.of(listing);
         TargetVersions again = TargetVersions.parse(v.format());
         assertEquals(v, again);
@@ -126,25 +144,38 @@ class TargetVersionsTest {
     }
 
     @Property(tries = 200)
-    void versionOrderIsLexicographic(@ForAll @IntRange(max = 20) int a1, @ForAll @IntRange(max = 20) int b1,
-            @ForAll @IntRange(max = 20) int c1, @ForAll @IntRange(max = 20) int a2, @ForAll @IntRange(max = 20) int b2,
+    void versionOrderIsLexicographic(
+            @ForAll @IntRange(max = 20) int a1,
+            @ForAll @IntRange(max = 20) int b1,
+            @ForAll @IntRange(max = 20) int c1,
+            @ForAll @IntRange(max = 20) int a2,
+            @ForAll @IntRange(max = 20) int b2,
             @ForAll @IntRange(max = 20) int c2) {
-        int reference = a1 != a2 ? Integer.compare(a1, a2) : b1 != b2 ? Integer.compare(b1, b2) : Integer.compare(c1, c2);
-        assertEquals(Integer.signum(reference),
+        int reference =
+                a1 != a2 ? Integer.compare(a1, a2) : b1 != b2 ? Integer.compare(b1, b2) : Integer.compare(c1, c2);
+        assertEquals(
+                Integer.signum(reference),
                 Integer.signum(new TargetVersion(a1, b1, c1).compareTo(new TargetVersion(a2, b2, c2))));
     }
 
     @Provide
     Arbitrary<Map<String, TargetVersion>> listings() {
-        Arbitrary<String> names = Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyz-_0123456789").ofMinLength(1).ofMaxLength(24);
-        Arbitrary<TargetVersion> versions = Arbitraries.integers().between(0, Integer.MAX_VALUE).list().ofSize(3)
+        Arbitrary<String> names = Arbitraries.strings()
+                .withChars("abcdefghijklmnopqrstuvwxyz-_0123456789")
+                .ofMinLength(1)
+                .ofMaxLength(24);
+        Arbitrary<TargetVersion> versions = Arbitraries.integers()
+                .between(0, Integer.MAX_VALUE)
+                .list()
+                .ofSize(3)
                 .map(l -> new TargetVersion(l.get(0), l.get(1), l.get(2)));
         return Arbitraries.maps(names, versions).ofMaxSize(8).map(LinkedHashMap::new);
     }
 
     @Provide
     Arbitrary<String> noise() {
-        return Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(60),
+        return Arbitraries.oneOf(
+                Arbitraries.strings().ofMaxLength(60),
                 Arbitraries.strings().withChars("snapshot v.0123456789\n\r\t -").ofMaxLength(60));
     }
 }

@@ -1,12 +1,11 @@
 package dev.snapstore.dm;
 
-import dev.snapstore.testkit.Fixtures;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.testkit.Fixtures;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,33 +28,41 @@ class VersionSourceTest {
 
     @Test
     void text() throws TargetException {
-        assertEquals(new TargetVersion(1, 16, 0), VersionSource.ofText(LISTING).read().require("snapshot"));
+        assertEquals(
+                new TargetVersion(1, 16, 0),
+                VersionSource.ofText(LISTING).read().require("snapshot"));
     }
 
     @Test
     void fixtureFile() throws TargetException {
         Path file = Fixtures.fixture("s1-version-targets/targets.txt");
-        assertEquals(new TargetVersion(1, 5, 0), VersionSource.ofFile(file).read().require("snapshot-merge"));
+        assertEquals(
+                new TargetVersion(1, 5, 0), VersionSource.ofFile(file).read().require("snapshot-merge"));
     }
 
     @Test
     void missingFile() {
         Path file = dir.resolve("nope.txt");
-        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofFile(file).read());
+        TargetException e = assertThrows(
+                TargetException.class, () -> VersionSource.ofFile(file).read());
         assertEquals("cannot read dmsetup targets from " + file + ": no such file", e.getMessage());
     }
 
     @Test
     void directory() {
-        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofFile(dir).read());
+        TargetException e = assertThrows(
+                TargetException.class, () -> VersionSource.ofFile(dir).read());
         assertEquals("cannot read dmsetup targets from " + dir + ": it is a directory", e.getMessage());
     }
 
     @Test
     void parentIsAFile() throws IOException {
         Path file = Files.writeString(dir.resolve("plain"), "x");
-        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofFile(file.resolve("child")).read());
-        assertTrue(e.getMessage().startsWith("cannot read dmsetup targets from " + file.resolve("child") + ": "), e.getMessage());
+        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofFile(file.resolve("child"))
+                .read());
+        assertTrue(
+                e.getMessage().startsWith("cannot read dmsetup targets from " + file.resolve("child") + ": "),
+                e.getMessage());
     }
 
     @Test
@@ -69,8 +76,11 @@ class VersionSourceTest {
     @Test
     void garbageInAFileNamesTheFile() throws IOException {
         Path file = Files.writeString(dir.resolve("t.txt"), "snapshot v1.16.0\n???\n");
-        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofFile(file).read());
-        assertEquals(file + ": line 2 of dmsetup targets: \"???\" is not \"<target> v<major>.<minor>.<patch>\"", e.getMessage());
+        TargetException e = assertThrows(
+                TargetException.class, () -> VersionSource.ofFile(file).read());
+        assertEquals(
+                file + ": line 2 of dmsetup targets: \"???\" is not \"<target> v<major>.<minor>.<patch>\"",
+                e.getMessage());
     }
 
     @Test
@@ -97,13 +107,15 @@ class VersionSourceTest {
                 throw new IOException("device gone");
             }
         };
-        TargetException e = assertThrows(TargetException.class, () -> VersionSource.ofStream(broken).read());
+        TargetException e = assertThrows(
+                TargetException.class, () -> VersionSource.ofStream(broken).read());
         assertEquals("cannot read dmsetup targets from standard input: device gone", e.getMessage());
     }
 
     @Test
     void commandOutputIsParsed() throws TargetException {
-        var source = new DmsetupCommand(List.of("/bin/sh", "-c", "printf 'snapshot         v1.16.0\\n'"), Duration.ofSeconds(20));
+        var source = new DmsetupCommand(
+                List.of("/bin/sh", "-c", "printf 'snapshot         v1.16.0\\n'"), Duration.ofSeconds(20));
         assertEquals(new TargetVersion(1, 16, 0), source.read().require("snapshot"));
     }
 
@@ -111,20 +123,26 @@ class VersionSourceTest {
     void missingExecutable() {
         var source = new DmsetupCommand(List.of("/nonexistent/dmsetup", "targets"), Duration.ofSeconds(5));
         TargetException e = assertThrows(TargetException.class, source::read);
-        assertEquals("cannot run \"/nonexistent/dmsetup targets\": /nonexistent/dmsetup not found or not executable"
-                + " (is the device-mapper userspace, package dmsetup, installed and on PATH?)", e.getMessage());
+        assertEquals(
+                "cannot run \"/nonexistent/dmsetup targets\": /nonexistent/dmsetup not found or not executable"
+                        + " (is the device-mapper userspace, package dmsetup, installed and on PATH?)",
+                e.getMessage());
         assertTrue(e.getCause() instanceof IOException);
     }
 
     @Test
     void nonZeroExitQuotesStderr() {
-        var source = new DmsetupCommand(List.of("/bin/sh", "-c",
-                "echo '/dev/mapper/control: open failed: Permission denied' >&2; echo 'Failure to communicate with kernel device-mapper driver.' >&2; exit 1"),
+        var source = new DmsetupCommand(
+                List.of(
+                        "/bin/sh",
+                        "-c",
+                        "echo '/dev/mapper/control: open failed: Permission denied' >&2; echo 'Failure to communicate with kernel device-mapper driver.' >&2; exit 1"),
                 Duration.ofSeconds(20));
         TargetException e = assertThrows(TargetException.class, source::read);
-        assertEquals("\"/bin/sh -c echo '/dev/mapper/control: open failed: Permission denied' >&2;"
-                + " echo 'Failure to communicate with kernel device-mapper driver.' >&2; exit 1\" exited with status 1:"
-                + " /dev/mapper/control: open failed: Permission denied Failure to communicate with kernel device-mapper driver.",
+        assertEquals(
+                "\"/bin/sh -c echo '/dev/mapper/control: open failed: Permission denied' >&2;"
+                        + " echo 'Failure to communicate with kernel device-mapper driver.' >&2; exit 1\" exited with status 1:"
+                        + " /dev/mapper/control: open failed: Permission denied Failure to communicate with kernel device-mapper driver.",
                 e.getMessage());
     }
 
@@ -141,15 +159,18 @@ class VersionSourceTest {
     void garbageOutputNamesTheCommand() {
         var source = new DmsetupCommand(List.of("/bin/sh", "-c", "echo hello"), Duration.ofSeconds(20));
         TargetException e = assertThrows(TargetException.class, source::read);
-        assertEquals("output of \"/bin/sh -c echo hello\": line 1 of dmsetup targets: \"hello\" is not"
-                + " \"<target> v<major>.<minor>.<patch>\"", e.getMessage());
+        assertEquals(
+                "output of \"/bin/sh -c echo hello\": line 1 of dmsetup targets: \"hello\" is not"
+                        + " \"<target> v<major>.<minor>.<patch>\"",
+                e.getMessage());
     }
 
     @Test
     void lotsOfStderrDoesNotBlock() throws TargetException {
         // 1 MiB on stderr would fill the pipe and hang a runner that reads stdout first.
-        var source = new DmsetupCommand(List.of("/bin/sh", "-c",
-                "head -c 1048576 /dev/zero >&2; printf 'snapshot         v1.16.0\\n'"), Duration.ofSeconds(30));
+        var source = new DmsetupCommand(
+                List.of("/bin/sh", "-c", "head -c 1048576 /dev/zero >&2; printf 'snapshot         v1.16.0\\n'"),
+                Duration.ofSeconds(30));
         assertEquals(new TargetVersion(1, 16, 0), source.read().require("snapshot"));
     }
 }

@@ -1,8 +1,8 @@
 package dev.snapstore.engine;
 
-import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowHeader;
+import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.engine.ActivationException.Problem;
 import dev.snapstore.engine.ActivationException.Role;
 import dev.snapstore.spi.BlockDevice;
@@ -63,8 +63,13 @@ public final class Activation implements AutoCloseable {
     private final boolean newCow;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Activation(ActivationRequest request, FileBlockDevice originFile, FileBlockDevice cowFile, Origin origin,
-            Snapshot snapshot, boolean newCow) {
+    private Activation(
+            ActivationRequest request,
+            FileBlockDevice originFile,
+            FileBlockDevice cowFile,
+            Origin origin,
+            Snapshot snapshot,
+            boolean newCow) {
         this.request = request;
         this.originFile = originFile;
         this.cowFile = cowFile;
@@ -88,7 +93,8 @@ public final class Activation implements AutoCloseable {
         StoreTypes types = request.types();
         boolean persistent;
         try {
-            persistent = StoreTypes.PERSISTENT.equals(types.select(request.typeWord()).type().name());
+            persistent = StoreTypes.PERSISTENT.equals(
+                    types.select(request.typeWord()).type().name());
         } catch (StoreException e) {
             throw new SnapshotTargetException(Errno.EINVAL, "Couldn't create exception store", e);
         }
@@ -102,12 +108,16 @@ public final class Activation implements AutoCloseable {
             same = originPath.equals(cowPath)
                     || FileBlockDevice.identityOf(originPath).equals(FileBlockDevice.identityOf(cowPath));
         } catch (IOException e) {
-            throw new ActivationException(Problem.CANNOT_COMPARE, Role.COW, cowPath,
-                    "cannot compare " + originPath + " and " + cowPath + " (" + e.getMessage() + ")", e);
+            throw new ActivationException(
+                    Problem.CANNOT_COMPARE,
+                    Role.COW,
+                    cowPath,
+                    "cannot compare " + originPath + " and " + cowPath + " (" + e.getMessage() + ")",
+                    e);
         }
         if (same) {
-            throw new ActivationException(Problem.SAME_DEVICE, Role.COW, cowPath, KernelMessages.SAME_DEVICE + " (" + cowPath + ")",
-                    null);
+            throw new ActivationException(
+                    Problem.SAME_DEVICE, Role.COW, cowPath, KernelMessages.SAME_DEVICE + " (" + cowPath + ")", null);
         }
         Access access = request.access();
         FileBlockDevice originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
@@ -117,15 +127,24 @@ public final class Activation implements AutoCloseable {
         try {
             long originSectors = originFile.sizeInSectors();
             if (originSectors < 1) {
-                throw new ActivationException(Problem.EMPTY_ORIGIN, Role.ORIGIN, originPath,
-                        "origin " + originPath + " is empty (less than one 512-byte sector)", null);
+                throw new ActivationException(
+                        Problem.EMPTY_ORIGIN,
+                        Role.ORIGIN,
+                        originPath,
+                        "origin " + originPath + " is empty (less than one 512-byte sector)",
+                        null);
             }
             cowFile = openImage(Role.COW, cowPath, access != Access.READ_ONLY);
             CowHeader header = readHeader(cowFile, cowPath);
             boolean newCow = persistent && header.magic() == 0;
             if (newCow && request.headerRequired()) {
-                throw new ActivationException(Problem.NO_HEADER, Role.COW, cowPath, "COW " + cowPath
-                        + " has no snapshot header (magic 0): it was never activated, so it holds no snapshot", null);
+                throw new ActivationException(
+                        Problem.NO_HEADER,
+                        Role.COW,
+                        cowPath,
+                        "COW " + cowPath
+                                + " has no snapshot header (magic 0): it was never activated, so it holds no snapshot",
+                        null);
             }
             BlockDevice cow = access == Access.READ_ONLY ? new ScratchOverlay(cowFile) : cowFile;
             DeferredLog log = new DeferredLog();
@@ -161,8 +180,12 @@ public final class Activation implements AutoCloseable {
         try {
             return originFile.sizeInSectors();
         } catch (RuntimeException e) {
-            throw new ActivationException(Problem.CANNOT_OPEN, Role.ORIGIN, originPath,
-                    "cannot open origin " + originPath + " (" + e.getMessage() + ")", e);
+            throw new ActivationException(
+                    Problem.CANNOT_OPEN,
+                    Role.ORIGIN,
+                    originPath,
+                    "cannot open origin " + originPath + " (" + e.getMessage() + ")",
+                    e);
         } finally {
             closeQuietly(originFile);
         }
@@ -170,11 +193,16 @@ public final class Activation implements AutoCloseable {
 
     private static void checkImage(Role role, Path path) throws ActivationException {
         if (Files.isDirectory(path)) {
-            throw new ActivationException(Problem.IS_DIRECTORY, role, path,
-                    role.word() + " " + path + ": is a directory, not an image", null);
+            throw new ActivationException(
+                    Problem.IS_DIRECTORY,
+                    role,
+                    path,
+                    role.word() + " " + path + ": is a directory, not an image",
+                    null);
         }
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
-            throw new ActivationException(Problem.NO_SUCH_FILE, role, path, role.word() + " " + path + ": no such file", null);
+            throw new ActivationException(
+                    Problem.NO_SUCH_FILE, role, path, role.word() + " " + path + ": no such file", null);
         }
     }
 
@@ -183,8 +211,12 @@ public final class Activation implements AutoCloseable {
         try {
             device = FileBlockDevice.open(path, writable);
         } catch (IOException | RuntimeException e) {
-            throw new ActivationException(Problem.CANNOT_OPEN, role, path,
-                    "cannot open " + role.word() + " " + path + " (" + e.getMessage() + ")", e);
+            throw new ActivationException(
+                    Problem.CANNOT_OPEN,
+                    role,
+                    path,
+                    "cannot open " + role.word() + " " + path + " (" + e.getMessage() + ")",
+                    e);
         }
         if (role == Role.ORIGIN) {
             return device;
@@ -194,13 +226,22 @@ public final class Activation implements AutoCloseable {
             sectors = device.sizeInSectors();
         } catch (RuntimeException e) {
             closeQuietly(device);
-            throw new ActivationException(Problem.CANNOT_READ_SIZE, role, path,
-                    "cannot read the size of " + path + " (" + e.getMessage() + ")", e);
+            throw new ActivationException(
+                    Problem.CANNOT_READ_SIZE,
+                    role,
+                    path,
+                    "cannot read the size of " + path + " (" + e.getMessage() + ")",
+                    e);
         }
         if (sectors < 1) {
             closeQuietly(device);
-            throw new ActivationException(Problem.COW_TOO_SMALL, role, path, path + ": too small to be a COW ("
-                    + bytes(path) + " bytes; the snapshot header needs at least one 512-byte sector)", null);
+            throw new ActivationException(
+                    Problem.COW_TOO_SMALL,
+                    role,
+                    path,
+                    path + ": too small to be a COW (" + bytes(path)
+                            + " bytes; the snapshot header needs at least one 512-byte sector)",
+                    null);
         }
         return device;
     }
@@ -217,8 +258,12 @@ public final class Activation implements AutoCloseable {
         try {
             return CowAreaReader.readHeader(cow);
         } catch (IOException | RuntimeException e) {
-            throw new ActivationException(Problem.CANNOT_READ_HEADER, Role.COW, cowPath,
-                    cowPath + ": cannot read the header (" + e.getMessage() + ")", e);
+            throw new ActivationException(
+                    Problem.CANNOT_READ_HEADER,
+                    Role.COW,
+                    cowPath,
+                    cowPath + ": cannot read the header (" + e.getMessage() + ")",
+                    e);
         }
     }
 
@@ -229,10 +274,16 @@ public final class Activation implements AutoCloseable {
         long originChunks = (originSectors + chunkSize - 1) / chunkSize;
         long highest = snapshot.highestOldChunk();
         if (highest != ExceptionTable.NONE && Long.compareUnsigned(highest, originChunks) >= 0) {
-            throw new ActivationException(Problem.ORIGIN_TOO_SHORT, Role.ORIGIN, originPath, "origin " + originPath
-                    + " (" + (originSectors << ChunkSize.SECTOR_SHIFT) + " bytes) is shorter than the snapshot in " + cowPath
-                    + ": it holds origin chunk " + Long.toUnsignedString(highest) + " (chunk size " + chunkSize
-                    + " sectors), past the origin's end", null);
+            throw new ActivationException(
+                    Problem.ORIGIN_TOO_SHORT,
+                    Role.ORIGIN,
+                    originPath,
+                    "origin " + originPath
+                            + " (" + (originSectors << ChunkSize.SECTOR_SHIFT)
+                            + " bytes) is shorter than the snapshot in " + cowPath
+                            + ": it holds origin chunk " + Long.toUnsignedString(highest) + " (chunk size " + chunkSize
+                            + " sectors), past the origin's end",
+                    null);
         }
     }
 

@@ -27,8 +27,15 @@ public final class ActivationRequest {
     private final StoreTypes types;
     private final KernelLog log;
 
-    private ActivationRequest(Path origin, Path cow, String typeWord, String chunkSize, Activation.Access access,
-            boolean headerRequired, StoreTypes types, KernelLog log) {
+    private ActivationRequest(
+            Path origin,
+            Path cow,
+            String typeWord,
+            String chunkSize,
+            Activation.Access access,
+            boolean headerRequired,
+            StoreTypes types,
+            KernelLog log) {
         this.origin = Objects.requireNonNull(origin, "origin");
         this.cow = Objects.requireNonNull(cow, "cow");
         this.typeWord = Objects.requireNonNull(typeWord, "typeWord");
@@ -48,8 +55,8 @@ public final class ActivationRequest {
      * @return the request
      */
     public static ActivationRequest of(Path origin, Path cow, String typeWord) {
-        return new ActivationRequest(origin, cow, typeWord, "0", Activation.Access.READ_ONLY, false,
-                StoreTypes.load(), KernelLog.DISCARD);
+        return new ActivationRequest(
+                origin, cow, typeWord, "0", Activation.Access.READ_ONLY, false, StoreTypes.load(), KernelLog.DISCARD);
     }
 
     /**

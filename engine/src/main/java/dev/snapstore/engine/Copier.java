@@ -10,8 +10,7 @@ final class Copier {
 
     private static final int MAX_PIECE = 1 << 20;
 
-    private Copier() {
-    }
+    private Copier() {}
 
     /** A copy that failed, telling whether reading or writing did (merge_callback's read_err/write_err). */
     static final class CopyFailure extends Exception {

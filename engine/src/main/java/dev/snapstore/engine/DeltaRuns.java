@@ -18,9 +18,11 @@ final class DeltaRuns {
     private long[] olds;
     /** The runs' encoded new chunks; {@link ExceptionTable#TOMB} for a removed run. */
     private long[] news;
+
     private int mask;
     /** Slots taken, removed runs included (they keep probe chains whole). */
     private int used;
+
     private int live;
 
     /** Whether a run was ever added since the delta was last emptied. */

@@ -55,6 +55,7 @@ public final class ExceptionTable {
     static final int COUNT_SHIFT = 56;
     /** Marks a run that was removed entirely; never a valid encoding because of MAX_NEW_CHUNK. */
     static final long TOMB = -1L;
+
     private static final int MIN_DELTA_LIMIT = 1024;
     static final int ARRAY_HEADER = 16;
     private static final int SAMPLE_SHIFT = 6;
@@ -71,6 +72,7 @@ public final class ExceptionTable {
     private long[] mainNew = new long[0];
     /** lows[k * SAMPLE], so that a search touches a small, cache-resident array first. */
     private int[] sample = new int[0];
+
     private int mainTombs;
 
     // --- delta part: open addressing by 256-chunk group --------------------------------------
@@ -84,8 +86,7 @@ public final class ExceptionTable {
     private int loadCount;
 
     /** Creates an empty table. */
-    public ExceptionTable() {
-    }
+    public ExceptionTable() {}
 
     /**
      * Finds where an origin chunk's copy lives ({@code dm_lookup_exception} plus the remapping of
@@ -436,8 +437,8 @@ public final class ExceptionTable {
             throw new IllegalArgumentException("old chunk 18446744073709551615 cannot be stored");
         }
         if (newChunk < 0 || newChunk > MAX_NEW_CHUNK) {
-            throw new IllegalArgumentException("new chunk " + Long.toUnsignedString(newChunk)
-                    + " does not fit in 56 bits");
+            throw new IllegalArgumentException(
+                    "new chunk " + Long.toUnsignedString(newChunk) + " does not fit in 56 bits");
         }
     }
 
@@ -528,7 +529,8 @@ public final class ExceptionTable {
         if (i >= 0 && mainNew[i] != TOMB) {
             long nc = mainNew[i];
             int length = runLength(nc);
-            if (length < MAX_RUN && sameHigh(oldChunk, i) + length == oldChunk
+            if (length < MAX_RUN
+                    && sameHigh(oldChunk, i) + length == oldChunk
                     && (nc & NEW_MASK) + length == newChunk) {
                 mainNew[i] = nc + (1L << COUNT_SHIFT);
                 return true;
@@ -537,7 +539,8 @@ public final class ExceptionTable {
         int next = i < 0 ? highStart[g] : i + 1;
         if (next < highStart[g + 1] && mainNew[next] != TOMB && (i < 0 || sameHigh(oldChunk, i) != oldChunk)) {
             long nc = mainNew[next];
-            if (runLength(nc) < MAX_RUN && sameHigh(oldChunk, next) == oldChunk + 1
+            if (runLength(nc) < MAX_RUN
+                    && sameHigh(oldChunk, next) == oldChunk + 1
                     && (nc & NEW_MASK) == newChunk + 1) {
                 setLow(next, lows[next] - 1);
                 mainNew[next] = nc + (1L << COUNT_SHIFT) - 1;

@@ -47,6 +47,7 @@ public final class Origin implements BlockDevice {
     private final ReentrantReadWriteLock suspendLock = new ReentrantReadWriteLock();
     /** Sorted by chunk size, largest first (__insert_snapshot); replaced, never changed, under the write lock. */
     private volatile List<Snapshot> snapshots = List.of();
+
     private volatile Snapshot merging;
 
     /**
@@ -91,8 +92,9 @@ public final class Origin implements BlockDevice {
      *     reason is in {@link SnapshotTargetException#innerMessage()}
      * @throws IllegalArgumentException when the length is 0 or larger than the origin
      */
-    public Snapshot createSnapshot(StoreTypes types, String typeWord, String chunkSizeArg, BlockDevice cow,
-            long lengthSectors) throws SnapshotTargetException {
+    public Snapshot createSnapshot(
+            StoreTypes types, String typeWord, String chunkSizeArg, BlockDevice cow, long lengthSectors)
+            throws SnapshotTargetException {
         Objects.requireNonNull(types, "types");
         Objects.requireNonNull(typeWord, "typeWord");
         Objects.requireNonNull(chunkSizeArg, "chunkSizeArg");
@@ -100,8 +102,8 @@ public final class Origin implements BlockDevice {
         long size = device.sizeInSectors();
         if (lengthSectors <= 0 || lengthSectors > size) {
             // dm-table's check: "<dev> too small for target: start=0, len=%llu, dev_size=%llu"
-            throw new IllegalArgumentException(device.name() + " too small for target: start=0, len="
-                    + lengthSectors + ", dev_size=" + size);
+            throw new IllegalArgumentException(
+                    device.name() + " too small for target: start=0, len=" + lengthSectors + ", dev_size=" + size);
         }
         suspendLock.writeLock().lock();
         try {
@@ -114,9 +116,13 @@ public final class Origin implements BlockDevice {
                 if (other.cow().identity().equals(cowIdentity)) {
                     // Two tables on one COW is the kernel's handover, which this engine does in place
                     // with Snapshot.startMerge().
-                    throw new SnapshotTargetException(Errno.EINVAL, KernelMessages.HANDOVER_FAILED,
-                            new StoreException(Errno.EINVAL, cow.name() + " is already the COW of another snapshot of"
-                                    + " this origin: a COW holds one snapshot"));
+                    throw new SnapshotTargetException(
+                            Errno.EINVAL,
+                            KernelMessages.HANDOVER_FAILED,
+                            new StoreException(
+                                    Errno.EINVAL,
+                                    cow.name() + " is already the COW of another snapshot of"
+                                            + " this origin: a COW holds one snapshot"));
                 }
             }
             Snapshot snapshot = Snapshot.construct(this, types, typeWord, chunkSizeArg, cow, lengthSectors, log);

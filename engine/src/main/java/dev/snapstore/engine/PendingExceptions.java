@@ -135,7 +135,8 @@ final class PendingExceptions {
         long originSize = core.origin.device().sizeInSectors();
         // min(chunk_size, dev_size - src.sector); past the end the kernel's unsigned sum wraps and the
         // copy fails, which is what a full-length copy does here.
-        long count = Long.compareUnsigned(from, originSize) < 0 ? Math.min(core.chunkSize, originSize - from)
+        long count = Long.compareUnsigned(from, originSize) < 0
+                ? Math.min(core.chunkSize, originSize - from)
                 : core.chunkSize;
         try {
             Copier.copy(core.origin.device(), from, core.cow, pe.newChunk << core.chunkShift, count);
@@ -161,7 +162,10 @@ final class PendingExceptions {
             while ((next = outOfOrder.remove(completeSequence)) != null) {
                 completeSequence++;
                 Pending committed = next;
-                core.store.commitException(committed.oldChunk, committed.newChunk, !committed.copyError,
+                core.store.commitException(
+                        committed.oldChunk,
+                        committed.newChunk,
+                        !committed.copyError,
                         success -> pendingComplete(committed, success));
             }
         } finally {

@@ -16,8 +16,7 @@ final class Pieces {
         void run(long sector, ByteBuffer piece) throws IOException;
     }
 
-    private Pieces() {
-    }
+    private Pieces() {}
 
     /**
      * Calls {@code io} for each piece of {@code buffer}'s remaining bytes, advancing its position.

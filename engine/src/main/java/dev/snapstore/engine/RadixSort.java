@@ -14,8 +14,7 @@ final class RadixSort {
     private static final int BITS = 8;
     private static final int BUCKETS = 1 << BITS;
 
-    private RadixSort() {
-    }
+    private RadixSort() {}
 
     /**
      * Sorts {@code keys[0, n)} ascending as unsigned numbers, moving {@code values} along; entries

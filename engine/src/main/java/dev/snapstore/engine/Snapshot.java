@@ -62,16 +62,23 @@ public final class Snapshot implements BlockDevice {
      * snapshot_ctr from the exception store on, by dm's rules: create the store, read its metadata
      * into a new exception table, check the chunk size. Called by Origin under its control lock.
      */
-    static Snapshot construct(Origin origin, StoreTypes types, String typeWord, String chunkSizeArg,
-            BlockDevice cow, long length, KernelLog log) throws SnapshotTargetException {
+    static Snapshot construct(
+            Origin origin,
+            StoreTypes types,
+            String typeWord,
+            String chunkSizeArg,
+            BlockDevice cow,
+            long length,
+            KernelLog log)
+            throws SnapshotTargetException {
         try {
-            SnapshotConstructor.Created created = SnapshotConstructor.createStore(TargetKind.SNAPSHOT, types,
-                    typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
+            SnapshotConstructor.Created created = SnapshotConstructor.createStore(
+                    TargetKind.SNAPSHOT, types, typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
             ExceptionTable table = new ExceptionTable();
             boolean valid = SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, created.store(), table::append, log);
             table.compact();
-            return new Snapshot(new SnapshotCore(origin, cow, created.store(), created.type(), table, length, valid,
-                    log));
+            return new Snapshot(
+                    new SnapshotCore(origin, cow, created.store(), created.type(), table, length, valid, log));
         } catch (TableException e) {
             throw SnapshotTargetException.of(e);
         }
@@ -261,8 +268,8 @@ public final class Snapshot implements BlockDevice {
     public String imaStatus(String originName, String cowName) {
         SnapshotState state = core.state();
         TargetKind kind = state.phase().isMerging() ? TargetKind.SNAPSHOT_MERGE : TargetKind.SNAPSHOT;
-        return StatusLine.imaStatus(kind, kind.version(), originName, cowName, state.valid(), state.mergeFailed(),
-                state.overflowed());
+        return StatusLine.imaStatus(
+                kind, kind.version(), originName, cowName, state.valid(), state.mergeFailed(), state.overflowed());
     }
 
     /** The highest origin chunk with an exception, for Activation's check; {@link ExceptionTable#NONE} when none. */

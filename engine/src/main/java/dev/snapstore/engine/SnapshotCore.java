@@ -54,8 +54,15 @@ final class SnapshotCore {
     /** Changed under {@link #lock} or the origin's control lock; read anywhere. */
     private final AtomicReference<SnapshotState> state;
 
-    SnapshotCore(Origin origin, BlockDevice cow, ExceptionStore store, ExceptionStoreType type, ExceptionTable table,
-            long length, boolean valid, KernelLog log) {
+    SnapshotCore(
+            Origin origin,
+            BlockDevice cow,
+            ExceptionStore store,
+            ExceptionStoreType type,
+            ExceptionTable table,
+            long length,
+            boolean valid,
+            KernelLog log) {
         this.origin = origin;
         this.cow = cow;
         this.store = store;
@@ -100,8 +107,10 @@ final class SnapshotCore {
         } catch (SnapshotIOException e) {
             throw e;
         } catch (IOException e) {
-            throw new SnapshotIOException(name() + ": " + (write ? "write" : "read") + " error on "
-                    + device.name() + " at sector " + Long.toUnsignedString(sector), e);
+            throw new SnapshotIOException(
+                    name() + ": " + (write ? "write" : "read") + " error on " + device.name() + " at sector "
+                            + Long.toUnsignedString(sector),
+                    e);
         }
     }
 

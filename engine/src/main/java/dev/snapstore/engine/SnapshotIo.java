@@ -62,14 +62,16 @@ final class SnapshotIo {
             long newChunk = complete.lookup(firstChunk);
             if (newChunk != ExceptionTable.NONE) {
                 cowSector = core.remap(newChunk, sector);
-                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
+                while (bytes < rest.remaining()
+                        && bytes < MAX_READ_RUN_BYTES
                         && complete.lookup(firstChunk + chunks) == newChunk + chunks) {
                     bytes += Math.min(chunkBytes, rest.remaining() - bytes);
                     chunks++;
                 }
             } else {
                 core.track(firstChunk);
-                while (bytes < rest.remaining() && bytes < MAX_READ_RUN_BYTES
+                while (bytes < rest.remaining()
+                        && bytes < MAX_READ_RUN_BYTES
                         && complete.lookup(firstChunk + chunks) == ExceptionTable.NONE) {
                     core.track(firstChunk + chunks);
                     bytes += Math.min(chunkBytes, rest.remaining() - bytes);

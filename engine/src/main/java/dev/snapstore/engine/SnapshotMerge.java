@@ -120,7 +120,7 @@ final class SnapshotMerge {
         String corruption = null;
         core.lock.lock();
         try {
-            for (long c = oldChunk + n - 1;; c--) {
+            for (long c = oldChunk + n - 1; ; c--) {
                 core.complete.remove(c);
                 if (c == oldChunk) {
                     break;
@@ -157,7 +157,8 @@ final class SnapshotMerge {
 
     /** Called under lock. */
     private boolean beingMerged(long chunk) {
-        return numMergingChunks > 0 && Long.compareUnsigned(chunk, firstMergingChunk) >= 0
+        return numMergingChunks > 0
+                && Long.compareUnsigned(chunk, firstMergingChunk) >= 0
                 && Long.compareUnsigned(chunk - firstMergingChunk, numMergingChunks) < 0;
     }
 

@@ -67,8 +67,8 @@ record SnapshotState(Phase phase, boolean closed, boolean valid, boolean overflo
 
     /** merge_callback's "shut" path: merge_failed, and the merge stops. */
     SnapshotState mergeFailedNow() {
-        return new SnapshotState(phase == Phase.MERGE_FINISHED ? phase : Phase.MERGE_STOPPED, closed, valid, overflowed,
-                true);
+        return new SnapshotState(
+                phase == Phase.MERGE_FINISHED ? phase : Phase.MERGE_STOPPED, closed, valid, overflowed, true);
     }
 
     SnapshotState closedNow() {

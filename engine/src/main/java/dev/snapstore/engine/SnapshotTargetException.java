@@ -51,7 +51,8 @@ public class SnapshotTargetException extends SnapstoreException {
      * @return the exception
      */
     static SnapshotTargetException of(TableException e) {
-        return e.getCause() == null ? new SnapshotTargetException(e.errno(), e.kernelMessage())
+        return e.getCause() == null
+                ? new SnapshotTargetException(e.errno(), e.kernelMessage())
                 : new SnapshotTargetException(e.errno(), e.kernelMessage(), e.getCause());
     }
 

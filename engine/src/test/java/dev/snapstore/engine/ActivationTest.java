@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.engine.ActivationException.Problem;
-import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.engine.ActivationException.Role;
 import dev.snapstore.spi.Errno;
+import dev.snapstore.testkit.CapturingLog;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -64,16 +64,19 @@ class ActivationTest {
     @Test
     void aNewCowIsInitialisedOnlyWhereTheAccessAllows() throws Exception {
         Path blank = Files.write(dir.resolve("blank.img"), new byte[64 * 1024]);
-        try (Activation activation = Activation.open(ActivationRequest.of(origin, blank, "P").withChunkSize("8"))) {
+        try (Activation activation =
+                Activation.open(ActivationRequest.of(origin, blank, "P").withChunkSize("8"))) {
             assertTrue(activation.isNewCow());
             assertEquals("16/128 16", activation.snapshot().status().format());
         }
         assertArrayEquals(new byte[64 * 1024], Files.readAllBytes(blank), "read-only: the header stays in memory");
 
-        ActivationRequest writable = ActivationRequest.of(origin, blank, "P").withChunkSize("8").withAccess(Activation.Access.COW);
+        ActivationRequest writable =
+                ActivationRequest.of(origin, blank, "P").withChunkSize("8").withAccess(Activation.Access.COW);
         ActivationException e = refused(writable.withHeaderRequired(true));
         assertEquals(Problem.NO_HEADER, e.problem());
-        assertEquals("COW " + blank + " has no snapshot header (magic 0): it was never activated, so it holds no snapshot",
+        assertEquals(
+                "COW " + blank + " has no snapshot header (magic 0): it was never activated, so it holds no snapshot",
                 e.getMessage());
         assertArrayEquals(new byte[64 * 1024], Files.readAllBytes(blank), "refused before anything was written");
 
@@ -81,7 +84,11 @@ class ActivationTest {
         assertTrue(activation.isNewCow());
         activation.close();
         activation.close(); // closing twice does nothing
-        assertEquals(0x70416e53, ByteBuffer.wrap(Files.readAllBytes(blank)).order(ByteOrder.LITTLE_ENDIAN).getInt(0));
+        assertEquals(
+                0x70416e53,
+                ByteBuffer.wrap(Files.readAllBytes(blank))
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .getInt(0));
         try (Activation again = Activation.open(writable.withHeaderRequired(true))) {
             assertFalse(again.isNewCow());
         }
@@ -107,7 +114,8 @@ class ActivationTest {
         Path link = Files.createSymbolicLink(dir.resolve("link.img"), cow);
         byte[] cowBytes = Files.readAllBytes(cow);
         for (Path originPath : new Path[] {cow, link}) {
-            ActivationException e = refused(ActivationRequest.of(originPath, cow, "P").withAccess(Activation.Access.ORIGIN_AND_COW));
+            ActivationException e =
+                    refused(ActivationRequest.of(originPath, cow, "P").withAccess(Activation.Access.ORIGIN_AND_COW));
             assertEquals(Problem.SAME_DEVICE, e.problem(), e::getMessage);
             assertEquals("COW device cannot be the same as origin device (" + cow + ")", e.getMessage());
             assertEquals(Errno.EINVAL, e.errno());
@@ -124,7 +132,8 @@ class ActivationTest {
         assertEquals("origin " + empty + " is empty (less than one 512-byte sector)", e.getMessage());
         e = refused(ActivationRequest.of(origin, tiny, "P"));
         assertEquals(Problem.COW_TOO_SMALL, e.problem());
-        assertEquals(tiny + ": too small to be a COW (100 bytes; the snapshot header needs at least one 512-byte sector)",
+        assertEquals(
+                tiny + ": too small to be a COW (100 bytes; the snapshot header needs at least one 512-byte sector)",
                 e.getMessage());
     }
 
@@ -133,27 +142,35 @@ class ActivationTest {
         // The COW holds chunks 1 to 6; an origin of 6 chunks ends before chunk 6.
         Path shorter = Files.write(dir.resolve("short.img"), new byte[6 * 4096]);
         CapturingLog log = new CapturingLog();
-        ActivationException e = refused(ActivationRequest.of(shorter, cow, "P").withChunkSize("16").withLog(log)
+        ActivationException e = refused(ActivationRequest.of(shorter, cow, "P")
+                .withChunkSize("16")
+                .withLog(log)
                 .withAccess(Activation.Access.ORIGIN_AND_COW));
         assertEquals(Problem.ORIGIN_TOO_SHORT, e.problem());
-        assertEquals("origin " + shorter + " (24576 bytes) is shorter than the snapshot in " + cow
-                + ": it holds origin chunk 6 (chunk size 8 sectors), past the origin's end", e.getMessage());
+        assertEquals(
+                "origin " + shorter + " (24576 bytes) is shorter than the snapshot in " + cow
+                        + ": it holds origin chunk 6 (chunk size 8 sectors), past the origin's end",
+                e.getMessage());
         // The store warned that the header's chunk size wins; a failed activation passes on no line.
         assertEquals(List.of(), log.lines());
-        try (Activation activation = Activation.open(ActivationRequest.of(origin, cow, "P").withChunkSize("16").withLog(log))) {
+        try (Activation activation = Activation.open(
+                ActivationRequest.of(origin, cow, "P").withChunkSize("16").withLog(log))) {
             assertEquals(8, activation.snapshot().chunkSize());
-            assertEquals(List.of("device-mapper: persistent snapshot: chunk size 8 in device metadata overrides table"
-                    + " chunk size of 16."), log.lines());
+            assertEquals(
+                    List.of("device-mapper: persistent snapshot: chunk size 8 in device metadata overrides table"
+                            + " chunk size of 16."),
+                    log.lines());
         }
     }
 
     @Test
     void theKernelsErrorsAreTargetExceptions() {
-        SnapshotTargetException e = assertThrows(SnapshotTargetException.class,
-                () -> Activation.open(ActivationRequest.of(origin, cow, "X")));
+        SnapshotTargetException e = assertThrows(
+                SnapshotTargetException.class, () -> Activation.open(ActivationRequest.of(origin, cow, "X")));
         assertEquals("Couldn't create exception store", e.getMessage());
         assertEquals("Exception store type is not P or N", e.innerMessage());
-        e = assertThrows(SnapshotTargetException.class,
+        e = assertThrows(
+                SnapshotTargetException.class,
                 () -> Activation.open(ActivationRequest.of(origin, cow, "P").withChunkSize("3")));
         assertEquals("Chunk size is not a power of 2", e.innerMessage());
     }
@@ -161,7 +178,9 @@ class ActivationTest {
     @Test
     void theOriginsSizeWithoutActivating() throws ActivationException {
         assertEquals(4 * 1024 * 1024 / 512, Activation.originSectors(origin));
-        assertEquals(Problem.NO_SUCH_FILE, assertThrows(ActivationException.class,
-                () -> Activation.originSectors(dir.resolve("nope"))).problem());
+        assertEquals(
+                Problem.NO_SUCH_FILE,
+                assertThrows(ActivationException.class, () -> Activation.originSectors(dir.resolve("nope")))
+                        .problem());
     }
 }

@@ -17,7 +17,6 @@ import dev.snapstore.testkit.FaultInjectingBlockDevice;
 import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,7 +90,8 @@ class ConcurrencyTest {
      */
     @Test
     void queuedSnapshotWritesWaitForTheCommit() throws Exception {
-        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
+        WrappingStoreType watched =
+                new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 1024);
         Origin origin = new Origin(SnapshotTest.origin(64), log);
         Snapshot s = origin.createSnapshot(StoreTypes.of(watched), "N", "8", cow, 64);
@@ -122,7 +122,8 @@ class ConcurrencyTest {
 
     @Test
     void aFailedCommitFailsTheQueuedWritesAndInvalidates() throws Exception {
-        WrappingStoreType watched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
+        WrappingStoreType watched =
+                new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         Origin origin = new Origin(SnapshotTest.origin(64), log);
         Snapshot s = origin.createSnapshot(StoreTypes.of(watched), "N", "8", new MemoryBlockDevice("cow", 1024), 64);
         s.activate();
@@ -150,14 +151,19 @@ class ConcurrencyTest {
         MemoryBlockDevice originDevice = SnapshotTest.origin(originSectors);
         SimPersistentStoreType simType = new SimPersistentStoreType();
         WrappingStoreType simWatched = new WrappingStoreType(simType);
-        WrappingStoreType nWatched = new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
+        WrappingStoreType nWatched =
+                new WrappingStoreType(StoreTypes.load().find("N").orElseThrow());
         Origin origin = new Origin(jittered(originDevice), log);
         MemoryBlockDevice cowP = new MemoryBlockDevice("cowP", 8192);
         List<Snapshot> snaps = List.of(
                 origin.createSnapshot(StoreTypes.of(simWatched), "P", "8", cowP, originSectors),
-                origin.createSnapshot(StoreTypes.of(nWatched), "N", "4", new MemoryBlockDevice("cowN", 8192),
-                        originSectors),
-                origin.createSnapshot(StoreTypes.of(simWatched), "PO", "16", new MemoryBlockDevice("cowPO", 8192),
+                origin.createSnapshot(
+                        StoreTypes.of(nWatched), "N", "4", new MemoryBlockDevice("cowN", 8192), originSectors),
+                origin.createSnapshot(
+                        StoreTypes.of(simWatched),
+                        "PO",
+                        "16",
+                        new MemoryBlockDevice("cowPO", 8192),
                         originSectors - 40));
         snaps.forEach(Snapshot::activate);
         // expected[snapshot][sector]: the tag a snapshot must show; only the owner thread changes it.
@@ -205,7 +211,8 @@ class ConcurrencyTest {
                             if (mine || at >= region) {
                                 assertEquals(expected[si][at], tag, "snapshot " + si + " sector " + at);
                             } else {
-                                assertTrue(tag.equals("ORIGIN") || tag.startsWith("S" + (at / 2) % threads + ":"),
+                                assertTrue(
+                                        tag.equals("ORIGIN") || tag.startsWith("S" + (at / 2) % threads + ":"),
                                         "snapshot " + si + " sector " + at + " shows " + tag);
                             }
                         }
@@ -269,10 +276,14 @@ class ConcurrencyTest {
         MemoryBlockDevice originDevice = SnapshotTest.origin(sectors);
         SimPersistentStoreType simType = new SimPersistentStoreType();
         Origin origin = new Origin(jittered(originDevice), log);
-        Snapshot merging = origin.createSnapshot(StoreTypes.of(simType), "P", "8", new MemoryBlockDevice("m", 8192),
+        Snapshot merging =
+                origin.createSnapshot(StoreTypes.of(simType), "P", "8", new MemoryBlockDevice("m", 8192), sectors);
+        Snapshot other = origin.createSnapshot(
+                StoreTypes.of(simType, StoreTypes.load().find("N").orElseThrow()),
+                "N",
+                "4",
+                new MemoryBlockDevice("o", 8192),
                 sectors);
-        Snapshot other = origin.createSnapshot(StoreTypes.of(simType, StoreTypes.load().find("N").orElseThrow()), "N", "4",
-                new MemoryBlockDevice("o", 8192), sectors);
         merging.activate();
         other.activate();
         Random setup = new Random(seed);
@@ -319,14 +330,16 @@ class ConcurrencyTest {
                             if (at % threads == me) {
                                 assertEquals(view[at], tag, "origin sector " + at);
                             } else {
-                                assertTrue(tag.equals(initial[at]) || tag.startsWith("W" + at % threads + ":"),
+                                assertTrue(
+                                        tag.equals(initial[at]) || tag.startsWith("W" + at % threads + ":"),
                                         "origin sector " + at + " shows " + tag);
                             }
                         }
                     } else {
                         int n = 1 + random.nextInt(32);
                         long sector = random.nextInt(sectors - n);
-                        assertArrayEquals(Arrays.copyOfRange(otherView, (int) sector * 512, (int) (sector + n) * 512),
+                        assertArrayEquals(
+                                Arrays.copyOfRange(otherView, (int) sector * 512, (int) (sector + n) * 512),
                                 read(other, sector, n));
                     }
                 }

@@ -22,6 +22,7 @@ import dev.snapstore.spi.Usage;
 import dev.snapstore.testkit.FaultInjectingBlockDevice;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -34,16 +35,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
-import org.junit.jupiter.api.Test;
-import java.io.UncheckedIOException;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import org.junit.jupiter.api.Test;
 
 /**
  * A power-loss campaign through the engine with the real persistent store, {@code P} and {@code PO}:
@@ -132,7 +132,8 @@ class CrashCampaignTest {
         boolean crashed;
         /** The I/O numbers at which to take a {@link Point} just before the I/O, without crashing. */
         Set<Long> capture = Set.of();
-        LongConsumer sink = at -> { };
+
+        LongConsumer sink = at -> {};
 
         Power(long crashAt) {
             this.crashAt = crashAt;
@@ -224,9 +225,11 @@ class CrashCampaignTest {
         boolean dropDone;
         /** exceptionCount() before each operation, and after it in a run without a crash. */
         final List<Long> countBefore = new ArrayList<>();
+
         final List<Long> countAfter = new ArrayList<>();
         /** The operation the crash interrupted (-1: during the snapshot's creation). */
         int crashedOp = -1;
+
         Outcome(Config config, Power power) {
             this.config = config;
             this.power = power;
@@ -278,7 +281,8 @@ class CrashCampaignTest {
         int points = Integer.getInteger("snapstore.crash.points", CI_POINTS);
         long baseSeed = Long.getLong("snapstore.crash.seed", DEFAULT_SEED);
         long started = System.nanoTime();
-        int threads = Integer.getInteger("snapstore.crash.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
+        int threads = Integer.getInteger(
+                "snapstore.crash.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
         Tally tally = new Tally();
         Map<Category, Integer> byCategory = tally.byCategory;
         TYPES.find("P").orElseThrow(); // the lookup, once, before the threads share it
@@ -289,7 +293,8 @@ class CrashCampaignTest {
             // Workloads are independent; they run in waves on a few threads, in a fixed order of seeds.
             while (done < points) {
                 List<Future<Integer>> wave = new ArrayList<>();
-                int waveSize = Math.max(1, Math.min(threads * 2, (points - done + POINTS_PER_CONFIG - 1) / POINTS_PER_CONFIG));
+                int waveSize =
+                        Math.max(1, Math.min(threads * 2, (points - done + POINTS_PER_CONFIG - 1) / POINTS_PER_CONFIG));
                 for (int i = 0; i < waveSize; i++) {
                     Config config = Config.of(baseSeed * 1_000_003L + configs++);
                     wave.add(pool.submit(() -> campaign(config, tally)));
@@ -310,7 +315,8 @@ class CrashCampaignTest {
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.println("CrashCampaignTest: " + done + " crash points " + byCategory + " " + tally.byType + ", "
-                + tally.images + " durable images checked (" + VARIANTS + " variants per point: none, all, subset, torn), "
+                + tally.images + " durable images checked (" + VARIANTS
+                + " variants per point: none, all, subset, torn), "
                 + tally.resumedMerges + " resumed merges, " + tally.invalidated + " invalidated reloads, "
                 + tally.realCrashes + " points also crashed for real, " + configs + " workloads on " + threads
                 + " threads, base seed " + baseSeed + ", " + millis + " ms");
@@ -380,7 +386,8 @@ class CrashCampaignTest {
             assertEquals(point.dropStarted, crash.dropStarted, where);
             long seed = config.seed() * 1_000_003L + point.at * 7;
             for (int v = 0; v < VARIANTS; v++) {
-                assertArrayEquals(saved.origins()[v], contents(image(crash.originDev, v, seed + v)), where + " origin " + v);
+                assertArrayEquals(
+                        saved.origins()[v], contents(image(crash.originDev, v, seed + v)), where + " origin " + v);
                 assertArrayEquals(saved.cows()[v], contents(image(crash.cowDev, v, ~(seed + v))), where + " cow " + v);
             }
             tally.realCrash();
@@ -417,8 +424,7 @@ class CrashCampaignTest {
     }
 
     /** A point crashed for real as well, with its images as taken. */
-    record Saved(Point point, byte[][] origins, byte[][] cows) {
-    }
+    record Saved(Point point, byte[][] origins, byte[][] cows) {}
 
     private static byte[] contents(MemoryBlockDevice device) throws IOException {
         return SnapshotTest.read(device, 0, (int) device.sizeInSectors());
@@ -434,8 +440,7 @@ class CrashCampaignTest {
 
     // --- the workload ---------------------------------------------------------------------------
 
-    static Outcome run(Config config, long crashAt, Set<Long> capture, Consumer<Point> sink)
-            throws Exception {
+    static Outcome run(Config config, long crashAt, Set<Long> capture, Consumer<Point> sink) throws Exception {
         Power power = new Power(crashAt);
         Outcome out = new Outcome(config, power);
         out.originDev = power.attach(device("origin", config.originSectors(), PATTERN));
@@ -484,8 +489,16 @@ class CrashCampaignTest {
     }
 
     /** One operation; returns the snapshot to use from now on (a reload replaces it). */
-    private static Snapshot step(Random r, int op, Outcome out, Origin origin, Snapshot snap, StoreTypes types,
-            String cs, PhaseStoreType phased) throws Exception {
+    private static Snapshot step(
+            Random r,
+            int op,
+            Outcome out,
+            Origin origin,
+            Snapshot snap,
+            StoreTypes types,
+            String cs,
+            PhaseStoreType phased)
+            throws Exception {
         Model m = out.model;
         Config config = out.config;
         int sectors = config.originSectors();
@@ -571,7 +584,9 @@ class CrashCampaignTest {
             byte[] got = SnapshotTest.read(ofSnapshot ? snap : origin, first, n);
             String[] cur = ofSnapshot ? m.sCur : m.oCur;
             for (int i = 0; i < n; i++) {
-                assertEquals(cur[first + i], tag(got, i, first + i),
+                assertEquals(
+                        cur[first + i],
+                        tag(got, i, first + i),
                         config + " op " + op + " read of " + (ofSnapshot ? "snapshot" : "origin") + " sector "
                                 + (first + i));
             }
@@ -615,7 +630,11 @@ class CrashCampaignTest {
 
     // --- the checks -----------------------------------------------------------------------------
 
-    enum Check { CHECKED, RESUMED_MERGE, INVALID }
+    enum Check {
+        CHECKED,
+        RESUMED_MERGE,
+        INVALID
+    }
 
     private static Check check(Point crash, Config config, List<Long> countAfter, int variant, String where)
             throws Exception {
@@ -640,8 +659,7 @@ class CrashCampaignTest {
         Origin origin = new Origin(originImage, KernelLog.DISCARD);
         Snapshot snap;
         try {
-            snap = origin.createSnapshot(TYPES, config.type(), String.valueOf(config.cs()), cowImage,
-                    sectors);
+            snap = origin.createSnapshot(TYPES, config.type(), String.valueOf(config.cs()), cowImage, sectors);
         } catch (SnapshotTargetException e) {
             throw new AssertionError(where + ": reload failed: " + e.getMessage() + " (" + e.innerMessage() + ")", e);
         }
@@ -660,7 +678,8 @@ class CrashCampaignTest {
             long before = crash.countBefore;
             long after = countAfter.get(op);
             long count = snap.exceptionCount();
-            assertTrue(count >= Math.min(before, after) && count <= Math.max(before, after),
+            assertTrue(
+                    count >= Math.min(before, after) && count <= Math.max(before, after),
                     where + ": " + count + " exceptions, expected between " + before + " and " + after);
         } else if (op < 0) {
             assertEquals(0, snap.exceptionCount(), where);
@@ -681,15 +700,17 @@ class CrashCampaignTest {
         byte[] after = SnapshotTest.read(originImage, 0, sectors);
         if (!Arrays.equals(view, after)) {
             for (int s = 0; s < sectors; s++) {
-                assertEquals(tag(view, s, s), tag(after, s, s),
-                        where + ": merged origin sector " + s);
+                assertEquals(tag(view, s, s), tag(after, s, s), where + ": merged origin sector " + s);
             }
         }
         Usage usage = snap.usage();
-        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), where + ": " + snap.status().format());
+        assertEquals(
+                usage.metadataSectors(),
+                usage.allocatedSectors(),
+                where + ": " + snap.status().format());
         snap.close();
-        ExceptionStore store = TYPES.create(config.type(), String.valueOf(config.cs()), cowImage,
-                ChunkSize.SECTOR_SIZE, KernelLog.DISCARD);
+        ExceptionStore store = TYPES.create(
+                config.type(), String.valueOf(config.cs()), cowImage, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD);
         List<long[]> left = new ArrayList<>();
         assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> left.add(new long[] {o, n})), where);
         assertEquals(0, left.size(), where + ": exceptions left after the merge");
@@ -709,10 +730,11 @@ class CrashCampaignTest {
         for (int s = 0; s < allowed.size(); s++) {
             String tag = tag(data, s, s);
             if (tag == null || !allowed.get(s).contains(tag)) {
-                String shown = tag != null ? tag
+                String shown = tag != null
+                        ? tag
                         : new String(data, s * ChunkSize.SECTOR_SIZE, 40, StandardCharsets.US_ASCII).trim();
-                throw new AssertionError(where + " sector " + s + " holds '" + shown + "', allowed "
-                        + new TreeSet<>(allowed.get(s)));
+                throw new AssertionError(
+                        where + " sector " + s + " holds '" + shown + "', allowed " + new TreeSet<>(allowed.get(s)));
             }
         }
     }

@@ -32,8 +32,8 @@ class DeviceIdentityTest {
             try (FileBlockDevice originFile = FileBlockDevice.open(image, true);
                     FileBlockDevice cowFile = FileBlockDevice.open(cowPath, true);
                     Origin origin = new Origin(originFile)) {
-                SnapshotTargetException e = assertThrows(SnapshotTargetException.class,
-                        () -> origin.createSnapshot(TYPES, "P", "8", cowFile, 64));
+                SnapshotTargetException e = assertThrows(
+                        SnapshotTargetException.class, () -> origin.createSnapshot(TYPES, "P", "8", cowFile, 64));
                 assertEquals("COW device cannot be the same as origin device", e.getMessage());
                 assertEquals(Errno.EINVAL, e.errno());
             }
@@ -46,8 +46,8 @@ class DeviceIdentityTest {
     void theOriginObjectIsItsDevice() throws IOException {
         MemoryBlockDevice device = new MemoryBlockDevice("origin", 64);
         try (Origin origin = new Origin(device)) {
-            SnapshotTargetException e = assertThrows(SnapshotTargetException.class,
-                    () -> origin.createSnapshot(TYPES, "N", "8", origin, 64));
+            SnapshotTargetException e = assertThrows(
+                    SnapshotTargetException.class, () -> origin.createSnapshot(TYPES, "N", "8", origin, 64));
             assertEquals("COW device cannot be the same as origin device", e.getMessage());
         }
     }
@@ -59,10 +59,11 @@ class DeviceIdentityTest {
                 FileBlockDevice second = FileBlockDevice.open(cowImage, true);
                 Origin origin = new Origin(new MemoryBlockDevice("origin", 64))) {
             Snapshot snapshot = origin.createSnapshot(TYPES, "P", "8", first, 64);
-            SnapshotTargetException e = assertThrows(SnapshotTargetException.class,
-                    () -> origin.createSnapshot(TYPES, "P", "8", second, 64));
+            SnapshotTargetException e = assertThrows(
+                    SnapshotTargetException.class, () -> origin.createSnapshot(TYPES, "P", "8", second, 64));
             assertEquals("Snapshot cow pairing for exception table handover failed", e.getMessage());
-            assertEquals(cowImage + " is already the COW of another snapshot of this origin: a COW holds one snapshot",
+            assertEquals(
+                    cowImage + " is already the COW of another snapshot of this origin: a COW holds one snapshot",
                     e.innerMessage());
             assertEquals(Errno.EINVAL, e.errno());
             assertEquals(1, origin.snapshots().size());
@@ -75,8 +76,12 @@ class DeviceIdentityTest {
         MemoryBlockDevice device = new MemoryBlockDevice("m", 64);
         MemoryBlockDevice twin = new MemoryBlockDevice("m", 64);
         try (Origin origin = new Origin(device)) {
-            assertEquals("COW device cannot be the same as origin device", assertThrows(SnapshotTargetException.class,
-                    () -> origin.createSnapshot(TYPES, "N", "8", device, 64)).getMessage());
+            assertEquals(
+                    "COW device cannot be the same as origin device",
+                    assertThrows(
+                                    SnapshotTargetException.class,
+                                    () -> origin.createSnapshot(TYPES, "N", "8", device, 64))
+                            .getMessage());
             // Same name and size, another object: another device.
             Snapshot snapshot = origin.createSnapshot(TYPES, "N", "8", twin, 64);
             assertThrows(SnapshotTargetException.class, () -> origin.createSnapshot(TYPES, "N", "8", twin, 64));

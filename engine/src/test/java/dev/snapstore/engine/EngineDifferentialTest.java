@@ -36,8 +36,17 @@ class EngineDifferentialTest {
     static final int SECTORS = 300; // not a multiple of any chunk size above 4: a partial last chunk
     static final int SECTOR = 512;
 
-    enum Type { ORIGIN_WRITE, SNAP_WRITE, SNAP_READ, ORIGIN_READ, RELOAD, ADD_SNAPSHOT, START_MERGE, MERGE_STEPS,
-        FINISH_MERGE }
+    enum Type {
+        ORIGIN_WRITE,
+        SNAP_WRITE,
+        SNAP_READ,
+        ORIGIN_READ,
+        RELOAD,
+        ADD_SNAPSHOT,
+        START_MERGE,
+        MERGE_STEPS,
+        FINISH_MERGE
+    }
 
     /** One step; the numbers are reduced to valid sectors, counts and indexes when it runs. */
     record Op(Type type, int a, int b, int c) {
@@ -50,11 +59,21 @@ class EngineDifferentialTest {
     @Provide
     Arbitrary<List<Op>> sequences() {
         Arbitrary<Type> type = Arbitraries.frequency(
-                Tuple.of(22, Type.ORIGIN_WRITE), Tuple.of(22, Type.SNAP_WRITE), Tuple.of(10, Type.SNAP_READ),
-                Tuple.of(6, Type.ORIGIN_READ), Tuple.of(8, Type.RELOAD), Tuple.of(10, Type.ADD_SNAPSHOT),
-                Tuple.of(8, Type.START_MERGE), Tuple.of(8, Type.MERGE_STEPS), Tuple.of(6, Type.FINISH_MERGE));
+                Tuple.of(22, Type.ORIGIN_WRITE),
+                Tuple.of(22, Type.SNAP_WRITE),
+                Tuple.of(10, Type.SNAP_READ),
+                Tuple.of(6, Type.ORIGIN_READ),
+                Tuple.of(8, Type.RELOAD),
+                Tuple.of(10, Type.ADD_SNAPSHOT),
+                Tuple.of(8, Type.START_MERGE),
+                Tuple.of(8, Type.MERGE_STEPS),
+                Tuple.of(6, Type.FINISH_MERGE));
         Arbitrary<Integer> n = Arbitraries.integers().between(0, 9999);
-        return Combinators.combine(type, n, n, n).as(Op::new).list().ofMinSize(1).ofMaxSize(60);
+        return Combinators.combine(type, n, n, n)
+                .as(Op::new)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(60);
     }
 
     @Property(tries = 150)
@@ -72,8 +91,8 @@ class EngineDifferentialTest {
     }
 
     @Property(tries = 60)
-    void engineMatchesTheModelWithTheRealPersistentStore(@ForAll("sequences") List<Op> ops,
-            @ForAll @IntRange(min = 0, max = 4) int shift) throws Exception {
+    void engineMatchesTheModelWithTheRealPersistentStore(
+            @ForAll("sequences") List<Op> ops, @ForAll @IntRange(min = 0, max = 4) int shift) throws Exception {
         for (StoreKind kind : List.of(StoreKind.P, StoreKind.PO, StoreKind.N)) {
             new Run(kind, 1 << shift).play(ops);
         }
@@ -178,14 +197,14 @@ class EngineDifferentialTest {
                         assertThrows(SnapshotIOException.class, () -> m.snap.read(s, ByteBuffer.allocate(n * SECTOR)));
                         return;
                     }
-                    assertArrayEquals(Arrays.copyOfRange(m.view, s * SECTOR, (s + n) * SECTOR), read(m.snap, s, n),
-                            where());
+                    assertArrayEquals(
+                            Arrays.copyOfRange(m.view, s * SECTOR, (s + n) * SECTOR), read(m.snap, s, n), where());
                 }
                 case ORIGIN_READ -> {
                     int s = op.a() % SECTORS;
                     int n = 1 + op.b() % Math.min(64, SECTORS - s);
-                    assertArrayEquals(Arrays.copyOfRange(originModel, s * SECTOR, (s + n) * SECTOR),
-                            read(origin, s, n), where());
+                    assertArrayEquals(
+                            Arrays.copyOfRange(originModel, s * SECTOR, (s + n) * SECTOR), read(origin, s, n), where());
                 }
                 case RELOAD -> reload();
                 case ADD_SNAPSHOT -> {

@@ -41,8 +41,9 @@ class ExceptionTableMemoryTest {
         double lookupSeconds = (System.nanoTime() - lookupStart) / 1e9;
         assertEquals(lookups, hits);
         assertEquals(ExceptionTable.NONE, table.lookup(scatter(17) + 1));
-        System.out.printf("ExceptionTable: %,d scattered exceptions loaded in %.2f s: %.2f bytes/exception"
-                + " (%.2f while buffering); %.2f M random lookups/s%n",
+        System.out.printf(
+                "ExceptionTable: %,d scattered exceptions loaded in %.2f s: %.2f bytes/exception"
+                        + " (%.2f while buffering); %.2f M random lookups/s%n",
                 N, loadSeconds, perException, (double) bufferedBytes / N, lookups / lookupSeconds / 1e6);
         assertTrue(perException <= 16.0, "scattered: " + perException + " bytes per exception");
     }
@@ -62,7 +63,8 @@ class ExceptionTableMemoryTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         assertEquals(n, table.size());
-        System.out.printf("ExceptionTable: %,d scattered inserts in %.2f s, at most %.2f bytes/exception on the way%n",
+        System.out.printf(
+                "ExceptionTable: %,d scattered inserts in %.2f s, at most %.2f bytes/exception on the way%n",
                 n, seconds, worst);
         assertTrue(worst <= 16.0, "run-time inserts: " + worst + " bytes per exception");
     }
@@ -81,7 +83,8 @@ class ExceptionTableMemoryTest {
         long bytes = table.memoryBytes();
         assertEquals(N, table.size());
         double perException = (double) bytes / N;
-        System.out.printf("ExceptionTable: %,d exceptions in runs: %,d runs, %.4f bytes/exception%n",
+        System.out.printf(
+                "ExceptionTable: %,d exceptions in runs: %,d runs, %.4f bytes/exception%n",
                 N, table.runCount(), perException);
         assertTrue(perException < 0.1, "runs: " + perException + " bytes per exception");
         assertEquals(2 + 5 * 100_000 + 77, table.lookup(5 * 10_000_000L + 77));

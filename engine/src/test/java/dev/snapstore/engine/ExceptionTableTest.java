@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -15,7 +16,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 class ExceptionTableTest {
 
@@ -105,7 +105,9 @@ class ExceptionTableTest {
     }
 
     @Property(tries = 100)
-    void loadingEqualsInserting(@ForAll long seed, @ForAll @IntRange(min = 1, max = 3000) int n,
+    void loadingEqualsInserting(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 3000) int n,
             @ForAll @IntRange(min = 1, max = 100000) int span) {
         Random random = new Random(seed);
         ExceptionTable loaded = new ExceptionTable();
@@ -141,8 +143,7 @@ class ExceptionTableTest {
         IllegalStateException middle = assertThrows(IllegalStateException.class, () -> t.remove(6));
         assertEquals("Attempt to merge block 6 from the middle of a chunk range [5 - 7]", middle.getMessage());
         IllegalStateException missing = assertThrows(IllegalStateException.class, () -> t.remove(20));
-        assertEquals("Corruption detected: exception for block 20 is on disk but not in memory",
-                missing.getMessage());
+        assertEquals("Corruption detected: exception for block 20 is on disk but not in memory", missing.getMessage());
         t.compact();
         assertThrows(IllegalStateException.class, () -> t.remove(6));
         t.remove(7);
@@ -175,7 +176,9 @@ class ExceptionTableTest {
 
     /** Random inserts, lookups, compactions and removals against a plain map. */
     @Property(tries = 60)
-    void behavesLikeAMap(@ForAll long seed, @ForAll @IntRange(min = 10, max = 5000) int span,
+    void behavesLikeAMap(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 10, max = 5000) int span,
             @ForAll @IntRange(min = 100, max = 6000) int operations) {
         Random random = new Random(seed);
         ExceptionTable table = new ExceptionTable();
@@ -187,7 +190,8 @@ class ExceptionTableTest {
             int what = random.nextInt(100);
             if (what < 60) {
                 // Mostly sequential old chunks, so that runs form, as sequential writes make them.
-                long old = random.nextInt(4) == 0 && !order.isEmpty() ? order.get(order.size() - 1) + 1
+                long old = random.nextInt(4) == 0 && !order.isEmpty()
+                        ? order.get(order.size() - 1) + 1
                         : base + random.nextInt(span);
                 long fresh = random.nextInt(10) == 0 ? nextNew + 1 + random.nextInt(3) : nextNew;
                 boolean added = table.insert(old, fresh);
@@ -246,8 +250,9 @@ class ExceptionTableTest {
             pool[i] = shape == 0 ? random.nextLong() : shape == 1 ? random.nextInt(1 << 20) : random.nextLong() >>> 20;
         }
         for (int i = 0; i < n; i++) {
-            k[i] = random.nextInt(4) == 0 ? pool[random.nextInt(pool.length)] : (shape == 0 ? random.nextLong()
-                    : random.nextInt(1 << 24));
+            k[i] = random.nextInt(4) == 0
+                    ? pool[random.nextInt(pool.length)]
+                    : (shape == 0 ? random.nextLong() : random.nextInt(1 << 24));
             v[i] = i; // the load order, to check stability
         }
         long[] expected = k.clone();
@@ -265,7 +270,9 @@ class ExceptionTableTest {
     }
 
     @Property(tries = 200)
-    void radixSortSortsTheShapesCompactSees(@ForAll @IntRange(min = 0, max = 3000) int n, @ForAll long seed,
+    void radixSortSortsTheShapesCompactSees(
+            @ForAll @IntRange(min = 0, max = 3000) int n,
+            @ForAll long seed,
             @ForAll @LongRange(min = 1, max = 1000000) long range) {
         Random random = new Random(seed);
         long[] k = new long[n];

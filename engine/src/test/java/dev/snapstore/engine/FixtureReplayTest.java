@@ -57,8 +57,8 @@ class FixtureReplayTest {
         CapturingLog log = new CapturingLog();
         SimPersistentStoreType sim = new SimPersistentStoreType();
         Origin origin = new Origin(originDevice, log);
-        Snapshot snap = origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice,
-                ORIGIN_SECTORS);
+        Snapshot snap =
+                origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice, ORIGIN_SECTORS);
         snap.activate();
         assertEquals(scenario.status(0), snap.status().format());
         assertEquals(scenario.table(0), snap.tableStatus("254:0", "254:16"));
@@ -93,8 +93,8 @@ class FixtureReplayTest {
         // Re-create the snapshot from the same COW: same status, same content, nothing written.
         String cowBefore = Hashes.sha256(cowDevice);
         Origin again = new Origin(originDevice, log);
-        Snapshot reloaded = again.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice,
-                ORIGIN_SECTORS);
+        Snapshot reloaded =
+                again.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cowDevice, ORIGIN_SECTORS);
         reloaded.activate();
         assertEquals(scenario.status(1), reloaded.status().format());
         assertEquals(scenario.value("snap sha256 after reload"), Hashes.sha256(reloaded));
@@ -212,9 +212,14 @@ class FixtureReplayTest {
                 (w.toOrigin() ? origin : snap).write(w.sector() + done, data);
             }
         }
-        String before = text.stream().map(String::trim)
-                .filter(t -> t.startsWith("snap: 0 65536 snapshot ") && !t.contains("254:")).findFirst().orElseThrow();
-        assertEquals(before.substring("snap: 0 65536 snapshot ".length()), snap.status().format());
+        String before = text.stream()
+                .map(String::trim)
+                .filter(t -> t.startsWith("snap: 0 65536 snapshot ") && !t.contains("254:"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(
+                before.substring("snap: 0 65536 snapshot ".length()),
+                snap.status().format());
         String snapHash = valueAfter(text, "snap sha256 before merge: ");
         assertEquals(snapHash, Hashes.sha256(snap));
         assertEquals(valueAfter(text, "orig sha256 before merge: "), Hashes.sha256(origin));
@@ -269,7 +274,6 @@ class FixtureReplayTest {
 
     // --- helpers -----------------------------------------------------------------------------
 
-
     /** A device of the given size filled with the ORIGIN pattern (made once, then copied). */
     static synchronized MemoryBlockDevice patternOrigin(long sectors) throws IOException {
         if (patternImage == null || patternImage.length < sectors * 512) {
@@ -309,7 +313,8 @@ class FixtureReplayTest {
 
     private static byte[] headerBytes(List<String> text) {
         String line = after(text, "cow header (first 16 bytes):");
-        String hex = line.substring(line.indexOf("  ") + 2, line.indexOf("|")).trim().replaceAll("\\s+", "");
+        String hex =
+                line.substring(line.indexOf("  ") + 2, line.indexOf("|")).trim().replaceAll("\\s+", "");
         byte[] out = new byte[16];
         for (int i = 0; i < 16; i++) {
             out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);

@@ -51,8 +51,8 @@ class MergeTest {
 
         void open() throws Exception {
             origin = new Origin(originDevice, log);
-            snap = origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cow,
-                    originDevice.sizeInSectors());
+            snap = origin.createSnapshot(
+                    kind.types(sim), kind.typeWord, String.valueOf(cs), cow, originDevice.sizeInSectors());
             snap.activate();
         }
 
@@ -129,8 +129,8 @@ class MergeTest {
         Rig rig = new Rig(StoreKind.SIM_P, 8, 512);
         Snapshot other = rig.origin.createSnapshot(StoreTypes.load(), "N", "4", new MemoryBlockDevice("n", 4096), 512);
         other.activate();
-        Snapshot larger = rig.origin.createSnapshot(StoreKind.SIM_P.types(sim), "P", "32",
-                new MemoryBlockDevice("p32", 4096), 512);
+        Snapshot larger = rig.origin.createSnapshot(
+                StoreKind.SIM_P.types(sim), "P", "32", new MemoryBlockDevice("p32", 4096), 512);
         larger.activate();
         write(rig.snap, 40, "S", 20);
         write(rig.origin, 300, "O", 30);

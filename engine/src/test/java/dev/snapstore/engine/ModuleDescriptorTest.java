@@ -15,8 +15,14 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsTheEngineAndRequiresTheSpiDmAndTheCowFormat() {
-        assertEquals(new ModuleFacts("dev.snapstore.engine",
-                Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm", "dev.snapstore.cow"),
-                Set.of("dev.snapstore.engine"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Origin.class.getModule()));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.engine",
+                        Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.dm", "dev.snapstore.cow"),
+                        Set.of("dev.snapstore.engine"),
+                        Set.of(),
+                        Set.of(),
+                        Map.of()),
+                ModuleFacts.of(Origin.class.getModule()));
     }
 }

@@ -21,11 +21,11 @@ import dev.snapstore.testkit.FaultInjectingBlockDevice.Kind;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import java.util.Arrays;
 
 /** snapshot_ctr, status strings, snapshot_map and __origin_write, one rule at a time. */
 class SnapshotTest {
@@ -44,8 +44,8 @@ class SnapshotTest {
     }
 
     Snapshot snapshot(Origin origin, StoreKind kind, int cs, BlockDevice cow) throws SnapshotTargetException {
-        Snapshot s = origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cow,
-                origin.sizeInSectors());
+        Snapshot s =
+                origin.createSnapshot(kind.types(sim), kind.typeWord, String.valueOf(cs), cow, origin.sizeInSectors());
         s.activate();
         return s;
     }
@@ -97,8 +97,8 @@ class SnapshotTest {
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 64);
         StoreTypes types = StoreTypes.load();
 
-        SnapshotTargetException e = assertThrows(SnapshotTargetException.class,
-                () -> origin.createSnapshot(types, "X", "8", cow, 64));
+        SnapshotTargetException e =
+                assertThrows(SnapshotTargetException.class, () -> origin.createSnapshot(types, "X", "8", cow, 64));
         assertEquals("Couldn't create exception store", e.getMessage());
         assertEquals("Exception store type is not P or N", e.innerMessage());
         assertEquals(Errno.EINVAL, e.errno());
@@ -110,8 +110,8 @@ class SnapshotTest {
         e = assertThrows(SnapshotTargetException.class, () -> origin.createSnapshot(types, "N", "0", cow, 64));
         assertEquals("Chunk size not set", e.getMessage());
 
-        e = assertThrows(SnapshotTargetException.class,
-                () -> origin.createSnapshot(types, "N", "8", origin.device(), 64));
+        e = assertThrows(
+                SnapshotTargetException.class, () -> origin.createSnapshot(types, "N", "8", origin.device(), 64));
         assertEquals("COW device cannot be the same as origin device", e.getMessage());
 
         Snapshot first = origin.createSnapshot(types, "N", "8", cow, 64);
@@ -120,7 +120,8 @@ class SnapshotTest {
         first.close();
 
         MemoryBlockDevice tiny = new MemoryBlockDevice("tiny", 8);
-        e = assertThrows(SnapshotTargetException.class,
+        e = assertThrows(
+                SnapshotTargetException.class,
                 () -> origin.createSnapshot(StoreKind.SIM_P.types(sim), "P", "8", tiny, 64));
         assertEquals("Failed to read snapshot metadata", e.getMessage());
         assertEquals("zero_disk_area(0) failed", e.innerMessage());
@@ -153,8 +154,10 @@ class SnapshotTest {
         Snapshot n = snapshot(origin, StoreKind.N, 8, new MemoryBlockDevice("cow", 16384));
         assertEquals("0/16384 0", n.status().format());
         assertEquals("254:0 254:16 N 8", n.tableStatus("254:0", "254:16"));
-        assertEquals("target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
-                + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;", n.imaStatus("254:0", "254:16"));
+        assertEquals(
+                "target_name=snapshot,target_version=1.16.0,snap_origin_name=254:0,snap_cow_name=254:16,"
+                        + "snap_valid=y,snap_merge_failed=n,snapshot_overflowed=n;",
+                n.imaStatus("254:0", "254:16"));
         Snapshot p = snapshot(origin, StoreKind.SIM_PO, 16, new MemoryBlockDevice("cow2", 16384));
         assertEquals("32/16384 32", p.status().format());
         assertEquals("254:0 254:32 PO 16", p.tableStatus("254:0", "254:32"));
@@ -412,8 +415,10 @@ class SnapshotTest {
         assertEquals(0, s.mergeStep());
         assertTrue(s.isMergeFailed());
         assertEquals("Merge failed", s.status().format());
-        assertEquals("target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
-                + "snap_valid=y,snap_merge_failed=y,snapshot_overflowed=y;", s.imaStatus("a", "b"));
+        assertEquals(
+                "target_name=snapshot-merge,target_version=1.5.0,snap_origin_name=a,snap_cow_name=b,"
+                        + "snap_valid=y,snap_merge_failed=y,snapshot_overflowed=y;",
+                s.imaStatus("a", "b"));
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.snapstore.testkit.FaultInjectingBlockDevice;
 import dev.snapstore.testkit.SectorPattern;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -27,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.util.Arrays;
 
 /**
  * Many threads at once on one origin with two real persistent snapshots, {@code A} ({@code P}, chunk
@@ -230,7 +230,8 @@ class StressTest {
         assertFalse(a.isMergeFailed());
         assertEquals(0, a.exceptionCount());
         Usage usage = a.usage();
-        assertEquals(usage.metadataSectors(), usage.allocatedSectors(), a.status().format());
+        assertEquals(
+                usage.metadataSectors(), usage.allocatedSectors(), a.status().format());
         assertTrue(b.isValid() && !b.isOverflowed(), b.status().format());
 
         // Quiescent: the origin (device and target) and B hold a last version in every sector.
@@ -294,8 +295,8 @@ class StressTest {
     private void checkLast(View view, int s, byte[] data, long now) {
         String tag = CrashCampaignTest.tag(data, s, s);
         if (tag == null || !view.allowed(s, tag, now, now)) {
-            throw new AssertionError(view.name + " sector " + s + " ends as '" + tag + "'; versions "
-                    + view.versions(s));
+            throw new AssertionError(
+                    view.name + " sector " + s + " ends as '" + tag + "'; versions " + view.versions(s));
         }
         sectorsChecked.incrementAndGet();
     }

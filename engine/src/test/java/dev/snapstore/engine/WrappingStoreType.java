@@ -26,7 +26,7 @@ final class WrappingStoreType implements ExceptionStoreType {
     final List<Long> prepared = Collections.synchronizedList(new ArrayList<>());
     final List<Long> committed = Collections.synchronizedList(new ArrayList<>());
     /** Runs inside commitException before the real store is called. */
-    volatile Runnable beforeCommit = () -> { };
+    volatile Runnable beforeCommit = () -> {};
     /** Report every commit as failed instead of calling the real store. */
     volatile boolean failCommits;
     /** Set when two threads were inside one store instance at once. */

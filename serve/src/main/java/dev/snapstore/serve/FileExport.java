@@ -25,7 +25,12 @@ public final class FileExport implements NbdExport {
     private final int preferredBlockSize;
     private final boolean readOnly;
 
-    private FileExport(String name, FileChannel channel, long size, int minimumBlockSize, int preferredBlockSize,
+    private FileExport(
+            String name,
+            FileChannel channel,
+            long size,
+            int minimumBlockSize,
+            int preferredBlockSize,
             boolean readOnly) {
         this.name = name;
         this.channel = channel;
@@ -46,14 +51,17 @@ public final class FileExport implements NbdExport {
      * @return the export, owning the open file
      * @throws IOException when the file cannot be opened
      */
-    public static FileExport open(String name, Path file, int minimumBlockSize, int preferredBlockSize,
-            boolean readOnly) throws IOException {
+    public static FileExport open(
+            String name, Path file, int minimumBlockSize, int preferredBlockSize, boolean readOnly) throws IOException {
         Objects.requireNonNull(name, "name");
-        if (Integer.bitCount(minimumBlockSize) != 1 || minimumBlockSize > 65536
-                || Integer.bitCount(preferredBlockSize) != 1 || preferredBlockSize < Math.max(512, minimumBlockSize)) {
+        if (Integer.bitCount(minimumBlockSize) != 1
+                || minimumBlockSize > 65536
+                || Integer.bitCount(preferredBlockSize) != 1
+                || preferredBlockSize < Math.max(512, minimumBlockSize)) {
             throw new IllegalArgumentException("bad block sizes: " + minimumBlockSize + ", " + preferredBlockSize);
         }
-        FileChannel channel = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+        FileChannel channel = readOnly
+                ? FileChannel.open(file, StandardOpenOption.READ)
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         long size;
         try {
@@ -158,6 +166,7 @@ public final class FileExport implements NbdExport {
     }
 
     private NbdException io(String what, long offset, IOException e) {
-        return new NbdException(NbdError.EIO.value(), what + " at " + offset + " of " + name + ": " + e.getMessage(), e);
+        return new NbdException(
+                NbdError.EIO.value(), what + " at " + offset + " of " + name + ": " + e.getMessage(), e);
     }
 }

@@ -41,8 +41,8 @@ public final class MemoryExport implements NbdExport {
     private MemoryExport(String name, long size, int minimumBlockSize, int preferredBlockSize, boolean readOnly) {
         this.name = Objects.requireNonNull(name, "name");
         if (Integer.bitCount(minimumBlockSize) != 1 || minimumBlockSize > 65536) {
-            throw new IllegalArgumentException("minimum block size must be a power of two up to 65536: "
-                    + minimumBlockSize);
+            throw new IllegalArgumentException(
+                    "minimum block size must be a power of two up to 65536: " + minimumBlockSize);
         }
         if (Integer.bitCount(preferredBlockSize) != 1 || preferredBlockSize < Math.max(512, minimumBlockSize)) {
             throw new IllegalArgumentException("bad preferred block size: " + preferredBlockSize);

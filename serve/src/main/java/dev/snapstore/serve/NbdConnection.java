@@ -119,7 +119,10 @@ final class NbdConnection {
     /** Haggles options; true when a transmission phase follows, false on NBD_OPT_ABORT. */
     private boolean handshake() throws IOException {
         ByteBuffer hello = ByteBuffer.allocate(18);
-        hello.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
+        hello.putLong(NBDMAGIC)
+                .putLong(IHAVEOPT)
+                .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES))
+                .flip();
         writeDirect(hello);
         int clientFlags = read(4).getInt();
         if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
@@ -232,12 +235,18 @@ final class NbdConnection {
             return false;
         }
         ByteBuffer info = ByteBuffer.allocate(12);
-        info.putShort((short) INFO_EXPORT).putLong(e.size()).putShort((short) transmissionFlags(e)).flip();
+        info.putShort((short) INFO_EXPORT)
+                .putLong(e.size())
+                .putShort((short) transmissionFlags(e))
+                .flip();
         optionReply(option, REP_INFO, info);
         // always sent: the server enforces the minimum, so clients must learn it (proto.md, size constraints)
         ByteBuffer sizes = ByteBuffer.allocate(14);
-        sizes.putShort((short) INFO_BLOCK_SIZE).putInt(e.minimumBlockSize()).putInt(e.preferredBlockSize())
-                .putInt(server.maxPayload()).flip();
+        sizes.putShort((short) INFO_BLOCK_SIZE)
+                .putInt(e.minimumBlockSize())
+                .putInt(e.preferredBlockSize())
+                .putInt(server.maxPayload())
+                .flip();
         optionReply(option, REP_INFO, sizes);
         if (wanted.contains(INFO_NAME)) {
             optionReply(option, REP_INFO, infoString(INFO_NAME, e.name()));
@@ -324,7 +333,11 @@ final class NbdConnection {
 
     private void optionReply(int option, int type, ByteBuffer data) throws IOException {
         ByteBuffer head = ByteBuffer.allocate(20);
-        head.putLong(REPLY_MAGIC).putInt(option).putInt(type).putInt(data == null ? 0 : data.remaining()).flip();
+        head.putLong(REPLY_MAGIC)
+                .putInt(option)
+                .putInt(type)
+                .putInt(data == null ? 0 : data.remaining())
+                .flip();
         writeDirect(data == null ? new ByteBuffer[] {head} : new ByteBuffer[] {head, data});
     }
 
@@ -568,8 +581,7 @@ final class NbdConnection {
         }
     }
 
-    private record Reply(ByteBuffer[] buffers, Runnable done, long cost) {
-    }
+    private record Reply(ByteBuffer[] buffers, Runnable done, long cost) {}
 
     /** The client broke the protocol: the connection is dropped. */
     static final class ProtocolException extends IOException {

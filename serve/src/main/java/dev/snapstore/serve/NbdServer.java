@@ -94,8 +94,8 @@ public final class NbdServer implements AutoCloseable {
         this.log = b.log;
         this.drainTimeout = b.drainTimeout;
         AtomicInteger workerIds = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(b.workers, b.workers, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                r -> {
+        this.workers =
+                new ThreadPoolExecutor(b.workers, b.workers, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "nbd-worker-" + workerIds.incrementAndGet());
                     t.setDaemon(true);
                     return t;
@@ -370,11 +370,10 @@ public final class NbdServer implements AutoCloseable {
         private int maxPayload = DEFAULT_MAX_PAYLOAD;
         private long maxInFlightBytes = 128L << 20;
         private Duration drainTimeout = Duration.ofSeconds(30);
-        private Consumer<String> log = line -> System.getLogger("dev.snapstore.serve")
-                .log(System.Logger.Level.WARNING, line);
+        private Consumer<String> log =
+                line -> System.getLogger("dev.snapstore.serve").log(System.Logger.Level.WARNING, line);
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Adds an export; the server owns it from {@link #start()} on (it flushes and closes it at stop).
@@ -399,8 +398,8 @@ public final class NbdServer implements AutoCloseable {
             int min = e.minimumBlockSize();
             int pref = e.preferredBlockSize();
             if (Integer.bitCount(min) != 1 || min > 65536) {
-                throw new IllegalArgumentException("export '" + e.name() + "': minimum block size " + min
-                        + " is not a power of two up to 65536");
+                throw new IllegalArgumentException(
+                        "export '" + e.name() + "': minimum block size " + min + " is not a power of two up to 65536");
             }
             if (Integer.bitCount(pref) != 1 || pref < Math.max(512, min)) {
                 throw new IllegalArgumentException("export '" + e.name() + "': preferred block size " + pref
@@ -556,17 +555,21 @@ public final class NbdServer implements AutoCloseable {
             }
             for (NbdExport e : exports.values()) {
                 if (e.preferredBlockSize() > maxPayload) {
-                    throw new IllegalStateException("export '" + e.name() + "': preferred block size above the max payload");
+                    throw new IllegalStateException(
+                            "export '" + e.name() + "': preferred block size above the max payload");
                 }
             }
-            if (tcp != null && !allowNonLoopback && (tcp.isUnresolved() || !tcp.getAddress().isLoopbackAddress())) {
+            if (tcp != null
+                    && !allowNonLoopback
+                    && (tcp.isUnresolved() || !tcp.getAddress().isLoopbackAddress())) {
                 throw new IllegalStateException(tcp + " is not a loopback address: NBD has no authentication, "
                         + "so listening there must be allowed explicitly");
             }
             NbdServer server = new NbdServer(this);
             try {
                 if (unixSocket != null) {
-                    ServerSocketChannel l = bind(ServerSocketChannel.open(StandardProtocolFamily.UNIX),
+                    ServerSocketChannel l = bind(
+                            ServerSocketChannel.open(StandardProtocolFamily.UNIX),
                             UnixDomainSocketAddress.of(unixSocket));
                     server.unixSocket = unixSocket;
                     server.listen(l, "unix");

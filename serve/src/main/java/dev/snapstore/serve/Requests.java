@@ -91,7 +91,8 @@ final class Requests {
         } else {
             head = structuredHeader(r, REPLY_TYPE_OFFSET_DATA, 8 + r.length).putLong(r.offset);
         }
-        connection.send(new ByteBuffer[] {head.flip(), data}, () -> server.buffers().put(data), r.cost);
+        connection.send(
+                new ByteBuffer[] {head.flip(), data}, () -> server.buffers().put(data), r.cost);
     }
 
     private void write(Request r) throws Reject {
@@ -112,7 +113,8 @@ final class Requests {
 
     private void trim(Request r) throws Reject {
         if (!export.canTrim() || export.isReadOnly()) {
-            throw new Reject(export.isReadOnly() ? NbdError.EPERM : NbdError.EINVAL,
+            throw new Reject(
+                    export.isReadOnly() ? NbdError.EPERM : NbdError.EINVAL,
                     "TRIM is not supported by export '" + export.name() + "'");
         }
         flags(r, CMD_FLAG_FUA);
@@ -130,8 +132,10 @@ final class Requests {
         range(r, NbdError.ENOSPC);
         aligned(r);
         if (r.length > 0) {
-            call(r, () -> export.writeZeroes(r.offset, r.length, (r.flags & CMD_FLAG_FUA) != 0,
-                    (r.flags & CMD_FLAG_NO_HOLE) == 0));
+            call(
+                    r,
+                    () -> export.writeZeroes(
+                            r.offset, r.length, (r.flags & CMD_FLAG_FUA) != 0, (r.flags & CMD_FLAG_NO_HOLE) == 0));
         }
         ok(r);
     }
@@ -179,24 +183,29 @@ final class Requests {
 
     private static void flags(Request r, int allowed) throws Reject {
         if ((r.flags & ~allowed) != 0) {
-            throw new Reject(NbdError.EINVAL, "flags 0x" + Integer.toHexString(r.flags) + " are not valid for "
-                    + commandName(r.type));
+            throw new Reject(
+                    NbdError.EINVAL,
+                    "flags 0x" + Integer.toHexString(r.flags) + " are not valid for " + commandName(r.type));
         }
     }
 
     private void range(Request r, NbdError pastEnd) throws Reject {
         long size = export.size();
         if (r.offset < 0 || r.offset > size || r.length > size - r.offset) {
-            throw new Reject(pastEnd, commandName(r.type) + " of " + r.length + " bytes at " + Long.toUnsignedString(r.offset)
-                    + " is past the end of the export (" + size + " bytes)");
+            throw new Reject(
+                    pastEnd,
+                    commandName(r.type) + " of " + r.length + " bytes at " + Long.toUnsignedString(r.offset)
+                            + " is past the end of the export (" + size + " bytes)");
         }
     }
 
     private void aligned(Request r) throws Reject {
         int min = export.minimumBlockSize();
         if (((r.offset | r.length) & (min - 1)) != 0) {
-            throw new Reject(NbdError.EINVAL, commandName(r.type) + " at " + r.offset + "+" + r.length
-                    + " is not aligned to the minimum block size " + min);
+            throw new Reject(
+                    NbdError.EINVAL,
+                    commandName(r.type) + " at " + r.offset + "+" + r.length
+                            + " is not aligned to the minimum block size " + min);
         }
     }
 
@@ -262,8 +271,12 @@ final class Requests {
     }
 
     private static ByteBuffer structuredHeader(Request r, int type, long length) {
-        return ByteBuffer.allocate(32).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
-                .putShort((short) type).putLong(r.cookie).putInt((int) length);
+        return ByteBuffer.allocate(32)
+                .putInt(STRUCTURED_REPLY_MAGIC)
+                .putShort((short) REPLY_FLAG_DONE)
+                .putShort((short) type)
+                .putLong(r.cookie)
+                .putInt((int) length);
     }
 
     /** A request refused with one of the protocol's errors. */

@@ -69,6 +69,7 @@ final class Wire {
 
     /** The only metadata context, and the id this server gives it. */
     static final String BASE_ALLOCATION = "base:allocation";
+
     static final int BASE_ALLOCATION_ID = 1;
 
     /** Strings (names, queries, messages) are at most this many bytes. */
@@ -78,20 +79,28 @@ final class Wire {
     /** Block status descriptors per reply chunk; the protocol allows up to 2^20. */
     static final int MAX_EXTENTS = 1 << 16;
 
-    private Wire() {
-    }
+    private Wire() {}
 
     static String commandName(int type) {
         switch (type) {
-            case CMD_READ: return "READ";
-            case CMD_WRITE: return "WRITE";
-            case CMD_DISC: return "DISC";
-            case CMD_FLUSH: return "FLUSH";
-            case CMD_TRIM: return "TRIM";
-            case CMD_CACHE: return "CACHE";
-            case CMD_WRITE_ZEROES: return "WRITE_ZEROES";
-            case CMD_BLOCK_STATUS: return "BLOCK_STATUS";
-            default: return "command " + type;
+            case CMD_READ:
+                return "READ";
+            case CMD_WRITE:
+                return "WRITE";
+            case CMD_DISC:
+                return "DISC";
+            case CMD_FLUSH:
+                return "FLUSH";
+            case CMD_TRIM:
+                return "TRIM";
+            case CMD_CACHE:
+                return "CACHE";
+            case CMD_WRITE_ZEROES:
+                return "WRITE_ZEROES";
+            case CMD_BLOCK_STATUS:
+                return "BLOCK_STATUS";
+            default:
+                return "command " + type;
         }
     }
 }

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Assumptions;
  * {@code CI=true}), naming the Debian package to install, and skips it elsewhere.
  */
 final class ExternalClients {
-    private ExternalClients() {
-    }
+    private ExternalClients() {}
 
     /** The client's path; fails on CI or skips locally when it is not on the PATH. */
     static Path require(String binary, String debianPackage) {
@@ -40,14 +39,16 @@ final class ExternalClients {
     }
 
     /** What a finished client printed (stdout and stderr together). */
-    record Result(int exitCode, String output) {
-    }
+    record Result(int exitCode, String output) {}
 
     /** Runs a command, failing the test when it exits non-zero or runs longer than two minutes. */
     static Result run(Path workDir, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile(workDir, "client", ".out");
-        Process p = new ProcessBuilder(List.of(command)).directory(workDir.toFile()).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).start();
+        Process p = new ProcessBuilder(List.of(command))
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
         if (!p.waitFor(2, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             fail(String.join(" ", command) + " did not finish in two minutes:\n" + Files.readString(out));

@@ -13,14 +13,17 @@ class ExternalClientsTest {
 
     @Test
     void aMissingClientFailsOnCiNamingThePackage() {
-        AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> ExternalClients
-                .require("no-such-nbd-client", "libnbd-bin", Map.of("CI", "true", "PATH", "/nonexistent")));
+        AssertionFailedError e = assertThrows(
+                AssertionFailedError.class,
+                () -> ExternalClients.require(
+                        "no-such-nbd-client", "libnbd-bin", Map.of("CI", "true", "PATH", "/nonexistent")));
         assertTrue(e.getMessage().contains("install the Debian package libnbd-bin"), e.getMessage());
     }
 
     @Test
     void aMissingClientSkipsLocally() {
-        assertThrows(TestAbortedException.class, () -> ExternalClients
-                .require("no-such-nbd-client", "libnbd-bin", Map.of("PATH", "/nonexistent")));
+        assertThrows(
+                TestAbortedException.class,
+                () -> ExternalClients.require("no-such-nbd-client", "libnbd-bin", Map.of("PATH", "/nonexistent")));
     }
 }

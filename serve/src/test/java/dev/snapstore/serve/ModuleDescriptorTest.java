@@ -15,10 +15,12 @@ class ModuleDescriptorTest {
     void exportsOnlyItsPackageAndRequiresOnlyJavaBase() {
         ModuleDescriptor d = NbdServer.class.getModule().getDescriptor();
         assertEquals("dev.snapstore.serve", d.name());
-        assertEquals(Set.of("dev.snapstore.serve"),
+        assertEquals(
+                Set.of("dev.snapstore.serve"),
                 d.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()));
         assertTrue(d.exports().stream().noneMatch(ModuleDescriptor.Exports::isQualified));
-        assertEquals(Set.of("java.base"),
+        assertEquals(
+                Set.of("java.base"),
                 d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet()));
         assertTrue(d.uses().isEmpty());
         assertTrue(d.provides().isEmpty());

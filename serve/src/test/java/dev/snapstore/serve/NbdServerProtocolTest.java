@@ -43,6 +43,7 @@ class NbdServerProtocolTest {
 
     @TempDir
     Path dir;
+
     final List<String> log = new CopyOnWriteArrayList<>();
     NbdServer server;
     RecordingExport disk;
@@ -61,7 +62,11 @@ class NbdServerProtocolTest {
         disk = new RecordingExport("disk", SIZE);
         MemoryExport backing = new MemoryExport("rom", 64 * 1024, 512, 4096);
         rom = backing.readOnlyView();
-        return start(NbdServer.builder().export(disk).export(rom).maxPayload(256 * 1024).maxInFlightBytes(1 << 20));
+        return start(NbdServer.builder()
+                .export(disk)
+                .export(rom)
+                .maxPayload(256 * 1024)
+                .maxInFlightBytes(1 << 20));
     }
 
     @AfterEach
@@ -136,7 +141,8 @@ class NbdServerProtocolTest {
                 } else if (type == 1) {
                     assertEquals("disk", StandardCharsets.UTF_8.decode(d).toString());
                 } else if (type == 2) {
-                    assertEquals("recording disk", StandardCharsets.UTF_8.decode(d).toString());
+                    assertEquals(
+                            "recording disk", StandardCharsets.UTF_8.decode(d).toString());
                 }
                 seen |= 1 << type;
             }
@@ -220,8 +226,9 @@ class NbdServerProtocolTest {
                 c.option(9, RawClient.metaData("disk", queries));
                 OptionReply r = c.optionReply();
                 assertEquals(4, r.type(), Arrays.toString(queries));
-                assertEquals("base:allocation", new String(r.data().array(), 4, r.data().limit() - 4,
-                        StandardCharsets.UTF_8));
+                assertEquals(
+                        "base:allocation",
+                        new String(r.data().array(), 4, r.data().limit() - 4, StandardCharsets.UTF_8));
                 assertEquals(1, c.optionReply().type());
             }
             c.option(9, RawClient.metaData("disk", "qemu:dirty-bitmap:x"));
@@ -293,7 +300,11 @@ class NbdServerProtocolTest {
             }
             try (RawClient c = client()) {
                 c.hello(1);
-                c.write(ByteBuffer.allocate(16).putLong(RawClient.IHAVEOPT).putInt(7).putInt(1 << 30).flip());
+                c.write(ByteBuffer.allocate(16)
+                        .putLong(RawClient.IHAVEOPT)
+                        .putInt(7)
+                        .putInt(1 << 30)
+                        .flip());
                 assertTrue(c.closedByServer());
             }
             good.write(1, 0, filled(512, 7));
@@ -449,8 +460,9 @@ class NbdServerProtocolTest {
     @Test
     void exportErrorsMapToTheProtocolsErrnos() throws IOException {
         start();
-        disk.failure = o -> o == 0 ? new NbdException(28, "store full") : o == 512 ? new NbdException(122, "quota")
-                : o == 1024 ? new NbdException(6, "ENXIO") : null;
+        disk.failure = o -> o == 0
+                ? new NbdException(28, "store full")
+                : o == 512 ? new NbdException(122, "quota") : o == 1024 ? new NbdException(6, "ENXIO") : null;
         disk.runtimeFailure = o -> o == 1536 ? new IllegalStateException("bug") : null;
         try (RawClient c = goSimple("disk")) {
             int[] expected = {ENOSPC, ENOSPC, EIO, EIO};
@@ -470,8 +482,13 @@ class NbdServerProtocolTest {
             int n = 400;
             ByteBuffer batch = ByteBuffer.allocate(n * (28 + 512));
             for (int i = 0; i < n; i++) {
-                batch.putInt(0x25609513).putShort((short) 0).putShort((short) 1).putLong(1000 + i)
-                        .putLong(512L * i).putInt(512).put(filled(512, i));
+                batch.putInt(0x25609513)
+                        .putShort((short) 0)
+                        .putShort((short) 1)
+                        .putLong(1000 + i)
+                        .putLong(512L * i)
+                        .putInt(512)
+                        .put(filled(512, i));
             }
             c.write(batch.flip());
             Set<Long> cookies = new HashSet<>();
@@ -486,7 +503,8 @@ class NbdServerProtocolTest {
             }
             for (int i = 0; i < n; i++) {
                 Reply r = c.reply();
-                assertArrayEquals(filled(512, (int) (r.cookie() - 5000)), r.data().array());
+                assertArrayEquals(
+                        filled(512, (int) (r.cookie() - 5000)), r.data().array());
             }
         }
     }
@@ -513,7 +531,12 @@ class NbdServerProtocolTest {
         try (RawClient other = goSimple("disk")) {
             try (RawClient c = goSimple("disk")) {
                 ByteBuffer partial = ByteBuffer.allocate(28 + 100);
-                partial.putInt(0x25609513).putShort((short) 0).putShort((short) 1).putLong(1).putLong(0).putInt(512);
+                partial.putInt(0x25609513)
+                        .putShort((short) 0)
+                        .putShort((short) 1)
+                        .putLong(1)
+                        .putLong(0)
+                        .putInt(512);
                 partial.put(filled(100, 1));
                 c.write(partial.flip());
             }
@@ -541,11 +564,16 @@ class NbdServerProtocolTest {
     @Test
     void aClientThatStopsReadingDoesNotStallOthers() throws IOException {
         start();
-        try (RawClient hog = goSimple("disk"); RawClient other = goSimple("disk")) {
+        try (RawClient hog = goSimple("disk");
+                RawClient other = goSimple("disk")) {
             // far more reply data than socket buffers hold: the hog's writer blocks, its budget runs out
             ByteBuffer reads = ByteBuffer.allocate(200 * 28);
             for (int i = 0; i < 200; i++) {
-                reads.putInt(0x25609513).putShort((short) 0).putShort((short) 0).putLong(i).putLong(0)
+                reads.putInt(0x25609513)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putLong(i)
+                        .putLong(0)
                         .putInt(256 * 1024);
             }
             hog.write(reads.flip());
@@ -603,7 +631,11 @@ class NbdServerProtocolTest {
         try (RawClient hog = goSimple("disk")) {
             ByteBuffer reads = ByteBuffer.allocate(100 * 28);
             for (int i = 0; i < 100; i++) {
-                reads.putInt(0x25609513).putShort((short) 0).putShort((short) 0).putLong(i).putLong(0)
+                reads.putInt(0x25609513)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putLong(i)
+                        .putLong(0)
                         .putInt((int) SIZE);
             }
             hog.write(reads.flip());
@@ -637,25 +669,36 @@ class NbdServerProtocolTest {
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> NbdServer.builder()
                 .export(new MemoryExport("x", 4096, 512, 4096))
-                .tcp(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0)).start());
+                .tcp(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0))
+                .start());
         assertTrue(e.getMessage().contains("not a loopback address"), e.getMessage());
     }
 
     @Test
     void builderRefusesWhatCannotBeServed() {
         MemoryExport a = new MemoryExport("a", 4096, 512, 4096);
-        assertThrows(IllegalArgumentException.class, () -> NbdServer.builder().export(a).export(a));
-        assertThrows(IllegalStateException.class, () -> NbdServer.builder().export(a).start());
-        assertThrows(IllegalStateException.class, () -> NbdServer.builder().unixSocket(socket()).start());
-        assertThrows(IllegalStateException.class,
-                () -> NbdServer.builder().export(a).unixSocket(socket()).defaultExport("b").start());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NbdServer.builder().export(a).export(a));
+        assertThrows(
+                IllegalStateException.class, () -> NbdServer.builder().export(a).start());
+        assertThrows(
+                IllegalStateException.class,
+                () -> NbdServer.builder().unixSocket(socket()).start());
+        assertThrows(IllegalStateException.class, () -> NbdServer.builder()
+                .export(a)
+                .unixSocket(socket())
+                .defaultExport("b")
+                .start());
     }
 
     @Test
     void anExistingSocketFileIsNotReplaced() throws IOException {
         Files.writeString(socket(), "mine");
-        assertThrows(IOException.class, () -> NbdServer.builder().export(new MemoryExport("a", 4096, 512, 4096))
-                .unixSocket(socket()).start());
+        assertThrows(IOException.class, () -> NbdServer.builder()
+                .export(new MemoryExport("a", 4096, 512, 4096))
+                .unixSocket(socket())
+                .start());
         assertEquals("mine", Files.readString(socket()));
     }
 

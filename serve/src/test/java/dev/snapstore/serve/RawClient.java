@@ -22,6 +22,7 @@ final class RawClient implements AutoCloseable {
     final SocketChannel channel;
     /** The length of each outstanding READ, so simple replies can be framed. */
     private final Map<Long, Integer> readLengths = new HashMap<>();
+
     boolean structured;
 
     private RawClient(SocketChannel channel) {
@@ -124,7 +125,11 @@ final class RawClient implements AutoCloseable {
 
     void request(int flags, int type, long cookie, long offset, long length, byte[] payload) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(28 + (payload == null ? 0 : payload.length));
-        b.putInt(0x25609513).putShort((short) flags).putShort((short) type).putLong(cookie).putLong(offset)
+        b.putInt(0x25609513)
+                .putShort((short) flags)
+                .putShort((short) type)
+                .putLong(cookie)
+                .putLong(offset)
                 .putInt((int) length);
         if (payload != null) {
             b.put(payload);

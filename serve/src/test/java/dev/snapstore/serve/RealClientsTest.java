@@ -31,6 +31,7 @@ class RealClientsTest {
 
     @TempDir
     Path dir;
+
     final List<String> log = new CopyOnWriteArrayList<>();
     MemoryExport disk;
     NbdServer server;
@@ -42,8 +43,12 @@ class RealClientsTest {
         disk = new MemoryExport("disk", SIZE, 512, CHUNK);
         MemoryExport rom = new MemoryExport("rom", 1 << 20, 512, 4096);
         rom.write(0, ByteBuffer.wrap(NbdServerProtocolTest.filled(4096, 1)), false);
-        server = NbdServer.builder().export(disk).export(rom.readOnlyView()).unixSocket(dir.resolve("s.sock"))
-                .log(log::add).start();
+        server = NbdServer.builder()
+                .export(disk)
+                .export(rom.readOnlyView())
+                .unixSocket(dir.resolve("s.sock"))
+                .log(log::add)
+                .start();
     }
 
     @AfterEach
@@ -75,18 +80,28 @@ class RealClientsTest {
     @Test
     void nbdinfoListsEveryExportWithSizesFlagsAndBlockSizes() throws Exception {
         Path nbdinfo = ExternalClients.require("nbdinfo", "libnbd-bin");
-        String out = ExternalClients.run(dir, nbdinfo.toString(), "--list", uri("")).output();
+        String out =
+                ExternalClients.run(dir, nbdinfo.toString(), "--list", uri("")).output();
         assertTrue(out.contains("newstyle-fixed"), out);
         assertTrue(out.contains("using structured packets"), out);
         String diskPart = out.substring(out.indexOf("export=\"disk\""), out.indexOf("export=\"rom\""));
         String romPart = out.substring(out.indexOf("export=\"rom\""));
-        for (String line : List.of("export-size: 8388608", "base:allocation", "is_read_only: false", "can_flush: true",
-                "can_fua: true", "can_multi_conn: true", "can_trim: true", "can_zero: true", "block_size_minimum: 512",
-                "block_size_preferred: 65536", "block_size_maximum: 33554432")) {
+        for (String line : List.of(
+                "export-size: 8388608",
+                "base:allocation",
+                "is_read_only: false",
+                "can_flush: true",
+                "can_fua: true",
+                "can_multi_conn: true",
+                "can_trim: true",
+                "can_zero: true",
+                "block_size_minimum: 512",
+                "block_size_preferred: 65536",
+                "block_size_maximum: 33554432")) {
             assertTrue(diskPart.contains(line), line + " in\n" + diskPart);
         }
-        for (String line : List.of("export-size: 1048576", "is_read_only: true", "can_zero: false",
-                "block_size_preferred: 4096")) {
+        for (String line : List.of(
+                "export-size: 1048576", "is_read_only: true", "can_zero: false", "block_size_preferred: 4096")) {
             assertTrue(romPart.contains(line), line + " in\n" + romPart);
         }
     }
@@ -97,10 +112,15 @@ class RealClientsTest {
         put(CHUNK, random(CHUNK, 1));
         put(5L * CHUNK + 512, random(1024, 2)); // part of a chunk allocates it whole
         put(100L * CHUNK, random(3 * CHUNK, 3));
-        String out = ExternalClients.run(dir, nbdinfo.toString(), "--map", uri("disk")).output();
-        List<long[]> expected = List.of(new long[] {0, CHUNK, 3}, new long[] {CHUNK, CHUNK, 0},
-                new long[] {2L * CHUNK, 3L * CHUNK, 3}, new long[] {5L * CHUNK, CHUNK, 0},
-                new long[] {6L * CHUNK, 94L * CHUNK, 3}, new long[] {100L * CHUNK, 3L * CHUNK, 0},
+        String out = ExternalClients.run(dir, nbdinfo.toString(), "--map", uri("disk"))
+                .output();
+        List<long[]> expected = List.of(
+                new long[] {0, CHUNK, 3},
+                new long[] {CHUNK, CHUNK, 0},
+                new long[] {2L * CHUNK, 3L * CHUNK, 3},
+                new long[] {5L * CHUNK, CHUNK, 0},
+                new long[] {6L * CHUNK, 94L * CHUNK, 3},
+                new long[] {100L * CHUNK, 3L * CHUNK, 0},
                 new long[] {103L * CHUNK, SIZE - 103L * CHUNK, 3});
         List<long[]> actual = parseMap(out);
         assertEquals(expected.size(), actual.size(), out);
@@ -150,8 +170,8 @@ class RealClientsTest {
         System.arraycopy(random(CHUNK, 8), 0, source, (int) SIZE - CHUNK, CHUNK);
         Path in = dir.resolve("in.raw");
         Files.write(in, source);
-        ExternalClients.run(dir, qemuImg.toString(), "convert", "-n", "-f", "raw", "-O", "raw", in.toString(),
-                uri("disk"));
+        ExternalClients.run(
+                dir, qemuImg.toString(), "convert", "-n", "-f", "raw", "-O", "raw", in.toString(), uri("disk"));
         assertArrayEquals(source, contents());
     }
 
@@ -163,7 +183,8 @@ class RealClientsTest {
         Path in = dir.resolve("in.raw");
         Files.write(in, source);
         int before = server.acceptedConnections();
-        ExternalClients.run(dir, nbdcopy.toString(), "--connections=4", "--threads=4", "--flush", in.toString(), uri("disk"));
+        ExternalClients.run(
+                dir, nbdcopy.toString(), "--connections=4", "--threads=4", "--flush", in.toString(), uri("disk"));
         // nbdcopy opens one connection per thread (at most one per CPU unless told) when the server allows multi-conn
         assertTrue(server.acceptedConnections() - before >= 4, "nbdcopy used CAN_MULTI_CONN");
         assertArrayEquals(source, contents());
@@ -185,9 +206,22 @@ class RealClientsTest {
     void qemuIoWritesAtUnalignedOffsets() throws Exception {
         Path qemuIo = ExternalClients.require("qemu-io", "qemu-utils");
         put(0, random(CHUNK, 11)); // qemu reads around the unaligned edges and must keep these bytes
-        ExternalClients.Result r = ExternalClients.run(dir, qemuIo.toString(), "-f", "raw", uri("disk"),
-                "-c", "write -P 0x41 1000 3000", "-c", "write -P 0x42 70001 99", "-c", "write -z 200000 5000",
-                "-c", "read -P 0x41 1000 3000", "-c", "read -P 0x42 70001 99");
+        ExternalClients.Result r = ExternalClients.run(
+                dir,
+                qemuIo.toString(),
+                "-f",
+                "raw",
+                uri("disk"),
+                "-c",
+                "write -P 0x41 1000 3000",
+                "-c",
+                "write -P 0x42 70001 99",
+                "-c",
+                "write -z 200000 5000",
+                "-c",
+                "read -P 0x41 1000 3000",
+                "-c",
+                "read -P 0x42 70001 99");
         assertTrue(r.output().contains("wrote 3000/3000 bytes at offset 1000"), r.output());
         assertTrue(r.output().contains("read 99/99 bytes at offset 70001"), r.output());
         Arrays.fill(model, 1000, 4000, (byte) 0x41);
@@ -204,21 +238,43 @@ class RealClientsTest {
             ExternalClients.require("fio-with-the-nbd-engine", "fio (built with libnbd)");
         }
         put(0, random(CHUNK, 12));
-        ExternalClients.run(dir, fio.toString(), "--name=randwrite", "--ioengine=nbd", "--uri=" + uri("disk"),
-                "--rw=randwrite", "--bs=4k", "--iodepth=32", "--offset=1M", "--size=4M", "--buffer_pattern=0x5a",
+        ExternalClients.run(
+                dir,
+                fio.toString(),
+                "--name=randwrite",
+                "--ioengine=nbd",
+                "--uri=" + uri("disk"),
+                "--rw=randwrite",
+                "--bs=4k",
+                "--iodepth=32",
+                "--offset=1M",
+                "--size=4M",
+                "--buffer_pattern=0x5a",
                 "--output-format=terse");
         Arrays.fill(model, 1 << 20, 5 << 20, (byte) 0x5a); // a random map visits every block once
         assertArrayEquals(model, contents());
-        ExternalClients.run(dir, fio.toString(), "--name=verify", "--ioengine=nbd", "--uri=" + uri("disk"),
-                "--rw=randread", "--bs=64k", "--iodepth=8", "--offset=1M", "--size=4M", "--verify=pattern",
-                "--verify_pattern=0x5a", "--verify_only=1", "--output-format=terse");
+        ExternalClients.run(
+                dir,
+                fio.toString(),
+                "--name=verify",
+                "--ioengine=nbd",
+                "--uri=" + uri("disk"),
+                "--rw=randread",
+                "--bs=64k",
+                "--iodepth=8",
+                "--offset=1M",
+                "--size=4M",
+                "--verify=pattern",
+                "--verify_pattern=0x5a",
+                "--verify_only=1",
+                "--output-format=terse");
     }
 
     @Test
     void readOnlyExportRefusesQemuIoWrites() throws Exception {
         Path qemuIo = ExternalClients.require("qemu-io", "qemu-utils");
-        ExternalClients.Result r = ExternalClients.run(dir, qemuIo.toString(), "-r", "-f", "raw", uri("rom"),
-                "-c", "read -P 0 4096 4096");
+        ExternalClients.Result r =
+                ExternalClients.run(dir, qemuIo.toString(), "-r", "-f", "raw", uri("rom"), "-c", "read -P 0 4096 4096");
         assertTrue(r.output().contains("read 4096/4096"), r.output());
     }
 }

@@ -14,10 +14,12 @@ final class RecordingExport implements NbdExport {
     final AtomicInteger closes = new AtomicInteger();
     /** When set, a read or write at this offset waits for {@link #release} after counting down {@link #entered}. */
     volatile long gateOffset = -1;
+
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     /** When set, maps a write offset to an exception to throw (or null to proceed). */
     volatile LongFunction<RuntimeException> runtimeFailure = o -> null;
+
     volatile LongFunction<NbdException> failure = o -> null;
 
     RecordingExport(String name, long size) {

@@ -109,8 +109,8 @@ public interface BlockDevice extends Closeable {
      */
     static void checkRange(BlockDevice device, long sector, int bytes) throws BeyondEndOfDeviceException {
         if ((bytes & (ChunkSize.SECTOR_SIZE - 1)) != 0 || sector < 0) {
-            throw new IllegalArgumentException("transfer of " + bytes + " bytes at sector " + sector
-                    + " is not in whole sectors");
+            throw new IllegalArgumentException(
+                    "transfer of " + bytes + " bytes at sector " + sector + " is not in whole sectors");
         }
         long count = bytes >>> ChunkSize.SECTOR_SHIFT;
         long limit = device.sizeInSectors();

@@ -26,8 +26,7 @@ public final class ChunkSize {
     /** Message for a chunk size above {@link #MAX_SECTORS}. */
     public static final String TOO_HIGH = "Chunk size is too high";
 
-    private ChunkSize() {
-    }
+    private ChunkSize() {}
 
     /**
      * Parses a table's chunk-size argument as {@code kstrtouint(arg, 10, ...)} does: an optional

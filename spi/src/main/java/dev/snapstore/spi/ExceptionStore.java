@@ -111,8 +111,7 @@ public interface ExceptionStore extends AutoCloseable {
      * Notes in the metadata that the snapshot is invalid ({@code drop_snapshot}). Does nothing for
      * stores that keep no metadata. Errors are logged, not thrown, as in the kernel.
      */
-    default void dropSnapshot() {
-    }
+    default void dropSnapshot() {}
 
     /**
      * How full the store is ({@code usage}). The total is read from the device on every call.
@@ -132,6 +131,5 @@ public interface ExceptionStore extends AutoCloseable {
 
     /** Releases what the store holds; does not close the COW device, which belongs to the caller. */
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

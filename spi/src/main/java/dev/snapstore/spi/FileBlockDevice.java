@@ -20,6 +20,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     /** {@code S_IFMT} and {@code S_IFBLK} of {@code stat.st_mode}. */
     private static final int S_IFMT = 0170000;
+
     private static final int S_IFBLK = 0060000;
 
     private final Path path;
@@ -29,7 +30,12 @@ public final class FileBlockDevice implements BlockDevice {
     private final String sysfsDevice;
     private final Object identity;
 
-    private FileBlockDevice(Path path, FileChannel channel, boolean readOnly, int logicalBlockSize, String sysfsDevice,
+    private FileBlockDevice(
+            Path path,
+            FileChannel channel,
+            boolean readOnly,
+            int logicalBlockSize,
+            String sysfsDevice,
             Object identity) {
         this.path = path;
         this.channel = channel;
@@ -88,8 +94,8 @@ public final class FileBlockDevice implements BlockDevice {
             throw new IllegalArgumentException("logical block size " + logicalBlockSize);
         }
         FileBlockDevice device = open(path, writable);
-        return new FileBlockDevice(device.path, device.channel, device.readOnly, logicalBlockSize, device.sysfsDevice,
-                device.identity);
+        return new FileBlockDevice(
+                device.path, device.channel, device.readOnly, logicalBlockSize, device.sysfsDevice, device.identity);
     }
 
     /**
@@ -128,7 +134,8 @@ public final class FileBlockDevice implements BlockDevice {
             long bytes = channel.size();
             if (bytes == 0 && sysfsDevice != null) {
                 // fstat reports 0 for block devices; sysfs has the size in 512-byte sectors.
-                return Long.parseLong(Files.readString(Path.of(sysfsDevice, "size")).trim());
+                return Long.parseLong(
+                        Files.readString(Path.of(sysfsDevice, "size")).trim());
             }
             return bytes >>> ChunkSize.SECTOR_SHIFT;
         } catch (IOException e) {
@@ -148,8 +155,8 @@ public final class FileBlockDevice implements BlockDevice {
         while (dst.hasRemaining()) {
             int n = channel.read(dst, position);
             if (n < 0) {
-                throw new BeyondEndOfDeviceException(name(), sector, dst.remaining() >>> ChunkSize.SECTOR_SHIFT,
-                        sizeInSectors());
+                throw new BeyondEndOfDeviceException(
+                        name(), sector, dst.remaining() >>> ChunkSize.SECTOR_SHIFT, sizeInSectors());
             }
             position += n;
         }
@@ -206,12 +213,10 @@ public final class FileBlockDevice implements BlockDevice {
     }
 
     /** A block device node's {@code st_rdev}. */
-    private record BlockNode(long rdev) {
-    }
+    private record BlockNode(long rdev) {}
 
     /** A file's {@code st_dev} and {@code st_ino}. */
-    private record Inode(long device, long inode) {
-    }
+    private record Inode(long device, long inode) {}
 
     /** The sysfs folder of a block device node (e.g. /sys/dev/block/254:16), or null. */
     private static String sysfsDirectory(Path path) {
@@ -233,7 +238,8 @@ public final class FileBlockDevice implements BlockDevice {
     private static int readSysfsBlockSize(String sysfs) {
         for (String candidate : new String[] {"queue/logical_block_size", "../queue/logical_block_size"}) {
             try {
-                return Integer.parseInt(Files.readString(Path.of(sysfs, candidate)).trim());
+                return Integer.parseInt(
+                        Files.readString(Path.of(sysfs, candidate)).trim());
             } catch (IOException | NumberFormatException e) {
                 // try the parent device (a partition has no queue folder of its own)
             }

@@ -13,7 +13,7 @@ package dev.snapstore.spi;
 public interface KernelLog {
 
     /** A log that drops every line. */
-    KernelLog DISCARD = line -> { };
+    KernelLog DISCARD = line -> {};
 
     /**
      * Takes one line.

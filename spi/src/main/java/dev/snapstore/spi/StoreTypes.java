@@ -159,8 +159,9 @@ public final class StoreTypes {
      * @return the new store, metadata not yet read
      * @throws StoreException with the kernel's inner message
      */
-    public ExceptionStore create(String typeWord, String chunkSizeArg, BlockDevice cow, int originBlockSize,
-            KernelLog log) throws StoreException {
+    public ExceptionStore create(
+            String typeWord, String chunkSizeArg, BlockDevice cow, int originBlockSize, KernelLog log)
+            throws StoreException {
         Selection selection = select(typeWord);
         int chunkSize = ChunkSize.parseAndValidate(chunkSizeArg, cow.logicalBlockSize(), originBlockSize);
         return selection.type().create(new StoreContext(cow, chunkSize, originBlockSize, log), selection.options());
@@ -189,8 +190,7 @@ public final class StoreTypes {
      * @param type the type
      * @param options the type word after its first letter, or {@code null} for a one-letter word
      */
-    public record Selection(ExceptionStoreType type, String options) {
-    }
+    public record Selection(ExceptionStoreType type, String options) {}
 
     private List<ExceptionStoreType> discover() {
         Map<String, ExceptionStoreType> byName = new LinkedHashMap<>();
@@ -220,8 +220,8 @@ public final class StoreTypes {
         try {
             return Objects.requireNonNull(provider.get(), "provider returned null");
         } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
-            throw new StoreTypeConfigurationException("Exception store type " + describe(provider.type())
-                    + " cannot be loaded: " + e.getMessage(), e);
+            throw new StoreTypeConfigurationException(
+                    "Exception store type " + describe(provider.type()) + " cannot be loaded: " + e.getMessage(), e);
         }
     }
 
@@ -241,7 +241,9 @@ public final class StoreTypes {
             where = "module " + module.getName();
         } else {
             var source = type.getProtectionDomain().getCodeSource();
-            where = source == null || source.getLocation() == null ? "class path" : source.getLocation().toString();
+            where = source == null || source.getLocation() == null
+                    ? "class path"
+                    : source.getLocation().toString();
         }
         return type.getName() + " (" + where + ")";
     }

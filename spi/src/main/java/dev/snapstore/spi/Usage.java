@@ -10,5 +10,4 @@ package dev.snapstore.spi;
  * @param metadataSectors sectors used by metadata
  * @since 0.1
  */
-public record Usage(long totalSectors, long allocatedSectors, long metadataSectors) {
-}
+public record Usage(long totalSectors, long allocatedSectors, long metadataSectors) {}

@@ -25,7 +25,8 @@ class BlockDeviceTest {
     Path tmp;
 
     @Property(tries = 200)
-    void memoryDeviceBehavesLikeAByteArray(@ForAll long seed, @ForAll @IntRange(min = 1, max = 600) int sectors) throws IOException {
+    void memoryDeviceBehavesLikeAByteArray(@ForAll long seed, @ForAll @IntRange(min = 1, max = 600) int sectors)
+            throws IOException {
         Random random = new Random(seed);
         byte[] model = new byte[sectors * 512];
         MemoryBlockDevice device = new MemoryBlockDevice("m", sectors);
@@ -43,18 +44,24 @@ class BlockDeviceTest {
     }
 
     @Property(tries = 100)
-    void transfersPastTheEndFailAndTransferNothing(@ForAll @LongRange(min = 0, max = 100) long size,
-            @ForAll @LongRange(min = 0, max = 120) long sector, @ForAll @IntRange(min = 1, max = 30) int count) throws IOException {
+    void transfersPastTheEndFailAndTransferNothing(
+            @ForAll @LongRange(min = 0, max = 100) long size,
+            @ForAll @LongRange(min = 0, max = 120) long sector,
+            @ForAll @IntRange(min = 1, max = 30) int count)
+            throws IOException {
         MemoryBlockDevice device = new MemoryBlockDevice("m", size);
         ByteBuffer data = ByteBuffer.wrap(new byte[count * 512]);
         if (sector + count <= size) {
             device.write(sector, data);
             assertEquals(0, data.remaining());
         } else {
-            BeyondEndOfDeviceException e = assertThrows(BeyondEndOfDeviceException.class, () -> device.write(sector, data));
+            BeyondEndOfDeviceException e =
+                    assertThrows(BeyondEndOfDeviceException.class, () -> device.write(sector, data));
             assertEquals(count * 512, data.remaining());
-            assertEquals("m: attempt to access beyond end of device: sector=" + sector + ", nr_sectors = " + count
-                    + " limit=" + size, e.getMessage());
+            assertEquals(
+                    "m: attempt to access beyond end of device: sector=" + sector + ", nr_sectors = " + count
+                            + " limit=" + size,
+                    e.getMessage());
         }
     }
 

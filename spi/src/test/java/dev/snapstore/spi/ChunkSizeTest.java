@@ -6,30 +6,32 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** Chunk sizes as the kernel's set_chunk_size and dm_exception_store_set_chunk_size see them (spec §2.3-2.4, §6.8). */
 class ChunkSizeTest {
 
     @ParameterizedTest(name = "\"{0}\" -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        // spec §6.8 and fixture s6-errors cases 14, 19-22, 25, 26
-        "3         | Chunk size is not a power of 2",
-        "12        | Chunk size is not a power of 2",
-        "abc       | Invalid chunk size",
-        "-8        | Invalid chunk size",
-        "8k        | Invalid chunk size",
-        "4294967296| Invalid chunk size",
-        "4194304   | Chunk size is too high",
-        "8388608   | Chunk size is too high",
-        "2147483648| Chunk size is too high",
-        "0x10      | Invalid chunk size",
-        "' 8'      | Invalid chunk size",
-        "''        | Invalid chunk size",
-        "+         | Invalid chunk size",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                // spec §6.8 and fixture s6-errors cases 14, 19-22, 25, 26
+                "3         | Chunk size is not a power of 2",
+                "12        | Chunk size is not a power of 2",
+                "abc       | Invalid chunk size",
+                "-8        | Invalid chunk size",
+                "8k        | Invalid chunk size",
+                "4294967296| Invalid chunk size",
+                "4194304   | Chunk size is too high",
+                "8388608   | Chunk size is too high",
+                "2147483648| Chunk size is too high",
+                "0x10      | Invalid chunk size",
+                "' 8'      | Invalid chunk size",
+                "''        | Invalid chunk size",
+                "+         | Invalid chunk size",
+            })
     void refusedWithTheKernelsMessage(String arg, String message) {
         StoreException e = assertThrows(StoreException.class, () -> ChunkSize.parseAndValidate(arg, 512, 512));
         assertEquals(message, e.getMessage());
@@ -37,14 +39,16 @@ class ChunkSizeTest {
     }
 
     @ParameterizedTest(name = "\"{0}\" -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        "1       | 1",
-        "8       | 8",
-        "+16     | 16",
-        "0008    | 8",
-        "2097152 | 2097152",
-        "0       | 0",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "1       | 1",
+                "8       | 8",
+                "+16     | 16",
+                "0008    | 8",
+                "2097152 | 2097152",
+                "0       | 0",
+            })
     void accepted(String arg, int expected) throws StoreException {
         assertEquals(expected, ChunkSize.parseAndValidate(arg, 512, 512));
     }

@@ -34,18 +34,20 @@ class StoreTypesTest {
     private final ExceptionStoreType n = type("N");
 
     @ParameterizedTest(name = "{0} -> {1} with options {2}")
-    @CsvSource(nullValues = "null", value = {
-        "P,    P, null",
-        "p,    P, null",
-        "PO,   P, O",
-        "po,   P, o",
-        "POX,  P, OX",
-        "PX,   P, X",
-        "N,    N, null",
-        "n,    N, null",
-        "NO,   N, O",
-        "Nfoo, N, foo",
-    })
+    @CsvSource(
+            nullValues = "null",
+            value = {
+                "P,    P, null",
+                "p,    P, null",
+                "PO,   P, O",
+                "po,   P, o",
+                "POX,  P, OX",
+                "PX,   P, X",
+                "N,    N, null",
+                "n,    N, null",
+                "NO,   N, O",
+                "Nfoo, N, foo",
+            })
     void firstLetterPicksTheTypeCaseInsensitivelyAndTheRestAreOptions(String word, String letter, String options)
             throws StoreException {
         StoreTypes.Selection selection = StoreTypes.of(p, n).select(word);
@@ -56,7 +58,8 @@ class StoreTypesTest {
     @ParameterizedTest
     @CsvSource({"X", "x", "Z", "1", "' '", "transient", "ÿP"})
     void anUnknownLetterGetsTheKernelsSentence(String word) {
-        StoreException e = assertThrows(StoreException.class, () -> StoreTypes.of(p, n).select(word));
+        StoreException e =
+                assertThrows(StoreException.class, () -> StoreTypes.of(p, n).select(word));
         assertEquals("Exception store type is not P or N", e.getMessage());
         assertEquals(Errno.EINVAL, e.errno());
     }
@@ -71,7 +74,8 @@ class StoreTypesTest {
 
     @Test
     void anEmptyWordIsNotPOrN() {
-        StoreException e = assertThrows(StoreException.class, () -> StoreTypes.of(p, n).select(""));
+        StoreException e =
+                assertThrows(StoreException.class, () -> StoreTypes.of(p, n).select(""));
         assertEquals("Exception store type is not P or N", e.getMessage());
     }
 
@@ -81,7 +85,9 @@ class StoreTypesTest {
         StoreException e = assertThrows(StoreException.class, () -> types.select("X"));
         assertEquals("Exception store type is not P, N, A or Z", e.getMessage());
         assertEquals("Z", types.select("z").type().name());
-        assertEquals(List.of("P", "N", "A", "Z"), types.all().stream().map(ExceptionStoreType::name).toList());
+        assertEquals(
+                List.of("P", "N", "A", "Z"),
+                types.all().stream().map(ExceptionStoreType::name).toList());
     }
 
     @Test
@@ -96,9 +102,11 @@ class StoreTypesTest {
     void noProvidersAtAll() {
         StoreTypes none = StoreTypes.of();
         assertTrue(none.all().isEmpty());
-        assertEquals("Exception store type not recognised",
+        assertEquals(
+                "Exception store type not recognised",
                 assertThrows(StoreException.class, () -> none.select("N")).getMessage());
-        assertEquals("Exception store type is not P or N",
+        assertEquals(
+                "Exception store type is not P or N",
                 assertThrows(StoreException.class, () -> none.select("Q")).getMessage());
     }
 
@@ -133,8 +141,10 @@ class StoreTypesTest {
         };
         StoreTypes types = StoreTypes.fromProviders(() -> Stream.of(broken));
         StoreTypeConfigurationException e = assertThrows(StoreTypeConfigurationException.class, types::all);
-        assertEquals("Exception store type dev.snapstore.spi.ExceptionStoreType (module dev.snapstore.spi) cannot be"
-                + " loaded: Provider x.Y could not be instantiated", e.getMessage());
+        assertEquals(
+                "Exception store type dev.snapstore.spi.ExceptionStoreType (module dev.snapstore.spi) cannot be"
+                        + " loaded: Provider x.Y could not be instantiated",
+                e.getMessage());
     }
 
     @Test
@@ -143,7 +153,8 @@ class StoreTypesTest {
             throw new ServiceConfigurationError("dev.snapstore.spi.ExceptionStoreType: Provider a.B not found");
         });
         StoreTypeConfigurationException e = assertThrows(StoreTypeConfigurationException.class, types::all);
-        assertEquals("Cannot load the exception store types: dev.snapstore.spi.ExceptionStoreType: Provider a.B not found",
+        assertEquals(
+                "Cannot load the exception store types: dev.snapstore.spi.ExceptionStoreType: Provider a.B not found",
                 e.getMessage());
     }
 
@@ -179,11 +190,15 @@ class StoreTypesTest {
         StoreTypes types = StoreTypes.of(p, n);
 
         // Type first: a bad letter wins over a bad chunk size.
-        assertEquals("Exception store type is not P or N",
-                assertThrows(StoreException.class, () -> types.create("X", "3", cow, 512, KernelLog.DISCARD)).getMessage());
+        assertEquals(
+                "Exception store type is not P or N",
+                assertThrows(StoreException.class, () -> types.create("X", "3", cow, 512, KernelLog.DISCARD))
+                        .getMessage());
         // Chunk size before the constructor: the ctr is never reached.
-        assertEquals("Chunk size is not a power of 2",
-                assertThrows(StoreException.class, () -> types.create("PX", "3", cow, 512, KernelLog.DISCARD)).getMessage());
+        assertEquals(
+                "Chunk size is not a power of 2",
+                assertThrows(StoreException.class, () -> types.create("PX", "3", cow, 512, KernelLog.DISCARD))
+                        .getMessage());
         verify(p, never()).create(any(), any());
 
         assertSame(store, types.create("po", "8", cow, 512, KernelLog.DISCARD));
@@ -196,11 +211,15 @@ class StoreTypesTest {
     void createChecksTheChunkSizeAgainstBothDevicesBlockSizes() {
         MemoryBlockDevice cow4k = new MemoryBlockDevice("cow", 2048, 4096);
         StoreTypes types = StoreTypes.of(p, n);
-        assertEquals("Chunk size is not a multiple of device blocksize",
-                assertThrows(StoreException.class, () -> types.create("P", "4", cow4k, 512, KernelLog.DISCARD)).getMessage());
+        assertEquals(
+                "Chunk size is not a multiple of device blocksize",
+                assertThrows(StoreException.class, () -> types.create("P", "4", cow4k, 512, KernelLog.DISCARD))
+                        .getMessage());
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 2048);
-        assertEquals("Chunk size is not a multiple of device blocksize",
-                assertThrows(StoreException.class, () -> types.create("P", "4", cow, 4096, KernelLog.DISCARD)).getMessage());
+        assertEquals(
+                "Chunk size is not a multiple of device blocksize",
+                assertThrows(StoreException.class, () -> types.create("P", "4", cow, 4096, KernelLog.DISCARD))
+                        .getMessage());
     }
 
     @Test

@@ -16,6 +16,7 @@ public final class AdjustableMemoryDevice implements BlockDevice {
 
     /** The storage's size: far past any test's device, and free, because never-written pages take no memory. */
     private static final long CAPACITY_SECTORS = Long.MAX_VALUE >>> 10;
+
     private static final int ZERO_RUN_SECTORS = 128;
 
     private final MemoryBlockDevice storage;

@@ -71,6 +71,5 @@ public final class BlockDeviceSlice implements BlockDevice {
 
     /** Does not close the parent, which belongs to the caller. */
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

@@ -10,8 +10,7 @@ public final class CapturingLog implements KernelLog {
     private final List<String> lines = new ArrayList<>();
 
     /** Creates an empty log. */
-    public CapturingLog() {
-    }
+    public CapturingLog() {}
 
     @Override
     public synchronized void log(String line) {

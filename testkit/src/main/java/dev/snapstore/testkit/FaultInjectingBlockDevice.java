@@ -79,11 +79,12 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
          * @return the text
          */
         public String text() {
-            String base = switch (kind) {
-                case READ -> "R " + sector + "+" + sectors;
-                case WRITE -> "W " + sector + "+" + sectors;
-                case FLUSH -> "F";
-            };
+            String base =
+                    switch (kind) {
+                        case READ -> "R " + sector + "+" + sectors;
+                        case WRITE -> "W " + sector + "+" + sectors;
+                        case FLUSH -> "F";
+                    };
             return failed ? base + " !" : base;
         }
     }
@@ -124,11 +125,12 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         void before(Kind kind, long sector, long sectors) throws IOException;
     }
 
-    private static final Hook NO_HOOK = (kind, sector, sectors) -> { };
+    private static final Hook NO_HOOK = (kind, sector, sectors) -> {};
 
     private final BlockDevice inner;
     /** Whether writes stay unflushed until a flush (else they are durable at once and run unlocked). */
     private final boolean writeCache;
+
     private volatile Hook hook = NO_HOOK;
     private final List<Event> events = new ArrayList<>();
     private final List<UnflushedWrite> unflushed = new ArrayList<>();
@@ -438,8 +440,9 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
                 int n = (int) w.sectors();
                 for (int s = 0; s < n; s++) {
                     if (chooser.keep(w, s)) {
-                        image.write(w.sector() + s, ByteBuffer.wrap(w.after(), s * ChunkSize.SECTOR_SIZE,
-                                ChunkSize.SECTOR_SIZE));
+                        image.write(
+                                w.sector() + s,
+                                ByteBuffer.wrap(w.after(), s * ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE));
                     }
                 }
             }
@@ -570,11 +573,12 @@ public final class FaultInjectingBlockDevice implements BlockDevice {
         if ((kind == Kind.WRITE && number == crashAtWrite) || (kind == Kind.FLUSH && number == crashAtFlush)) {
             crashed = true;
         }
-        Set<Long> failing = switch (kind) {
-            case READ -> failingReads;
-            case WRITE -> failingWrites;
-            case FLUSH -> failingFlushes;
-        };
+        Set<Long> failing =
+                switch (kind) {
+                    case READ -> failingReads;
+                    case WRITE -> failingWrites;
+                    case FLUSH -> failingFlushes;
+                };
         if (crashed) {
             events.add(failed(event));
             throw new IOException(name() + ": " + what + " after power loss (" + what + " #" + number + ")");

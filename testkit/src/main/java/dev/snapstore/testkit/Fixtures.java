@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.tukaani.xz.XZInputStream;
 import java.util.stream.Stream;
+import org.tukaani.xz.XZInputStream;
 
 /**
  * The fixtures captured from a real Linux 6.1 kernel, kept in the project's top-level
@@ -26,8 +26,7 @@ public final class Fixtures {
 
     private static final Pattern USAGE = Pattern.compile("(\\d+)/(\\d+) (\\d+)");
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     /**
      * The project's {@code fixtures} folder.
@@ -94,7 +93,10 @@ public final class Fixtures {
      */
     public static List<Path> scenarios() {
         try (Stream<Path> dirs = Files.list(root())) {
-            return dirs.map(d -> d.resolve("scenario.txt")).filter(Files::isRegularFile).sorted().toList();
+            return dirs.map(d -> d.resolve("scenario.txt"))
+                    .filter(Files::isRegularFile)
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -134,7 +136,8 @@ public final class Fixtures {
      * @return the raw image
      */
     public static byte[] image(String fixture, String file) {
-        try (InputStream in = new XZInputStream(Files.newInputStream(dir(fixture).resolve(file)))) {
+        try (InputStream in =
+                new XZInputStream(Files.newInputStream(dir(fixture).resolve(file)))) {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -224,7 +227,9 @@ public final class Fixtures {
         if (!m.matches()) {
             throw new IllegalArgumentException("not a snapshot usage status: \"" + status + "\"");
         }
-        return new Usage(Long.parseUnsignedLong(m.group(2)), Long.parseUnsignedLong(m.group(1)),
+        return new Usage(
+                Long.parseUnsignedLong(m.group(2)),
+                Long.parseUnsignedLong(m.group(1)),
                 Long.parseUnsignedLong(m.group(3)));
     }
 }

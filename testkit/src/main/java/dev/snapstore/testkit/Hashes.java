@@ -10,8 +10,7 @@ import java.util.HexFormat;
 /** sha256 digests of devices and bytes, as the fixtures record them. */
 public final class Hashes {
 
-    private Hashes() {
-    }
+    private Hashes() {}
 
     /**
      * The sha256 of bytes.

@@ -23,7 +23,12 @@ import java.util.stream.Collectors;
  * @param uses the used services
  * @param provides service to sorted implementation classes
  */
-public record ModuleFacts(String name, Set<String> requires, Set<String> exports, Set<String> opens, Set<String> uses,
+public record ModuleFacts(
+        String name,
+        Set<String> requires,
+        Set<String> exports,
+        Set<String> opens,
+        Set<String> uses,
         Map<String, List<String>> provides) {
 
     /**
@@ -38,14 +43,24 @@ public record ModuleFacts(String name, Set<String> requires, Set<String> exports
         if (d == null) {
             throw new IllegalArgumentException("not a named module: tests must run on the module path");
         }
-        return new ModuleFacts(d.name(),
-                d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toCollection(TreeSet::new)),
-                d.exports().stream().map(e -> e.isQualified() ? e.source() + " to " + String.join(",", new TreeSet<>(e.targets())) : e.source())
+        return new ModuleFacts(
+                d.name(),
+                d.requires().stream()
+                        .map(ModuleDescriptor.Requires::name)
+                        .collect(Collectors.toCollection(TreeSet::new)),
+                d.exports().stream()
+                        .map(e -> e.isQualified()
+                                ? e.source() + " to " + String.join(",", new TreeSet<>(e.targets()))
+                                : e.source())
                         .collect(Collectors.toCollection(TreeSet::new)),
                 d.opens().stream().map(ModuleDescriptor.Opens::source).collect(Collectors.toCollection(TreeSet::new)),
                 new TreeSet<>(d.uses()),
-                d.provides().stream().collect(Collectors.toMap(ModuleDescriptor.Provides::service,
-                        p -> p.providers().stream().sorted().toList(), (a, b) -> a, TreeMap::new)));
+                d.provides().stream()
+                        .collect(Collectors.toMap(
+                                ModuleDescriptor.Provides::service,
+                                p -> p.providers().stream().sorted().toList(),
+                                (a, b) -> a,
+                                TreeMap::new)));
     }
 
     /**
@@ -61,7 +76,8 @@ public record ModuleFacts(String name, Set<String> requires, Set<String> exports
             if (in == null) {
                 return List.of();
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
                     .map(line -> line.replaceFirst("#.*", "").trim())
                     .filter(line -> !line.isEmpty())
                     .sorted()

@@ -14,8 +14,7 @@ import java.util.Arrays;
  */
 public final class SectorPattern {
 
-    private SectorPattern() {
-    }
+    private SectorPattern() {}
 
     /**
      * One sector of the pattern.

@@ -27,7 +27,8 @@ class FaultInjectingBlockDeviceTest {
 
     @Test
     void aStalledTransferDoesNotHoldUpOthers() throws Exception {
-        for (FaultInjectingBlockDevice device : List.of(FaultInjectingBlockDevice.ofMemory("d", 64),
+        for (FaultInjectingBlockDevice device : List.of(
+                FaultInjectingBlockDevice.ofMemory("d", 64),
                 FaultInjectingBlockDevice.passThrough(new MemoryBlockDevice("d", 64)))) {
             CountDownLatch stalled = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);

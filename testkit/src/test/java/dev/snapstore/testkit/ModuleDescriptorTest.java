@@ -11,7 +11,14 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsItsPackageAndReadsXzImages() {
-        assertEquals(new ModuleFacts("dev.snapstore.testkit", Set.of("java.base", "dev.snapstore.spi", "org.tukaani.xz"),
-                Set.of("dev.snapstore.testkit"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(Fixtures.class.getModule()));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.testkit",
+                        Set.of("java.base", "dev.snapstore.spi", "org.tukaani.xz"),
+                        Set.of("dev.snapstore.testkit"),
+                        Set.of(),
+                        Set.of(),
+                        Map.of()),
+                ModuleFacts.of(Fixtures.class.getModule()));
     }
 }

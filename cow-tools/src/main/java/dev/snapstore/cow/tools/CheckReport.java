@@ -50,8 +50,8 @@ public record CheckReport(CowHeader header, long cowBytes, long exceptions, List
         if (problemCount > findings.size()) {
             lines.add("... and " + (problemCount - findings.size()) + " more");
         }
-        lines.add(cow + ": " + exceptions + " exceptions, " + (clean() ? "clean"
-                : problemCount + " problem" + (problemCount == 1 ? "" : "s")));
+        lines.add(cow + ": " + exceptions + " exceptions, "
+                + (clean() ? "clean" : problemCount + " problem" + (problemCount == 1 ? "" : "s")));
         return lines;
     }
 
@@ -66,8 +66,10 @@ public record CheckReport(CowHeader header, long cowBytes, long exceptions, List
      */
     public String json(String cow) {
         ObjectNode root = ToolJson.MAPPER.createObjectNode().put("cow", cow).put("cowBytes", cowBytes);
-        root.putObject("header").put("magic", Integer.toUnsignedLong(header.magic()))
-                .put("valid", Integer.toUnsignedLong(header.valid())).put("version", Integer.toUnsignedLong(header.version()))
+        root.putObject("header")
+                .put("magic", Integer.toUnsignedLong(header.magic()))
+                .put("valid", Integer.toUnsignedLong(header.valid()))
+                .put("version", Integer.toUnsignedLong(header.version()))
                 .put("chunkSize", Integer.toUnsignedLong(header.chunkSize()));
         root.put("exceptions", exceptions).put("clean", clean());
         ArrayNode problems = root.putArray("problems");

@@ -22,8 +22,7 @@ public final class CowCheck {
     /** How many findings a report lists by default; the count goes on past it. */
     public static final int MAX_LISTED = 1000;
 
-    private CowCheck() {
-    }
+    private CowCheck() {}
 
     /**
      * Checks a COW, listing at most {@link #MAX_LISTED} findings.
@@ -52,7 +51,8 @@ public final class CowCheck {
     public static CheckReport check(BlockDevice cow, CowHeader header, OptionalLong originSectors, int maxListed)
             throws IOException {
         if (header.whyUndecodable().isPresent()) {
-            throw new IllegalArgumentException("cannot check a COW whose header is unusable: " + header.whyUndecodable().get());
+            throw new IllegalArgumentException("cannot check a COW whose header is unusable: "
+                    + header.whyUndecodable().get());
         }
         List<Finding> listed = new ArrayList<>();
         long[] total = {0};

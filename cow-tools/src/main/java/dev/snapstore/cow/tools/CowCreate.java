@@ -21,31 +21,26 @@ import java.nio.ByteBuffer;
 public final class CowCreate {
 
     /** What the start of a device holds that formatting would overwrite. */
-    public sealed interface Content permits Blank, Header, Data {
-    }
+    public sealed interface Content permits Blank, Header, Data {}
 
     /** Nothing: the header sector and the first two chunks are zero. */
-    public record Blank() implements Content {
-    }
+    public record Blank() implements Content {}
 
     /**
      * A snapshot header with the kernel's magic.
      *
      * @param header the header
      */
-    public record Header(CowHeader header) implements Content {
-    }
+    public record Header(CowHeader header) implements Content {}
 
     /**
      * A non-zero byte in the first two chunks (and no header).
      *
      * @param byteOffset where the first one is
      */
-    public record Data(long byteOffset) implements Content {
-    }
+    public record Data(long byteOffset) implements Content {}
 
-    private CowCreate() {
-    }
+    private CowCreate() {}
 
     /**
      * The smallest COW for a chunk size: the header chunk and metadata area 0.

@@ -31,11 +31,9 @@ public final class CowRestore {
      * @param dump the dump
      * @param areas how many metadata areas {@link #write} writes
      */
-    public record Plan(CowDump dump, int areas) {
-    }
+    public record Plan(CowDump dump, int areas) {}
 
-    private CowRestore() {
-    }
+    private CowRestore() {}
 
     /**
      * Checks a dump against the COW it is to be written to.
@@ -50,13 +48,14 @@ public final class CowRestore {
     public static Plan plan(CowDump dump, BlockDevice cow) throws DumpException {
         CowHeader h = dump.header();
         if (!h.hasMagic()) {
-            throw new DumpException("the dump's header magic is 0x" + String.format("%08x", h.magic()) + ", not the kernel's 0x"
-                    + String.format("%08x", CowFormat.SNAP_MAGIC));
+            throw new DumpException("the dump's header magic is 0x" + String.format("%08x", h.magic())
+                    + ", not the kernel's 0x" + String.format("%08x", CowFormat.SNAP_MAGIC));
         }
         try {
             ChunkSize.validate(Integer.toUnsignedLong(h.chunkSize()), ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
         } catch (StoreException e) {
-            throw new DumpException("the dump's chunk size " + Integer.toUnsignedString(h.chunkSize()) + ": " + e.getMessage());
+            throw new DumpException(
+                    "the dump's chunk size " + Integer.toUnsignedString(h.chunkSize()) + ": " + e.getMessage());
         }
         int epa = CowFormat.exceptionsPerArea(h.chunkSize());
         long chunks = cow.sizeInSectors() / h.chunkSize();
@@ -99,8 +98,8 @@ public final class CowRestore {
             long index = n % epa;
             String where = "exception " + n + " (area " + r.area() + " index " + r.index() + ")";
             if (r.area() != area || r.index() != index) {
-                throw new DumpException(where + " is out of table order: record " + n + " belongs at area " + area + " index "
-                        + index);
+                throw new DumpException(
+                        where + " is out of table order: record " + n + " belongs at area " + area + " index " + index);
             }
             found.clear();
             checker.record(r);
@@ -134,17 +133,22 @@ public final class CowRestore {
     }
 
     /** Restore's own wording of a finding it always refused, or null for one the check adds. */
-    private static DumpException refusal(Finding f, String where, long newChunk, long previous, long chunks, String cowName) {
+    private static DumpException refusal(
+            Finding f, String where, long newChunk, long previous, long chunks, String cowName) {
         String chunk = Long.toUnsignedString(newChunk);
         return switch (f.kind()) {
-            case POINTS_AT_HEADER -> new DumpException(where + " has new chunk 0 (the header), which would end the table");
-            case POINTS_AT_METADATA -> new DumpException(where + " has new chunk " + chunk + ", which is a metadata area");
-            case PAST_END -> new DumpException(where + " has new chunk " + chunk + ", past the end of " + cowName + " ("
-                    + chunks + " chunks)");
-            case ALLOCATION_ORDER -> Long.compareUnsigned(newChunk, previous) <= 0
-                    ? new DumpException(where + " has new chunk " + chunk + ", not after the previous record's "
-                            + Long.toUnsignedString(previous) + " (new chunks must be strictly increasing)")
-                    : null;
+            case POINTS_AT_HEADER ->
+                new DumpException(where + " has new chunk 0 (the header), which would end the table");
+            case POINTS_AT_METADATA ->
+                new DumpException(where + " has new chunk " + chunk + ", which is a metadata area");
+            case PAST_END ->
+                new DumpException(where + " has new chunk " + chunk + ", past the end of " + cowName + " (" + chunks
+                        + " chunks)");
+            case ALLOCATION_ORDER ->
+                Long.compareUnsigned(newChunk, previous) <= 0
+                        ? new DumpException(where + " has new chunk " + chunk + ", not after the previous record's "
+                                + Long.toUnsignedString(previous) + " (new chunks must be strictly increasing)")
+                        : null;
             default -> null;
         };
     }
@@ -162,7 +166,8 @@ public final class CowRestore {
         List<DumpRecord> records = plan.dump().records();
         int chunkSize = h.chunkSize();
         int epa = CowFormat.exceptionsPerArea(chunkSize);
-        ByteBuffer chunk = ByteBuffer.allocate(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer chunk =
+                ByteBuffer.allocate(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
         chunk.put(h.encode()).clear();
         cow.write(0, chunk);
         for (int a = 0; a < plan.areas(); a++) {

@@ -36,12 +36,10 @@ public final class CowTable {
          * @param areaBytes the whole area, little-endian; valid only during the call
          * @throws IOException to fail the walk
          */
-        default void end(long area, int index, ByteBuffer areaBytes) throws IOException {
-        }
+        default void end(long area, int index, ByteBuffer areaBytes) throws IOException {}
     }
 
-    private CowTable() {
-    }
+    private CowTable() {}
 
     /**
      * Walks the table.
@@ -60,10 +58,13 @@ public final class CowTable {
         CowAreaReader reader = new CowAreaReader(cow, header.chunkSize());
         int epa = reader.exceptionsPerArea();
         long count = 0;
-        for (long area = 0;; area++) {
+        for (long area = 0; ; area++) {
             if (!reader.areaFits(area)) {
                 long location = CowFormat.areaLocation(epa, area);
-                throw new TruncatedTableException(area, location, location * header.chunkSize() * 512,
+                throw new TruncatedTableException(
+                        area,
+                        location,
+                        location * header.chunkSize() * 512,
                         cow.sizeInSectors() << CowFormat.SECTOR_SHIFT);
             }
             ByteBuffer buffer = reader.readArea(area);

@@ -31,8 +31,7 @@ public final class DumpJson {
     private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
     private static final long MAX_U32 = 0xffff_ffffL;
 
-    private DumpJson() {
-    }
+    private DumpJson() {}
 
     /** Writes a JSON dump record by record, so that a table of any size streams out. Not thread-safe. */
     public static final class Writer implements Closeable {
@@ -187,11 +186,13 @@ public final class DumpJson {
         try {
             root = ToolJson.MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new DumpException("the dump is not valid JSON (line " + e.getLocation().getLineNr() + ": "
-                    + e.getOriginalMessage() + ")");
+            throw new DumpException("the dump is not valid JSON (line "
+                    + e.getLocation().getLineNr() + ": " + e.getOriginalMessage() + ")");
         }
-        if (!root.path("format").asText().equals(FORMAT) || root.path("formatVersion").asInt() != FORMAT_VERSION) {
-            throw new DumpException("the JSON is not a 'snapstore dump --json' output (format snapstore-cow-dump, formatVersion 1)");
+        if (!root.path("format").asText().equals(FORMAT)
+                || root.path("formatVersion").asInt() != FORMAT_VERSION) {
+            throw new DumpException(
+                    "the JSON is not a 'snapstore dump --json' output (format snapstore-cow-dump, formatVersion 1)");
         }
         JsonNode h = root.path("header");
         CowHeader header = new CowHeader(u32(h, "magic"), u32(h, "valid"), u32(h, "version"), u32(h, "chunkSize"));
@@ -211,7 +212,9 @@ public final class DumpJson {
 
     private static int u32(JsonNode node, String field) throws DumpException {
         JsonNode v = node.path(field);
-        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(BigInteger.valueOf(MAX_U32)) > 0) {
+        if (!v.isIntegralNumber()
+                || v.bigIntegerValue().signum() < 0
+                || v.bigIntegerValue().compareTo(BigInteger.valueOf(MAX_U32)) > 0) {
             throw new DumpException("JSON header field '" + field + "' must be an unsigned 32-bit integer");
         }
         return (int) v.longValue();
@@ -219,8 +222,11 @@ public final class DumpJson {
 
     private static long u64(JsonNode node, String field) throws DumpException {
         JsonNode v = node.path(field);
-        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().compareTo(MAX_U64) > 0) {
-            throw new DumpException("JSON exception field '" + field + "' must be an unsigned 64-bit integer, in " + node);
+        if (!v.isIntegralNumber()
+                || v.bigIntegerValue().signum() < 0
+                || v.bigIntegerValue().compareTo(MAX_U64) > 0) {
+            throw new DumpException(
+                    "JSON exception field '" + field + "' must be an unsigned 64-bit integer, in " + node);
         }
         return v.bigIntegerValue().longValue();
     }

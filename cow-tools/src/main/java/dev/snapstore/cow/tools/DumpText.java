@@ -34,15 +34,15 @@ public final class DumpText {
     /** The first line of every text dump. */
     public static final String MAGIC_LINE = "snapstore-cow-dump 1";
 
-    private static final Pattern HEADER = Pattern.compile(
-            "header magic=0x([0-9a-fA-F]{1,8}) valid=(\\d+) version=(\\d+) chunk_size=(\\d+)");
-    private static final Pattern EXCEPTION = Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
+    private static final Pattern HEADER =
+            Pattern.compile("header magic=0x([0-9a-fA-F]{1,8}) valid=(\\d+) version=(\\d+) chunk_size=(\\d+)");
+    private static final Pattern EXCEPTION =
+            Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
     private static final Pattern END = Pattern.compile("end exceptions=(\\d+)");
     private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
     private static final long MAX_U32 = 0xffff_ffffL;
 
-    private DumpText() {
-    }
+    private DumpText() {}
 
     /** Writes a text dump line by line, so that a table of any size streams out. Not thread-safe. */
     public static final class Writer {
@@ -69,8 +69,11 @@ public final class DumpText {
             out.println(MAGIC_LINE);
             out.println("# COW " + cow + ", " + cowBytes + " bytes, " + CowFormat.exceptionsPerArea(header.chunkSize())
                     + " exceptions per area");
-            out.printf("header magic=0x%08x valid=%s version=%s chunk_size=%s%n", header.magic(),
-                    Integer.toUnsignedString(header.valid()), Integer.toUnsignedString(header.version()),
+            out.printf(
+                    "header magic=0x%08x valid=%s version=%s chunk_size=%s%n",
+                    header.magic(),
+                    Integer.toUnsignedString(header.valid()),
+                    Integer.toUnsignedString(header.version()),
                     Integer.toUnsignedString(header.chunkSize()));
         }
 
@@ -80,8 +83,8 @@ public final class DumpText {
          * @param r the record
          */
         public void record(DumpRecord r) {
-            out.println("exception area=" + r.area() + " index=" + r.index() + " old=" + Long.toUnsignedString(r.oldChunk())
-                    + " new=" + Long.toUnsignedString(r.newChunk()));
+            out.println("exception area=" + r.area() + " index=" + r.index() + " old="
+                    + Long.toUnsignedString(r.oldChunk()) + " new=" + Long.toUnsignedString(r.newChunk()));
         }
 
         /**
@@ -165,13 +168,19 @@ public final class DumpText {
                     if (header != null) {
                         throw bad(number, "a second header line");
                     }
-                    header = new CowHeader((int) Long.parseLong(m.group(1), 16), u32(number, m.group(2)), u32(number, m.group(3)),
+                    header = new CowHeader(
+                            (int) Long.parseLong(m.group(1), 16),
+                            u32(number, m.group(2)),
+                            u32(number, m.group(3)),
                             u32(number, m.group(4)));
                 } else if ((m = EXCEPTION.matcher(line)).matches()) {
                     if (header == null) {
                         throw bad(number, "an exception before the header line");
                     }
-                    records.add(new DumpRecord(u64(number, m.group(1)), u64(number, m.group(2)), u64(number, m.group(3)),
+                    records.add(new DumpRecord(
+                            u64(number, m.group(1)),
+                            u64(number, m.group(2)),
+                            u64(number, m.group(3)),
                             u64(number, m.group(4))));
                 } else if ((m = END.matcher(line)).matches()) {
                     end = u64(number, m.group(1));

@@ -43,12 +43,21 @@ final class TableChecker {
     /** The header's version and valid flag. */
     static void header(CowHeader header, Consumer<Finding> sink) {
         if (header.version() != CowFormat.SNAPSHOT_DISK_VERSION) {
-            sink.accept(new Finding(Finding.Kind.VERSION, Finding.NONE, Finding.NONE, 8, "unable to handle snapshot disk version "
-                    + header.version() + " (the kernel refuses to load it)"));
+            sink.accept(new Finding(
+                    Finding.Kind.VERSION,
+                    Finding.NONE,
+                    Finding.NONE,
+                    8,
+                    "unable to handle snapshot disk version " + header.version() + " (the kernel refuses to load it)"));
         }
         if (header.valid() == 0) {
-            sink.accept(new Finding(Finding.Kind.INVALID, Finding.NONE, Finding.NONE, 4, "snapshot marked invalid (valid=0): the"
-                    + " kernel loads it without reading its exceptions and fails all snapshot I/O"));
+            sink.accept(new Finding(
+                    Finding.Kind.INVALID,
+                    Finding.NONE,
+                    Finding.NONE,
+                    4,
+                    "snapshot marked invalid (valid=0): the"
+                            + " kernel loads it without reading its exceptions and fails all snapshot I/O"));
         }
     }
 
@@ -75,33 +84,61 @@ final class TableChecker {
             sink.accept(pointsAtHeader(r.area(), r.index(), offset, r.oldChunk()));
         }
         if (CowFormat.isMetadataChunk(epa, r.newChunk())) {
-            sink.accept(new Finding(Finding.Kind.POINTS_AT_METADATA, r.area(), r.index(), offset, "new chunk " + newChunk
-                    + " is a metadata area"));
+            sink.accept(new Finding(
+                    Finding.Kind.POINTS_AT_METADATA,
+                    r.area(),
+                    r.index(),
+                    offset,
+                    "new chunk " + newChunk + " is a metadata area"));
         } else if (Long.compareUnsigned(r.newChunk(), cowChunks) >= 0) {
-            sink.accept(new Finding(Finding.Kind.PAST_END, r.area(), r.index(), offset, "new chunk " + newChunk
-                    + " is past the end of the COW (" + cowChunks + " chunks)"));
+            sink.accept(new Finding(
+                    Finding.Kind.PAST_END,
+                    r.area(),
+                    r.index(),
+                    offset,
+                    "new chunk " + newChunk + " is past the end of the COW (" + cowChunks + " chunks)"));
         }
         if (r.newChunk() != expected) {
-            sink.accept(new Finding(Finding.Kind.ALLOCATION_ORDER, r.area(), r.index(), offset, "new chunk " + newChunk
-                    + " where the kernel would have allocated " + Long.toUnsignedString(expected)
-                    + " (it allocates strictly increasing by 1, skipping metadata)"));
+            sink.accept(new Finding(
+                    Finding.Kind.ALLOCATION_ORDER,
+                    r.area(),
+                    r.index(),
+                    offset,
+                    "new chunk " + newChunk
+                            + " where the kernel would have allocated " + Long.toUnsignedString(expected)
+                            + " (it allocates strictly increasing by 1, skipping metadata)"));
         }
         Long first = seen.putIfAbsent(r.oldChunk(), records);
         if (first != null) {
-            sink.accept(new Finding(Finding.Kind.DUPLICATE_ORIGIN_CHUNK, r.area(), r.index(), offset, "old chunk "
-                    + Long.toUnsignedString(r.oldChunk()) + " already mapped at area " + first / epa + " index " + first % epa));
+            sink.accept(new Finding(
+                    Finding.Kind.DUPLICATE_ORIGIN_CHUNK,
+                    r.area(),
+                    r.index(),
+                    offset,
+                    "old chunk " + Long.toUnsignedString(r.oldChunk()) + " already mapped at area " + first / epa
+                            + " index " + first % epa));
         }
         if (originChunks >= 0 && Long.compareUnsigned(r.oldChunk(), originChunks) >= 0) {
-            sink.accept(new Finding(Finding.Kind.PAST_ORIGIN_END, r.area(), r.index(), offset, "old chunk "
-                    + Long.toUnsignedString(r.oldChunk()) + " is past the end of the origin (" + originChunks + " chunks)"));
+            sink.accept(new Finding(
+                    Finding.Kind.PAST_ORIGIN_END,
+                    r.area(),
+                    r.index(),
+                    offset,
+                    "old chunk " + Long.toUnsignedString(r.oldChunk()) + " is past the end of the origin ("
+                            + originChunks + " chunks)"));
         }
         expected = CowFormat.skipMetadata(epa, r.newChunk() + 1);
         records++;
     }
 
     private static Finding pointsAtHeader(long area, long index, long offset, long oldChunk) {
-        return new Finding(Finding.Kind.POINTS_AT_HEADER, area, index, offset, "old chunk " + Long.toUnsignedString(oldChunk)
-                + " maps to new chunk 0, the header: the kernel reads this as the end of the table");
+        return new Finding(
+                Finding.Kind.POINTS_AT_HEADER,
+                area,
+                index,
+                offset,
+                "old chunk " + Long.toUnsignedString(oldChunk)
+                        + " maps to new chunk 0, the header: the kernel reads this as the end of the table");
     }
 
     /** The terminator at {@code index} of {@code area}, and what follows it in the area. */
@@ -109,16 +146,21 @@ final class TableChecker {
         long areaOffset = CowFormat.areaLocation(epa, area) * ((long) chunkSize << CowFormat.SECTOR_SHIFT);
         CowRecord terminator = CowRecord.decode(areaBytes, index);
         if (terminator.oldChunk() != 0) {
-            sink.accept(pointsAtHeader(area, index, areaOffset + (long) index * CowFormat.DISK_EXCEPTION_SIZE,
-                    terminator.oldChunk()));
+            sink.accept(pointsAtHeader(
+                    area, index, areaOffset + (long) index * CowFormat.DISK_EXCEPTION_SIZE, terminator.oldChunk()));
         }
         for (int j = index + 1; j < epa; j++) {
             CowRecord after = CowRecord.decode(areaBytes, j);
             if (!after.isZero()) {
-                sink.accept(new Finding(Finding.Kind.DATA_AFTER_TERMINATOR, area, j,
-                        areaOffset + (long) j * CowFormat.DISK_EXCEPTION_SIZE, "non-zero record (old "
-                        + Long.toUnsignedString(after.oldChunk()) + ", new " + Long.toUnsignedString(after.newChunk())
-                        + ") after the end of the table at index " + index + "; the kernel ignores it"));
+                sink.accept(new Finding(
+                        Finding.Kind.DATA_AFTER_TERMINATOR,
+                        area,
+                        j,
+                        areaOffset + (long) j * CowFormat.DISK_EXCEPTION_SIZE,
+                        "non-zero record (old "
+                                + Long.toUnsignedString(after.oldChunk()) + ", new "
+                                + Long.toUnsignedString(after.newChunk())
+                                + ") after the end of the table at index " + index + "; the kernel ignores it"));
             }
         }
     }
@@ -126,7 +168,11 @@ final class TableChecker {
     /** A table that runs into an area beyond the end of the COW. */
     void truncated(TruncatedTableException e) {
         long area = e.area();
-        sink.accept(new Finding(Finding.Kind.TRUNCATED, area, Finding.NONE, e.byteOffset(),
+        sink.accept(new Finding(
+                Finding.Kind.TRUNCATED,
+                area,
+                Finding.NONE,
+                e.byteOffset(),
                 (area == 0 ? "the first" : "the previous area is full, so") + " metadata area " + area + " (chunk "
                         + Long.toUnsignedString(e.chunk()) + ") must exist, but it lies beyond the end of the COW ("
                         + e.cowBytes() + " bytes); the kernel fails the load"));

@@ -10,8 +10,7 @@ final class ToolJson {
 
     static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private ToolJson() {
-    }
+    private ToolJson() {}
 
     /** Puts an unsigned 64-bit value as a JSON number (never negative). */
     static ObjectNode putUnsigned(ObjectNode node, String field, long unsigned) {

@@ -41,7 +41,13 @@ class CowCheckTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"s2-persistent-P-cs16", "s2-persistent-PO-cs8", "s4-overflow-a-PO-snap-writes", "s5-merge-handover-P-cs8"})
+    @ValueSource(
+            strings = {
+                "s2-persistent-P-cs16",
+                "s2-persistent-PO-cs8",
+                "s4-overflow-a-PO-snap-writes",
+                "s5-merge-handover-P-cs8"
+            })
     void kernelCowsAreClean(String fixture) throws IOException {
         MemoryBlockDevice cow = Fixtures.imageDevice(fixture, "cow-final.img.xz");
         CheckReport report = check(cow);
@@ -62,19 +68,30 @@ class CowCheckTest {
     void eachDamageIsAValueWithItsPlace() throws IOException {
         MemoryBlockDevice cow = cow();
         poke(cow, AREA0 + 16 * 3, 101, 258);
-        assertEquals(new Finding(Finding.Kind.POINTS_AT_METADATA, 0, 3, AREA0 + 48, "new chunk 258 is a metadata area"),
+        assertEquals(
+                new Finding(Finding.Kind.POINTS_AT_METADATA, 0, 3, AREA0 + 48, "new chunk 258 is a metadata area"),
                 check(cow).findings().get(0));
 
         cow = cow();
         poke(cow, AREA0 + 16 * 3, 3);
         Finding dup = check(cow).findings().get(0);
-        assertEquals(new Finding(Finding.Kind.DUPLICATE_ORIGIN_CHUNK, 0, 3, AREA0 + 48, "old chunk 3 already mapped at area 0 index 0"),
+        assertEquals(
+                new Finding(
+                        Finding.Kind.DUPLICATE_ORIGIN_CHUNK,
+                        0,
+                        3,
+                        AREA0 + 48,
+                        "old chunk 3 already mapped at area 0 index 0"),
                 dup);
-        assertEquals("area 0 index 3 (byte offset 4144): duplicate-origin-chunk: old chunk 3 already mapped at area 0 index 0", dup.line());
+        assertEquals(
+                "area 0 index 3 (byte offset 4144): duplicate-origin-chunk: old chunk 3 already mapped at area 0 index 0",
+                dup.line());
 
         cow = cow();
         poke(cow, AREA1 + 16 * 60, 7, 7);
-        assertEquals(List.of(Finding.Kind.DATA_AFTER_TERMINATOR), check(cow).findings().stream().map(Finding::kind).toList());
+        assertEquals(
+                List.of(Finding.Kind.DATA_AFTER_TERMINATOR),
+                check(cow).findings().stream().map(Finding::kind).toList());
         assertEquals(60, check(cow).findings().get(0).index());
 
         cow = cow();
@@ -83,7 +100,8 @@ class CowCheckTest {
 
         cow = cow();
         poke(cow, AREA0 + 16 * 3, 101, 99999);
-        assertEquals(List.of(Finding.Kind.PAST_END, Finding.Kind.ALLOCATION_ORDER, Finding.Kind.ALLOCATION_ORDER),
+        assertEquals(
+                List.of(Finding.Kind.PAST_END, Finding.Kind.ALLOCATION_ORDER, Finding.Kind.ALLOCATION_ORDER),
                 check(cow).findings().stream().map(Finding::kind).toList());
     }
 
@@ -96,8 +114,14 @@ class CowCheckTest {
         cow.write(0, buffer.flip());
         CheckReport report = check(cow);
         assertEquals(256, report.exceptions());
-        assertEquals(new Finding(Finding.Kind.TRUNCATED, 1, Finding.NONE, AREA1, "the previous area is full, so metadata area 1"
-                + " (chunk 258) must exist, but it lies beyond the end of the COW (819200 bytes); the kernel fails the load"),
+        assertEquals(
+                new Finding(
+                        Finding.Kind.TRUNCATED,
+                        1,
+                        Finding.NONE,
+                        AREA1,
+                        "the previous area is full, so metadata area 1"
+                                + " (chunk 258) must exist, but it lies beyond the end of the COW (819200 bytes); the kernel fails the load"),
                 last(report));
         assertTrue(last(report).line().startsWith("area 1 (byte offset " + AREA1 + "): truncated: "));
     }

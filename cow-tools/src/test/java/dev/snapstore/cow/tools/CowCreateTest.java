@@ -38,8 +38,8 @@ class CowCreateTest {
         MemoryBlockDevice data = new MemoryBlockDevice("data.img", 2048);
         data.write(chunkSize, ByteBuffer.allocate(512).put(0, (byte) 0x5a));
         assertEquals(new CowCreate.Data(chunkSize * 512L), CowCreate.inspect(data, chunkSize));
-        try (ExceptionStore store = StoreTypes.load().create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, 512,
-                KernelLog.DISCARD)) {
+        try (ExceptionStore store = StoreTypes.load()
+                .create(StoreTypes.PERSISTENT, Integer.toString(chunkSize), cow, 512, KernelLog.DISCARD)) {
             assertEquals(new Usage(2048, 2 * chunkSize, 2 * chunkSize), CowCreate.format(cow, store));
         }
         assertArrayEquals(chunk(kernel, 0, chunkSize), chunk(cow, 0, chunkSize));

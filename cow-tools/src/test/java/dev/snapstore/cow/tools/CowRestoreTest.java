@@ -35,7 +35,13 @@ class CowRestoreTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"s2-persistent-P-cs16", "s2-persistent-P-cs8", "s4-overflow-b-P-snap-writes", "s5-merge-handover-P-cs8"})
+    @ValueSource(
+            strings = {
+                "s2-persistent-P-cs16",
+                "s2-persistent-P-cs8",
+                "s4-overflow-b-P-snap-writes",
+                "s5-merge-handover-P-cs8"
+            })
     void aKernelCowsDumpRestoresItsMetadataByteForByte(String fixture) throws IOException, DumpException {
         MemoryBlockDevice cow = Fixtures.imageDevice(fixture, "cow-final.img.xz");
         CowHeader header = CowAreaReader.readHeader(cow);
@@ -64,40 +70,63 @@ class CowRestoreTest {
 
     @Test
     void refusalsNameTheRecord() throws IOException {
-        assertEquals("exception 1 (area 0 index 1) has new chunk 2, not after the previous record's 3 (new chunks must be strictly"
-                + " increasing)", refusal(List.of(new DumpRecord(0, 0, 1, 3), new DumpRecord(0, 1, 2, 2)), HEADER));
-        assertEquals("exception 0 (area 0 index 0) has new chunk 1, which is a metadata area",
+        assertEquals(
+                "exception 1 (area 0 index 1) has new chunk 2, not after the previous record's 3 (new chunks must be strictly"
+                        + " increasing)",
+                refusal(List.of(new DumpRecord(0, 0, 1, 3), new DumpRecord(0, 1, 2, 2)), HEADER));
+        assertEquals(
+                "exception 0 (area 0 index 0) has new chunk 1, which is a metadata area",
                 refusal(List.of(new DumpRecord(0, 0, 1, 1)), HEADER));
-        assertEquals("exception 0 (area 0 index 0) has new chunk 8, past the end of cow.img (8 chunks)",
+        assertEquals(
+                "exception 0 (area 0 index 0) has new chunk 8, past the end of cow.img (8 chunks)",
                 refusal(List.of(new DumpRecord(0, 0, 1, 8)), HEADER));
-        assertEquals("exceptions 0 and 2 both hold origin chunk 9 (the kernel never gives a chunk two exceptions)",
-                refusal(List.of(new DumpRecord(0, 0, 9, 2), new DumpRecord(0, 1, 4, 3), new DumpRecord(0, 2, 9, 4)), HEADER));
+        assertEquals(
+                "exceptions 0 and 2 both hold origin chunk 9 (the kernel never gives a chunk two exceptions)",
+                refusal(
+                        List.of(new DumpRecord(0, 0, 9, 2), new DumpRecord(0, 1, 4, 3), new DumpRecord(0, 2, 9, 4)),
+                        HEADER));
         // The smallest repeated chunk is named, as the sorting check before the move did.
-        assertEquals("exceptions 1 and 3 both hold origin chunk 7 (the kernel never gives a chunk two exceptions)",
-                refusal(List.of(new DumpRecord(0, 0, 9, 2), new DumpRecord(0, 1, 7, 3), new DumpRecord(0, 2, 9, 4),
-                        new DumpRecord(0, 3, 7, 5)), HEADER));
-        assertEquals("exception 0 (area 0 index 1) is out of table order: record 0 belongs at area 0 index 0",
+        assertEquals(
+                "exceptions 1 and 3 both hold origin chunk 7 (the kernel never gives a chunk two exceptions)",
+                refusal(
+                        List.of(
+                                new DumpRecord(0, 0, 9, 2),
+                                new DumpRecord(0, 1, 7, 3),
+                                new DumpRecord(0, 2, 9, 4),
+                                new DumpRecord(0, 3, 7, 5)),
+                        HEADER));
+        assertEquals(
+                "exception 0 (area 0 index 1) is out of table order: record 0 belongs at area 0 index 0",
                 refusal(List.of(new DumpRecord(0, 1, 1, 2)), HEADER));
-        assertEquals("the dump's chunk size 6: Chunk size is not a power of 2", refusal(List.of(), new CowHeader(HEADER.magic(), 1, 1, 6)));
+        assertEquals(
+                "the dump's chunk size 6: Chunk size is not a power of 2",
+                refusal(List.of(), new CowHeader(HEADER.magic(), 1, 1, 6)));
     }
 
     @Test
     void refusesWhatTheCheckWouldFlagButTheKernelsInvalidFlag() throws IOException, DumpException {
-        assertEquals("exception 1 (area 0 index 1): allocation-order: new chunk 5 where the kernel would have allocated 3 (it"
-                + " allocates strictly increasing by 1, skipping metadata)",
+        assertEquals(
+                "exception 1 (area 0 index 1): allocation-order: new chunk 5 where the kernel would have allocated 3 (it"
+                        + " allocates strictly increasing by 1, skipping metadata)",
                 refusal(List.of(new DumpRecord(0, 0, 1, 2), new DumpRecord(0, 1, 2, 5)), HEADER));
-        assertEquals("the dump's header (byte offset 8): version: unable to handle snapshot disk version 2 (the kernel refuses to"
-                + " load it)", refusal(List.of(), CowHeader.of(1, 2, 8)));
+        assertEquals(
+                "the dump's header (byte offset 8): version: unable to handle snapshot disk version 2 (the kernel refuses to"
+                        + " load it)",
+                refusal(List.of(), CowHeader.of(1, 2, 8)));
         MemoryBlockDevice cow = new MemoryBlockDevice("cow.img", 64);
-        CowRestore.write(CowRestore.plan(new CowDump(CowHeader.of(0, 1, 8), List.of(new DumpRecord(0, 0, 1, 2))), cow), cow);
+        CowRestore.write(
+                CowRestore.plan(new CowDump(CowHeader.of(0, 1, 8), List.of(new DumpRecord(0, 0, 1, 2))), cow), cow);
         assertEquals(CowHeader.of(0, 1, 8), CowAreaReader.readHeader(cow));
     }
 
     @Provide
     Arbitrary<List<DumpRecord>> tables() {
         // Mostly well-formed tables with some damage, so that both outcomes are common.
-        return Arbitraries.longs().between(0, 12).list().ofMaxSize(80).flatMap(olds -> Arbitraries.integers().between(0, 3)
-                .list().ofSize(olds.size()).map(steps -> {
+        return Arbitraries.longs().between(0, 12).list().ofMaxSize(80).flatMap(olds -> Arbitraries.integers()
+                .between(0, 3)
+                .list()
+                .ofSize(olds.size())
+                .map(steps -> {
                     List<DumpRecord> records = new ArrayList<>();
                     long next = 2;
                     for (int n = 0; n < olds.size(); n++) {

@@ -15,9 +15,17 @@ class ModuleDescriptorTest {
     @Test
     void exportsTheToolsAndRequiresTheFormatAndJackson() {
         Module module = CowCheck.class.getModule();
-        assertEquals(new ModuleFacts("dev.snapstore.cow.tools", Set.of("java.base", "dev.snapstore.cow", "com.fasterxml.jackson.databind"),
-                Set.of("dev.snapstore.cow.tools"), Set.of(), Set.of(), Map.of()), ModuleFacts.of(module));
-        assertTrue(module.getDescriptor().requires().stream().anyMatch(r -> r.name().equals("dev.snapstore.cow")
-                && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.cow.tools",
+                        Set.of("java.base", "dev.snapstore.cow", "com.fasterxml.jackson.databind"),
+                        Set.of("dev.snapstore.cow.tools"),
+                        Set.of(),
+                        Set.of(),
+                        Map.of()),
+                ModuleFacts.of(module));
+        assertTrue(module.getDescriptor().requires().stream()
+                .anyMatch(r -> r.name().equals("dev.snapstore.cow")
+                        && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE)));
     }
 }

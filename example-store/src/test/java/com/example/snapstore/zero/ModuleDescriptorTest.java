@@ -16,8 +16,15 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsNothingAndProvidesTheStoreType() {
-        assertEquals(new ModuleFacts("com.example.snapstore.zero", Set.of("java.base", "dev.snapstore.spi"), Set.of(), Set.of(), Set.of(),
-                Map.of(SERVICE, List.of("com.example.snapstore.zero.ZeroStoreType"))), ModuleFacts.of(module));
+        assertEquals(
+                new ModuleFacts(
+                        "com.example.snapstore.zero",
+                        Set.of("java.base", "dev.snapstore.spi"),
+                        Set.of(),
+                        Set.of(),
+                        Set.of(),
+                        Map.of(SERVICE, List.of("com.example.snapstore.zero.ZeroStoreType"))),
+                ModuleFacts.of(module));
     }
 
     @Test

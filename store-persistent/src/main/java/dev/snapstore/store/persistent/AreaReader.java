@@ -171,7 +171,8 @@ final class AreaReader implements AutoCloseable {
     private ByteBuffer buffer(int slot) {
         if (slots[slot] == null) {
             // Direct, so that file reads need no copy through a temporary buffer.
-            slots[slot] = ByteBuffer.allocateDirect(chunkSize << ChunkSize.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
+            slots[slot] = ByteBuffer.allocateDirect(chunkSize << ChunkSize.SECTOR_SHIFT)
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
         return slots[slot];
     }

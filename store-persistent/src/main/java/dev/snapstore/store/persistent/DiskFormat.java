@@ -26,8 +26,7 @@ final class DiskFormat {
     /** Large zero-filled or header chunks are transferred in pieces of at most this many bytes. */
     static final int MAX_PIECE_BYTES = 1 << 20;
 
-    private DiskFormat() {
-    }
+    private DiskFormat() {}
 
     /**
      * A new little-endian buffer of one chunk, zero-filled.
@@ -54,7 +53,8 @@ final class DiskFormat {
         long size = device.sizeInSectors();
         // chunk + 1 <= size / chunkSize, unsigned, without overflow
         if (Long.compareUnsigned(chunk, size / chunkSize) >= 0) {
-            long sector = Long.compareUnsigned(chunk, Long.MAX_VALUE / chunkSize) <= 0 ? chunk * chunkSize : Long.MAX_VALUE;
+            long sector =
+                    Long.compareUnsigned(chunk, Long.MAX_VALUE / chunkSize) <= 0 ? chunk * chunkSize : Long.MAX_VALUE;
             throw new BeyondEndOfDeviceException(device.name(), sector, chunkSize, size);
         }
         return chunk * chunkSize;

@@ -90,6 +90,7 @@ final class PersistentStore implements ExceptionStore {
     private long pendingCount;
     /** {@code ps->callbacks}: waiting for the next area write. */
     private final List<CommitCallback> callbacks = new ArrayList<>();
+
     private boolean metadataRead;
 
     /**
@@ -161,7 +162,8 @@ final class PersistentStore implements ExceptionStore {
         boolean chunkSizeSupplied = true;
         if (chunkSize == 0) {
             // Only the COW's block size counts here, and the default is not validated.
-            chunkSize = Math.max(CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS, cow.logicalBlockSize() >> ChunkSize.SECTOR_SHIFT);
+            chunkSize =
+                    Math.max(CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS, cow.logicalBlockSize() >> ChunkSize.SECTOR_SHIFT);
             chunkSizeSupplied = false;
         }
         ByteBuffer header;
@@ -186,13 +188,17 @@ final class PersistentStore implements ExceptionStore {
             return false;
         }
         if (chunkSizeSupplied) {
-            warn("chunk size " + Integer.toUnsignedString(diskChunkSize) + " in device metadata overrides table chunk size of "
-                    + Integer.toUnsignedString(chunkSize) + ".");
+            warn("chunk size " + Integer.toUnsignedString(diskChunkSize)
+                    + " in device metadata overrides table chunk size of " + Integer.toUnsignedString(chunkSize) + ".");
         }
         try {
-            chunkSize = ChunkSize.validate(Integer.toUnsignedLong(diskChunkSize), cow.logicalBlockSize(), originBlockSize);
+            chunkSize =
+                    ChunkSize.validate(Integer.toUnsignedLong(diskChunkSize), cow.logicalBlockSize(), originBlockSize);
         } catch (StoreException e) {
-            throw fail(e.errno(), "invalid on-disk chunk size " + Integer.toUnsignedString(diskChunkSize) + ": " + e.getMessage() + ".");
+            throw fail(
+                    e.errno(),
+                    "invalid on-disk chunk size " + Integer.toUnsignedString(diskChunkSize) + ": " + e.getMessage()
+                            + ".");
         }
         return false;
     }
@@ -233,7 +239,8 @@ final class PersistentStore implements ExceptionStore {
 
     /** {@code write_header}: the whole of chunk 0, the 16 header bytes followed by zeros. */
     private void writeHeader() throws IOException {
-        DiskFormat.writeZeroChunk(cow, 0, chunkSize, CowHeader.of(valid, version, chunkSize).encode());
+        DiskFormat.writeZeroChunk(
+                cow, 0, chunkSize, CowHeader.of(valid, version, chunkSize).encode());
     }
 
     /**
@@ -250,8 +257,12 @@ final class PersistentStore implements ExceptionStore {
                 try {
                     buffer = reader.read(index);
                 } catch (IOException e) {
-                    throw new StoreException(Errno.EIO, "cannot read metadata area " + Long.toUnsignedString(index)
-                            + " (chunk " + Long.toUnsignedString(CowFormat.areaLocation(epa, index)) + "): " + e.getMessage(), e);
+                    throw new StoreException(
+                            Errno.EIO,
+                            "cannot read metadata area " + Long.toUnsignedString(index) + " (chunk "
+                                    + Long.toUnsignedString(CowFormat.areaLocation(epa, index)) + "): "
+                                    + e.getMessage(),
+                            e);
                 }
                 int committed = epa;
                 for (int i = 0, offset = 0; i < epa; i++, offset += CowFormat.DISK_EXCEPTION_SIZE) {
@@ -290,7 +301,8 @@ final class PersistentStore implements ExceptionStore {
         long next = nextFree;
         // The kernel's "size < (next_free + 1) * chunk_size", without overflow; a cursor that
         // wrapped below the first data chunk counts as full (see the class comment).
-        if (Long.compareUnsigned(next, chunks) >= 0 || Long.compareUnsigned(next, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1) < 0) {
+        if (Long.compareUnsigned(next, chunks) >= 0
+                || Long.compareUnsigned(next, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1) < 0) {
             return NO_SPACE;
         }
         nextFree = CowFormat.skipMetadata(exceptionsPerArea, next + 1);
@@ -401,8 +413,11 @@ final class PersistentStore implements ExceptionStore {
                 DiskFormat.readChunk(cow, CowFormat.areaLocation(exceptionsPerArea, currentArea), chunkSize, buffer);
                 area = buffer;
             } catch (IOException e) {
-                throw new StoreException(Errno.EIO, "cannot read metadata area " + Long.toUnsignedString(currentArea)
-                        + " to merge: " + e.getMessage(), e);
+                throw new StoreException(
+                        Errno.EIO,
+                        "cannot read metadata area " + Long.toUnsignedString(currentArea) + " to merge: "
+                                + e.getMessage(),
+                        e);
             }
             currentCommitted = exceptionsPerArea;
         }
@@ -437,8 +452,11 @@ final class PersistentStore implements ExceptionStore {
         try {
             writeAreaDurablyOrThrow();
         } catch (IOException e) {
-            throw new StoreException(Errno.EIO, "cannot write metadata area " + Long.toUnsignedString(currentArea)
-                    + " after merging: " + e.getMessage(), e);
+            throw new StoreException(
+                    Errno.EIO,
+                    "cannot write metadata area " + Long.toUnsignedString(currentArea) + " after merging: "
+                            + e.getMessage(),
+                    e);
         }
         currentCommitted -= count;
         // "only persistent_usage() uses ps->next_free" from here on.
@@ -465,8 +483,8 @@ final class PersistentStore implements ExceptionStore {
     @Override
     public Usage usage() {
         long cs = chunkSize;
-        return new Usage(cow.sizeInSectors(), nextFree * cs,
-                (currentArea + 1 + CowFormat.NUM_SNAPSHOT_HDR_CHUNKS) * cs);
+        return new Usage(
+                cow.sizeInSectors(), nextFree * cs, (currentArea + 1 + CowFormat.NUM_SNAPSHOT_HDR_CHUNKS) * cs);
     }
 
     private void requireLoaded() {

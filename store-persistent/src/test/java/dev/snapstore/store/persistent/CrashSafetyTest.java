@@ -15,6 +15,7 @@ import dev.snapstore.spi.MergeRun;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.testkit.FaultInjectingBlockDevice;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,7 +26,6 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.io.IOException;
 
 /**
  * Power loss at every write and flush of a workload on a device full of old junk: batches of exceptions (data chunks written, then
@@ -71,8 +71,12 @@ class CrashSafetyTest {
                     dev.durableImage(seed * 31 + crashAt, false),
                     dev.durableImage(seed * 41 + crashAt, true));
             for (int v = 0; v < images.size(); v++) {
-                check(images.get(v), cs, h, "cs=" + cs + " seed=" + seed + " crash at " + (atWrite ? "write " : "flush ")
-                        + crashAt + " variant " + v);
+                check(
+                        images.get(v),
+                        cs,
+                        h,
+                        "cs=" + cs + " seed=" + seed + " crash at " + (atWrite ? "write " : "flush ") + crashAt
+                                + " variant " + v);
                 checked++;
             }
         }
@@ -211,7 +215,7 @@ class CrashSafetyTest {
 
     private static boolean load(PersistentStore store, FaultInjectingBlockDevice dev) throws StoreException {
         try {
-            assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { }));
+            assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {}));
             return true;
         } catch (StoreException e) {
             if (dev.crashed()) {
@@ -249,7 +253,9 @@ class CrashSafetyTest {
         Set<Long> newChunks = new HashSet<>();
         for (Ex e : loaded) {
             assertTrue(h.prepared.contains(e), () -> where + ": " + e + " was never prepared");
-            assertTrue(e.newChunk() >= 2 && e.newChunk() < chunks && e.newChunk() % (epa + 1) != 1, () -> where + ": " + e);
+            assertTrue(
+                    e.newChunk() >= 2 && e.newChunk() < chunks && e.newChunk() % (epa + 1) != 1,
+                    () -> where + ": " + e);
             assertTrue(newChunks.add(e.newChunk()), () -> where + ": chunk used twice: " + e);
             assertArrayEquals(data(e, cs), Harness.read(image, e.newChunk() * cs, cs), () -> where + ": data of " + e);
             assertFalse(h.merged.contains(e), () -> where + ": merged exception came back: " + e);

@@ -6,45 +6,45 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
+import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreContext;
 import dev.snapstore.spi.StoreException;
-import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.testkit.Fixtures;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Shared test plumbing: opening stores, loading them into lists, reading fixture texts. */
 final class Harness {
 
-    private Harness() {
-    }
+    private Harness() {}
 
     /** One exception: origin chunk and COW chunk. */
-    record Ex(long oldChunk, long newChunk) {
-    }
+    record Ex(long oldChunk, long newChunk) {}
 
     /** What a load produced. */
-    record Loaded(MetadataState state, List<Ex> exceptions) {
-    }
+    record Loaded(MetadataState state, List<Ex> exceptions) {}
 
     /** A store on {@code cow} with a log that collects lines into {@code log}. */
     static PersistentStore open(BlockDevice cow, int chunkSize, boolean overflow, List<String> log) {
-        return new PersistentStore(new StoreContext(cow, chunkSize, ChunkSize.SECTOR_SIZE, log::add), overflow, AreaReader.ReadAhead.ALWAYS);
+        return new PersistentStore(
+                new StoreContext(cow, chunkSize, ChunkSize.SECTOR_SIZE, log::add),
+                overflow,
+                AreaReader.ReadAhead.ALWAYS);
     }
 
     static PersistentStore open(BlockDevice cow, int chunkSize) {
@@ -124,8 +124,8 @@ final class Harness {
         }
         for (int i = 0; i < expected.length; i++) {
             if (expected[i] != actual[i]) {
-                return "first difference at byte " + i + " (sector " + i / 512 + "): expected "
-                        + (expected[i] & 0xff) + ", got " + (actual[i] & 0xff);
+                return "first difference at byte " + i + " (sector " + i / 512 + "): expected " + (expected[i] & 0xff)
+                        + ", got " + (actual[i] & 0xff);
             }
         }
         return "identical";
@@ -184,15 +184,15 @@ final class Harness {
 
     /** A {@code key=value} field of the header line of a fixture's {@code cowdump.txt}. */
     static String cowdumpHeader(String fixture, String key) {
-        Matcher m = Pattern.compile("\\b" + Pattern.quote(key) + "=(\\S+)").matcher(Fixtures.text(fixture, "cowdump.txt"));
+        Matcher m =
+                Pattern.compile("\\b" + Pattern.quote(key) + "=(\\S+)").matcher(Fixtures.text(fixture, "cowdump.txt"));
         if (!m.find()) {
             throw new IllegalStateException(key + " not in " + fixture + "/cowdump.txt");
         }
         return m.group(1);
     }
 
-    private static final Pattern SNAPSHOT_STATUS =
-            Pattern.compile("\\bsnapshot (Invalid|\\d+/\\d+ \\d+)\\s*$");
+    private static final Pattern SNAPSHOT_STATUS = Pattern.compile("\\bsnapshot (Invalid|\\d+/\\d+ \\d+)\\s*$");
 
     /** Every INFO status of a {@code snapshot} target in a fixture text, in order. */
     static List<String> snapshotStatuses(String fixture, String file) {

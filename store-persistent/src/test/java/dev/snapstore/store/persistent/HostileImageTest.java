@@ -13,6 +13,7 @@ import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MemoryBlockDevice;
+import dev.snapstore.spi.MergeRun;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreContext;
 import dev.snapstore.spi.StoreException;
@@ -23,17 +24,16 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
-import dev.snapstore.spi.MergeRun;
-import java.util.Random;
-import net.jqwik.api.Tuple;
 
 /**
  * COW images the kernel never writes (spec §1.5, §6): the store must load them as the kernel
@@ -67,12 +67,12 @@ class HostileImageTest {
     @Test
     void recordsAreReportedAsTheyAreWithoutValidation() throws Exception {
         long[][] records = {
-            {5, 1},                        // points at area 0 itself
-            {6, 34},                       // points at area 1
-            {7, 1_000_000_000_000L},       // far past the end
-            {5, 9},                        // duplicate origin chunk
-            {0x8000_0000_0000_0007L, 10},  // top bit set in the origin chunk
-            {8, 0x0100_0000_0000_0003L},   // consecutive-count bits set in the new chunk
+            {5, 1}, // points at area 0 itself
+            {6, 34}, // points at area 1
+            {7, 1_000_000_000_000L}, // far past the end
+            {5, 9}, // duplicate origin chunk
+            {0x8000_0000_0000_0007L, 10}, // top bit set in the origin chunk
+            {8, 0x0100_0000_0000_0003L}, // consecutive-count bits set in the new chunk
         };
         MemoryBlockDevice dev = cow(1, 200, records);
         PersistentStore store = Harness.open(dev, 1);
@@ -99,8 +99,7 @@ class HostileImageTest {
             runs.add(r.get());
             store.commitMerge(r.get().count());
         }
-        assertEquals(List.of(new MergeRun(2, 21, 13), new MergeRun(3, 8, 11),
-                new MergeRun(1, 5, 2)), runs);
+        assertEquals(List.of(new MergeRun(2, 21, 13), new MergeRun(3, 8, 11), new MergeRun(1, 5, 2)), runs);
     }
 
     @Test
@@ -175,10 +174,13 @@ class HostileImageTest {
         Harness.write(dev, 0, Arrays.copyOf(StoreBehaviourTest.header(1, 1, 1 << 21), 512));
         List<String> log = new ArrayList<>();
         PersistentStore store = Harness.open(dev, 8, false, log);
-        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> { }));
+        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> {}));
         assertEquals(Errno.EIO, e.errno());
         assertEquals(1 << 21, store.chunkSize());
-        assertEquals(List.of("device-mapper: persistent snapshot: chunk size 2097152 in device metadata overrides table chunk size of 8."), log);
+        assertEquals(
+                List.of(
+                        "device-mapper: persistent snapshot: chunk size 2097152 in device metadata overrides table chunk size of 8."),
+                log);
     }
 
     @Test
@@ -194,8 +196,7 @@ class HostileImageTest {
 
     // ---- properties: random bytes must give a load or a StoreException, nothing else ----
 
-    record Image(int tableChunkSize, int sectors, byte[] header, byte[] body, long seed) {
-    }
+    record Image(int tableChunkSize, int sectors, byte[] header, byte[] body, long seed) {}
 
     @Provide
     Arbitrary<Image> images() {
@@ -204,16 +205,20 @@ class HostileImageTest {
                 Tuple.of(1, Arbitraries.just(0)),
                 Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Integer> valid = Arbitraries.of(0, 1, 2, -1);
-        Arbitrary<Integer> version = Arbitraries.frequencyOf(
-                Tuple.of(6, Arbitraries.just(1)),
-                Tuple.of(1, Arbitraries.integers()));
+        Arbitrary<Integer> version =
+                Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.just(1)), Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Integer> chunk = Arbitraries.frequencyOf(
                 Tuple.of(8, Arbitraries.of(1, 2, 4, 8)),
                 Tuple.of(1, Arbitraries.of(0, 3, 12, 1 << 21, 1 << 22, -1, Integer.MIN_VALUE)),
                 Tuple.of(1, Arbitraries.integers()));
         Arbitrary<byte[]> header = Combinators.combine(magic, valid, version, chunk)
-                .as((m, v, ver, c) -> ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
-                        .putInt(m).putInt(v).putInt(ver).putInt(c).array());
+                .as((m, v, ver, c) -> ByteBuffer.allocate(16)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putInt(m)
+                        .putInt(v)
+                        .putInt(ver)
+                        .putInt(c)
+                        .array());
         Arbitrary<Integer> sectors = Arbitraries.integers().between(1, 600);
         Arbitrary<Integer> table = Arbitraries.of(0, 1, 2, 4, 8);
         Arbitrary<Long> seed = Arbitraries.longs();
@@ -226,14 +231,16 @@ class HostileImageTest {
                 case 1 -> {
                     for (int i = 0; i + 16 <= body.length; i += 16) {
                         if (r.nextInt(4) != 0) {
-                            ByteBuffer.wrap(body, i, 16).order(ByteOrder.LITTLE_ENDIAN).putLong(r.nextInt(1000))
+                            ByteBuffer.wrap(body, i, 16)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .putLong(r.nextInt(1000))
                                     .putLong(r.nextInt(8) == 0 ? 0 : r.nextInt(1000));
                         }
                     }
                 }
                 case 2 -> r.nextBytes(body);
                 case 3 -> Arrays.fill(body, (byte) (1 + r.nextInt(255)));
-                default -> { }
+                default -> {}
             }
             return new Image(t, s, h, body, sd);
         });
@@ -244,8 +251,10 @@ class HostileImageTest {
         MemoryBlockDevice dev = new MemoryBlockDevice("random", image.sectors());
         Harness.write(dev, 0, image.body());
         Harness.write(dev, 0, Arrays.copyOf(image.header(), ChunkSize.SECTOR_SIZE));
-        PersistentStore store = new PersistentStore(new StoreContext(dev, image.tableChunkSize(), 512, KernelLog.DISCARD),
-                false, AreaReader.ReadAhead.ALWAYS);
+        PersistentStore store = new PersistentStore(
+                new StoreContext(dev, image.tableChunkSize(), 512, KernelLog.DISCARD),
+                false,
+                AreaReader.ReadAhead.ALWAYS);
         long[] count = new long[1];
         MetadataState state;
         try {
@@ -264,22 +273,25 @@ class HostileImageTest {
             long c = store.prepareException(12345);
             if (c != ExceptionStore.NO_SPACE) {
                 assertTrue(c >= 2 && c < chunks && c % (cs * 32 + 1) != 1, "allocated " + c);
-                store.commitException(12345, c, true, ok -> { });
+                store.commitException(12345, c, true, ok -> {});
             }
             store.dropSnapshot();
         }
     }
 
     @Property(tries = 200)
-    void completelyRandomDevicesLoadOrFailWithAStoreException(@ForAll @IntRange(min = 1, max = 80) int sectors,
-            @ForAll long seed, @ForAll("tableChunkSizes") int tableChunkSize) {
+    void completelyRandomDevicesLoadOrFailWithAStoreException(
+            @ForAll @IntRange(min = 1, max = 80) int sectors,
+            @ForAll long seed,
+            @ForAll("tableChunkSizes") int tableChunkSize) {
         byte[] bytes = new byte[sectors * ChunkSize.SECTOR_SIZE];
         new Random(seed).nextBytes(bytes);
         MemoryBlockDevice dev = new MemoryBlockDevice("random", sectors);
         Harness.write(dev, 0, bytes);
-        PersistentStore store = new PersistentStore(new StoreContext(dev, tableChunkSize, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
+        PersistentStore store = new PersistentStore(
+                new StoreContext(dev, tableChunkSize, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
         try {
-            store.readMetadata((o, n) -> { });
+            store.readMetadata((o, n) -> {});
         } catch (StoreException e) {
             // expected for almost all of them: bad magic
         }

@@ -34,18 +34,21 @@ class KernelErrorCasesTest {
     private static final String FIXTURE = "s6-errors";
     private static final String STORE_PREFIX = "device-mapper: persistent snapshot: ";
     private static final Pattern CASE = Pattern.compile("^\\s*--- case (\\d+): (.*)$");
-    private static final Pattern TABLE = Pattern.compile("dmsetup create t --table \"0 \\d+ (snapshot|snapshot-merge) (.*)\"");
-    private static final Pattern PREPARED = Pattern.compile("^\\s*/dev/(vd[a-z]): ((?:[0-9a-f]{2} ){15}[0-9a-f]{2})\\s*$");
-    private static final Pattern HEADER_AFTER = Pattern.compile("COW \\(/dev/(vd[a-z])\\) header after remove: ([0-9a-f ]+)$");
-    private static final Pattern TARGET_ERROR = Pattern.compile("device-mapper: table: \\S+: [a-z-]+: (.*) \\((-E[A-Z]+)\\)$");
+    private static final Pattern TABLE =
+            Pattern.compile("dmsetup create t --table \"0 \\d+ (snapshot|snapshot-merge) (.*)\"");
+    private static final Pattern PREPARED =
+            Pattern.compile("^\\s*/dev/(vd[a-z]): ((?:[0-9a-f]{2} ){15}[0-9a-f]{2})\\s*$");
+    private static final Pattern HEADER_AFTER =
+            Pattern.compile("COW \\(/dev/(vd[a-z])\\) header after remove: ([0-9a-f ]+)$");
+    private static final Pattern TARGET_ERROR =
+            Pattern.compile("device-mapper: table: \\S+: [a-z-]+: (.*) \\((-E[A-Z]+)\\)$");
     private static final Pattern SMALL_DEVICE = Pattern.compile("(vd[a-z]) (\\d+)-sector zero COW");
     private static final Pattern ZEROED_SIZE = Pattern.compile("(vd[a-z]) COW (\\d+) sectors zero");
 
     /** The cases the issue names explicitly; the test runs every case a store can decide. */
     private static final Set<Integer> REQUIRED = Set.of(16, 17, 22, 23, 24, 27, 29, 30, 31, 32, 33, 34, 35, 36);
 
-    record Case(int number, String title, List<String> lines) {
-    }
+    record Case(int number, String title, List<String> lines) {}
 
     @Test
     void everyStoreCaseBehavesAsTheKernelDid() throws Exception {
@@ -134,9 +137,14 @@ class KernelErrorCasesTest {
             return false;
         }
         // The first exit code after the create command is the create's.
-        boolean kernelFailed = !c.lines().stream().filter(l -> l.startsWith("[rc=")).findFirst().orElseThrow().equals("[rc=0]");
-        boolean storeError = targetError != null && (targetError.startsWith("Couldn't create exception store")
-                || targetError.startsWith("Failed to read snapshot metadata"));
+        boolean kernelFailed = !c.lines().stream()
+                .filter(l -> l.startsWith("[rc="))
+                .findFirst()
+                .orElseThrow()
+                .equals("[rc=0]");
+        boolean storeError = targetError != null
+                && (targetError.startsWith("Couldn't create exception store")
+                        || targetError.startsWith("Failed to read snapshot metadata"));
         if (kernelFailed && !storeError) {
             return false; // decided without the store: feature arguments, devices, table length
         }
@@ -153,7 +161,7 @@ class KernelErrorCasesTest {
         }
         MetadataState state;
         try {
-            state = store.readMetadata((o, n) -> { });
+            state = store.readMetadata((o, n) -> {});
         } catch (StoreException e) {
             assertEquals("Failed to read snapshot metadata (" + e.errno().negated() + ")", targetError, c.title());
             assertEquals(kernelStoreLog, log, c.title());
@@ -162,7 +170,9 @@ class KernelErrorCasesTest {
         assertEquals(null, targetError, c.title());
         assertEquals(kernelStoreLog, log, c.title());
         String tableLine = Harness.lineAfter(text, "$ dmsetup table t");
-        assertTrue((tableLine + " ").contains(store.tableStatus() + " "), c.title() + ": " + tableLine + " vs" + store.tableStatus());
+        assertTrue(
+                (tableLine + " ").contains(store.tableStatus() + " "),
+                c.title() + ": " + tableLine + " vs" + store.tableStatus());
         String statusLine = Harness.lineAfter(text, "$ dmsetup status t");
         String theirs = statusLine.split(" ", 4)[3]; // after "<start> <length> <target>"
         if (state == MetadataState.INVALIDATED) {

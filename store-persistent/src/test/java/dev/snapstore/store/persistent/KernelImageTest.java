@@ -58,10 +58,11 @@ class KernelImageTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "s2-persistent-P-cs16", "s2-persistent-P-cs8", "s2-persistent-PO-cs8",
-        "s4-overflow-a-PO-snap-writes", "s4-overflow-b-P-snap-writes", "s5-merge-handover-P-cs8",
-    })
+    @ValueSource(
+            strings = {
+                "s2-persistent-P-cs16", "s2-persistent-P-cs8", "s2-persistent-PO-cs8",
+                "s4-overflow-a-PO-snap-writes", "s4-overflow-b-P-snap-writes", "s5-merge-handover-P-cs8",
+            })
     void loadsTheKernelImageAsCowdumpDecodesIt(String fixture) throws Exception {
         MemoryBlockDevice cow = Harness.image(fixture, "cow-final.img.xz");
         assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), Hashes.sha256(cow));
@@ -85,7 +86,8 @@ class KernelImageTest {
         }
         // The table status the kernel printed for it.
         String[] table = table(fixture);
-        assertTrue(Fixtures.text(fixture, "scenario.txt").contains(" snapshot 254:0 254:16" + store.tableStatus() + "\n"),
+        assertTrue(
+                Fixtures.text(fixture, "scenario.txt").contains(" snapshot 254:0 254:16" + store.tableStatus() + "\n"),
                 "table status" + store.tableStatus() + " for " + String.join(" ", table));
 
         // Loading wrote nothing: "cow raw sha256 after reload+remove" equals the image's hash.
@@ -93,10 +95,14 @@ class KernelImageTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "s2-persistent-P-cs16", "s2-persistent-P-cs8", "s2-persistent-PO-cs8",
-        "s4-overflow-a-PO-snap-writes", "s5-merge-handover-P-cs8",
-    })
+    @ValueSource(
+            strings = {
+                "s2-persistent-P-cs16",
+                "s2-persistent-P-cs8",
+                "s2-persistent-PO-cs8",
+                "s4-overflow-a-PO-snap-writes",
+                "s5-merge-handover-P-cs8",
+            })
     void rebuiltSnapshotHashesToTheKernelsSnapshot(String fixture) throws Exception {
         MemoryBlockDevice cow = Harness.image(fixture, "cow-final.img.xz");
         MemoryBlockDevice origin = Harness.image(fixture, "origin-final.img.xz");
@@ -124,10 +130,14 @@ class KernelImageTest {
      * area 0, filling an area and pre-zeroing the next one, running out of space and the drop.
      */
     @ParameterizedTest
-    @ValueSource(strings = {
-        "s2-persistent-P-cs16", "s2-persistent-P-cs8", "s2-persistent-PO-cs8",
-        "s4-overflow-a-PO-snap-writes", "s4-overflow-b-P-snap-writes",
-    })
+    @ValueSource(
+            strings = {
+                "s2-persistent-P-cs16",
+                "s2-persistent-P-cs8",
+                "s2-persistent-PO-cs8",
+                "s4-overflow-a-PO-snap-writes",
+                "s4-overflow-b-P-snap-writes",
+            })
     void replayingTheKernelsExceptionsWritesTheKernelsImage(String fixture) throws Exception {
         for (int batching : new int[] {1, 7, 0}) {
             replay(fixture, batching);
@@ -179,13 +189,15 @@ class KernelImageTest {
         assertEquals(List.of(), log);
         byte[] expected = Harness.readAll(kernel);
         byte[] actual = Harness.readAll(cow);
-        assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), Hashes.sha256(cow),
+        assertEquals(
+                Fixtures.imageSha256(fixture, "cow-final.img"),
+                Hashes.sha256(cow),
                 fixture + " batching " + batching + ": " + Harness.firstDifference(expected, actual));
     }
 
     /** s4: each full-chunk snapshot write and the status the kernel printed right after it. */
-    private static final Pattern S4_WRITE =
-            Pattern.compile("W(\\d+) dev=snap chunk=(\\d+) sector=\\d+ count=\\d+ rc=(\\d) status_after='0 \\d+ snapshot (.*)'");
+    private static final Pattern S4_WRITE = Pattern.compile(
+            "W(\\d+) dev=snap chunk=(\\d+) sector=\\d+ count=\\d+ rc=(\\d) status_after='0 \\d+ snapshot (.*)'");
 
     @ParameterizedTest
     @ValueSource(strings = {"s4-overflow-a-PO-snap-writes", "s4-overflow-b-P-snap-writes"})

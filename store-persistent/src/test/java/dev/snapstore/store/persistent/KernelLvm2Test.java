@@ -28,13 +28,15 @@ class KernelLvm2Test {
     private static final String FIXTURE = "s7-lvm2";
 
     private static long[] linear(String text, String name) {
-        Matcher m = Pattern.compile(Pattern.quote(name) + ": 0 (\\d+) linear 254:0 (\\d+)").matcher(text);
+        Matcher m = Pattern.compile(Pattern.quote(name) + ": 0 (\\d+) linear 254:0 (\\d+)")
+                .matcher(text);
         assertTrue(m.find(), name);
         return new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(1))};
     }
 
     private static int snapshotChunkSize(String text, String name) {
-        Matcher m = Pattern.compile(Pattern.quote(name) + ": 0 \\d+ snapshot \\S+ \\S+ P (\\d+)").matcher(text);
+        Matcher m = Pattern.compile(Pattern.quote(name) + ": 0 \\d+ snapshot \\S+ \\S+ P (\\d+)")
+                .matcher(text);
         assertTrue(m.find(), name);
         return Integer.parseInt(m.group(1));
     }
@@ -72,11 +74,13 @@ class KernelLvm2Test {
         long[] cowExtent = linear(scenario, "vg-snap-cow");
         int cs = snapshotChunkSize(scenario, "vg-snap");
         List<String> statuses = Harness.snapshotStatuses(FIXTURE, "scenario.txt");
-        Matcher origin = Pattern.compile("write 1 MiB \\((\\d+) chunks\\) to the origin LV").matcher(scenario);
+        Matcher origin = Pattern.compile("write 1 MiB \\((\\d+) chunks\\) to the origin LV")
+                .matcher(scenario);
         assertTrue(origin.find());
         Matcher snap = Pattern.compile("(\\d+) snapshot chunk writes succeeded").matcher(scenario);
         assertTrue(snap.find());
-        Matcher header = Pattern.compile("COW header: ([0-9a-f ]+)$", Pattern.MULTILINE).matcher(scenario);
+        Matcher header =
+                Pattern.compile("COW header: ([0-9a-f ]+)$", Pattern.MULTILINE).matcher(scenario);
         assertTrue(header.find());
 
         MemoryBlockDevice cow = new MemoryBlockDevice("vg-snap-cow", cowExtent[1]);

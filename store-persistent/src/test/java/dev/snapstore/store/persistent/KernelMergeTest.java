@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 class KernelMergeTest {
 
     private static final String FIXTURE = "s5-merge-handover-P-cs8";
-    private static final Pattern POLL = Pattern.compile("merge status \\(poll \\d+, [^)]*\\): 0 \\d+ snapshot-merge (\\d+/\\d+ \\d+)");
+    private static final Pattern POLL =
+            Pattern.compile("merge status \\(poll \\d+, [^)]*\\): 0 \\d+ snapshot-merge (\\d+/\\d+ \\d+)");
 
     @Test
     void mergeStepsAndTheMergedCowMatchTheKernel() throws Exception {
@@ -65,7 +66,8 @@ class KernelMergeTest {
         }
         List<String> statuses = Harness.snapshotStatuses(FIXTURE, "scenario.txt");
         assertEquals(Fixtures.usage(statuses.get(0)), store.usage(), "status before the merge");
-        assertEquals(Harness.lineAfterColon(scenario, "snap sha256 before merge"),
+        assertEquals(
+                Harness.lineAfterColon(scenario, "snap sha256 before merge"),
                 Harness.snapshotSha256(origin, cow, cs, exceptions));
 
         // Merge: newest first, copying each run from the COW to the origin, as snapshot-merge does.
@@ -104,7 +106,9 @@ class KernelMergeTest {
         // The merged origin and COW, byte for byte.
         assertEquals(Harness.lineAfterColon(scenario, "orig sha256 after merge"), Hashes.sha256(origin));
         assertEquals(Fixtures.imageSha256(FIXTURE, "origin-final.img"), Hashes.sha256(origin));
-        assertEquals(Fixtures.imageSha256(FIXTURE, "cow-final.img"), Hashes.sha256(cow),
+        assertEquals(
+                Fixtures.imageSha256(FIXTURE, "cow-final.img"),
+                Hashes.sha256(cow),
                 Harness.firstDifference(Harness.readAll(kernelCow), Harness.readAll(cow)));
 
         // "reload the merged COW as a normal snapshot".

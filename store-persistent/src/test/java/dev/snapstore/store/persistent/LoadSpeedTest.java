@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.locks.LockSupport;
@@ -35,8 +34,12 @@ class LoadSpeedTest {
         int epa = cs * 32;
         long areas = count / epa + 1;
         long chunkBytes = (long) cs * ChunkSize.SECTOR_SIZE;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate((int) chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
             header.putInt(CowFormat.SNAP_MAGIC).putInt(1).putInt(1).putInt(cs).clear();
             ch.write(header, 0);
@@ -119,8 +122,7 @@ class LoadSpeedTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     static long expectedChecksum(int cs, long count) {

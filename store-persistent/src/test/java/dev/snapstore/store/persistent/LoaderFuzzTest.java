@@ -78,7 +78,8 @@ class LoaderFuzzTest {
             MetadataState state = store.readMetadata((oldChunk, newChunk) -> count[0]++);
             assertNotNull(state);
             assertTrue(state == MetadataState.VALID || count[0] == 0, "an invalidated snapshot reports no exceptions");
-            assertTrue(store.chunkSize() > 0 && Integer.bitCount(store.chunkSize()) == 1,
+            assertTrue(
+                    store.chunkSize() > 0 && Integer.bitCount(store.chunkSize()) == 1,
                     "a loaded store has a power-of-two chunk size: " + store.chunkSize());
             assertNotNull(store.usage());
         } catch (StoreException e) {

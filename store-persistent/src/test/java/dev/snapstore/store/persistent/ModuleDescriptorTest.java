@@ -16,8 +16,15 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsNothingAndProvidesTheStoreType() {
-        assertEquals(new ModuleFacts("dev.snapstore.store.persistent", Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.cow"), Set.of(), Set.of(), Set.of(),
-                Map.of(SERVICE, List.of("dev.snapstore.store.persistent.PersistentStoreType"))), ModuleFacts.of(module));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.store.persistent",
+                        Set.of("java.base", "dev.snapstore.spi", "dev.snapstore.cow"),
+                        Set.of(),
+                        Set.of(),
+                        Set.of(),
+                        Map.of(SERVICE, List.of("dev.snapstore.store.persistent.PersistentStoreType"))),
+                ModuleFacts.of(module));
     }
 
     @Test

@@ -35,30 +35,24 @@ import net.jqwik.api.Tuple;
  */
 class ReferenceModelTest {
 
-    sealed interface Op permits Prepare, Commit, Reload, Merge {
-    }
+    sealed interface Op permits Prepare, Commit, Reload, Merge {}
 
-    record Prepare(int count, int gap) implements Op {
-    }
+    record Prepare(int count, int gap) implements Op {}
 
-    record Commit(int count) implements Op {
-    }
+    record Commit(int count) implements Op {}
 
-    record Reload() implements Op {
-    }
+    record Reload() implements Op {}
 
-    record Merge(int steps) implements Op {
-    }
+    record Merge(int steps) implements Op {}
 
-    record Setup(int chunkSize, long chunks) {
-    }
+    record Setup(int chunkSize, long chunks) {}
 
     @Provide
     Arbitrary<Setup> setups() {
         Arbitrary<Integer> cs = Arbitraries.of(1, 2);
         Arbitrary<Integer> areas = Arbitraries.integers().between(0, 5);
         Arbitrary<Integer> extra = Arbitraries.frequencyOf(
-                Tuple.of(2, Arbitraries.just(0)),      // exactly area_location(k): exact fill
+                Tuple.of(2, Arbitraries.just(0)), // exactly area_location(k): exact fill
                 Tuple.of(1, Arbitraries.just(1)),
                 Tuple.of(3, Arbitraries.integers().between(2, 70)));
         return Combinators.combine(cs, areas, extra)
@@ -68,8 +62,12 @@ class ReferenceModelTest {
     @Provide
     Arbitrary<List<Op>> ops() {
         Arbitrary<Op> op = Arbitraries.frequencyOf(
-                Tuple.of(10, Combinators.combine(Arbitraries.integers().between(1, 8), Arbitraries.integers().between(0, 3))
-                        .as(Prepare::new)),
+                Tuple.of(
+                        10,
+                        Combinators.combine(
+                                        Arbitraries.integers().between(1, 8),
+                                        Arbitraries.integers().between(0, 3))
+                                .as(Prepare::new)),
                 Tuple.of(8, Arbitraries.integers().between(1, 8).map(Commit::new)),
                 Tuple.of(2, Arbitraries.just(new Reload())),
                 Tuple.of(2, Arbitraries.integers().between(1, 6).map(Merge::new)));
@@ -115,7 +113,7 @@ class ReferenceModelTest {
         MemoryBlockDevice dev = new MemoryBlockDevice("cow", setup.chunks() * cs);
         Model m = new Model(cs, setup.chunks());
         PersistentStore store = Harness.open(dev, cs);
-        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { }));
+        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {}));
         assertEquals(m.usage(), store.usage());
         List<Boolean> fired = new ArrayList<>();
         List<Boolean> expectedFired = new ArrayList<>();
@@ -163,7 +161,8 @@ class ReferenceModelTest {
     }
 
     /** Commits the {@code n} oldest exceptions in flight, predicting the batch writes. */
-    private static void commit(PersistentStore store, Model m, int n, List<Boolean> fired, List<Boolean> expectedFired) {
+    private static void commit(
+            PersistentStore store, Model m, int n, List<Boolean> fired, List<Boolean> expectedFired) {
         for (int i = 0; i < n; i++) {
             Ex e = m.inFlight.remove(0);
             store.commitException(e.oldChunk(), e.newChunk(), true, fired::add);

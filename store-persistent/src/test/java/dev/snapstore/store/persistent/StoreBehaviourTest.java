@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.cow.CowFormat;
+import dev.snapstore.spi.BlockDevice;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.Errno;
 import dev.snapstore.spi.ExceptionStore;
@@ -28,7 +29,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import dev.snapstore.spi.BlockDevice;
 
 /**
  * The store's operations one by one, on small chunk sizes so that areas fill quickly (cs=1: 32
@@ -36,9 +36,10 @@ import dev.snapstore.spi.BlockDevice;
  */
 class StoreBehaviourTest {
 
-    private static PersistentStore fresh(FaultInjectingBlockDevice dev, int cs, List<String> log) throws StoreException {
+    private static PersistentStore fresh(FaultInjectingBlockDevice dev, int cs, List<String> log)
+            throws StoreException {
         PersistentStore store = Harness.open(dev, cs, false, log);
-        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { }));
+        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {}));
         return store;
     }
 
@@ -53,7 +54,8 @@ class StoreBehaviourTest {
         List<String> log = new ArrayList<>();
         PersistentStore store = fresh(dev, 8, log);
         assertEquals(List.of("R 0+8", "W 8+8", "F", "W 0+8", "F"), dev.trace());
-        assertArrayEquals(Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
+        assertArrayEquals(
+                Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
                 Arrays.copyOf(Harness.read(dev, 0, 1), 16));
         assertArrayEquals(new byte[8 * 512 - 16], Arrays.copyOfRange(Harness.read(dev, 0, 8), 16, 8 * 512));
         assertArrayEquals(new byte[8 * 512], Harness.read(dev, 8, 8));
@@ -68,17 +70,21 @@ class StoreBehaviourTest {
         FaultInjectingBlockDevice dev = FaultInjectingBlockDevice.ofMemory("cow", 8);
         List<String> log = new ArrayList<>();
         PersistentStore store = Harness.open(dev, 8, false, log);
-        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> { }));
+        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> {}));
         assertEquals(Errno.EIO, e.errno());
         assertEquals(List.of("device-mapper: persistent snapshot: zero_disk_area(0) failed"), log);
-        assertArrayEquals(Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
+        assertArrayEquals(
+                Harness.hex("53 6e 41 70 01 00 00 00 01 00 00 00 08 00 00 00"),
                 Arrays.copyOf(Harness.read(dev, 0, 1), 16));
         // A failing header write stops there, as in the kernel.
         FaultInjectingBlockDevice dev2 = FaultInjectingBlockDevice.ofMemory("cow", 64);
         dev2.failIf(ev -> ev.kind() == Kind.WRITE && ev.sector() == 0);
         log.clear();
         PersistentStore store2 = Harness.open(dev2, 8, false, log);
-        assertEquals(Errno.EIO, assertThrows(StoreException.class, () -> store2.readMetadata((o, n) -> { })).errno());
+        assertEquals(
+                Errno.EIO,
+                assertThrows(StoreException.class, () -> store2.readMetadata((o, n) -> {}))
+                        .errno());
         assertEquals(List.of("device-mapper: persistent snapshot: write_header failed"), log);
     }
 
@@ -249,7 +255,9 @@ class StoreBehaviourTest {
         byte[] after = Harness.readAll(dev.inner());
         assertArrayEquals(Harness.hex("53 6e 41 70 00 00 00 00 01 00 00 00 08 00 00 00"), Arrays.copyOf(after, 16));
         assertArrayEquals(Arrays.copyOfRange(before, 16, before.length), Arrays.copyOfRange(after, 16, after.length));
-        assertEquals(MetadataState.INVALIDATED, Harness.load(Harness.open(dev.inner(), 8)).state());
+        assertEquals(
+                MetadataState.INVALIDATED,
+                Harness.load(Harness.open(dev.inner(), 8)).state());
     }
 
     @Test
@@ -269,13 +277,16 @@ class StoreBehaviourTest {
         List<String> log = new ArrayList<>();
         ExceptionStore store = StoreTypes.of(new PersistentStoreType()).create("po", "8", dev, 512, log::add);
         assertEquals(8, store.chunkSize());
-        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { }));
+        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {}));
         assertEquals(16, store.chunkSize());
         assertEquals(" PO 16", store.tableStatus());
-        assertEquals(List.of("device-mapper: persistent snapshot: chunk size 16 in device metadata overrides table chunk size of 8."), log);
+        assertEquals(
+                List.of(
+                        "device-mapper: persistent snapshot: chunk size 16 in device metadata overrides table chunk size of 8."),
+                log);
         log.clear();
         ExceptionStore silent = StoreTypes.of(new PersistentStoreType()).create("P", "0", dev, 512, log::add);
-        silent.readMetadata((o, n) -> { });
+        silent.readMetadata((o, n) -> {});
         assertEquals(" P 16", silent.tableStatus());
         assertEquals(List.of(), log, "no warning when the table said 0");
     }
@@ -284,30 +295,43 @@ class StoreBehaviourTest {
     void tableChunkSizeZeroUsesTheCowBlockSizeOrThirtyTwo() throws Exception {
         for (int[] c : new int[][] {{512, 32}, {4096, 32}, {32768, 64}}) {
             MemoryBlockDevice dev = new MemoryBlockDevice("cow", 4096, c[0]);
-            PersistentStore store = new PersistentStore(new StoreContext(dev, 0, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
+            PersistentStore store = new PersistentStore(
+                    new StoreContext(dev, 0, 512, KernelLog.DISCARD), false, AreaReader.ReadAhead.ALWAYS);
             assertEquals(0, store.chunkSize());
-            store.readMetadata((o, n) -> { });
+            store.readMetadata((o, n) -> {});
             assertEquals(c[1], store.chunkSize(), "block size " + c[0]);
-            assertEquals(c[1], ByteBuffer.wrap(Harness.read(dev, 0, 1)).order(ByteOrder.LITTLE_ENDIAN).getInt(12));
+            assertEquals(
+                    c[1],
+                    ByteBuffer.wrap(Harness.read(dev, 0, 1))
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .getInt(12));
         }
     }
 
     @Test
     void onDiskChunkSizeIsCheckedAgainstBothDevicesAndPrintedUnsigned() throws Exception {
-        assertHeaderError(header(1, 1, 0x8000_0000), 512, Errno.EINVAL,
+        assertHeaderError(
+                header(1, 1, 0x8000_0000),
+                512,
+                Errno.EINVAL,
                 "invalid on-disk chunk size 2147483648: Chunk size is too high.");
-        assertHeaderError(header(1, 1, 4), 4096, Errno.EINVAL,
+        assertHeaderError(
+                header(1, 1, 4),
+                4096,
+                Errno.EINVAL,
                 "invalid on-disk chunk size 4: Chunk size is not a multiple of device blocksize.");
         assertHeaderError(header(1, -1, 8), 512, Errno.EINVAL, "unable to handle snapshot disk version -1");
-        assertHeaderError(header(1, 2, 12), 512, Errno.EINVAL, "invalid on-disk chunk size 12: Chunk size is not a power of 2.");
+        assertHeaderError(
+                header(1, 2, 12), 512, Errno.EINVAL, "invalid on-disk chunk size 12: Chunk size is not a power of 2.");
     }
 
     private static void assertHeaderError(byte[] header, int originBlockSize, Errno errno, String message) {
         MemoryBlockDevice dev = new MemoryBlockDevice("cow", 256);
         Harness.write(dev, 0, Arrays.copyOf(header, 512));
         List<String> log = new ArrayList<>();
-        PersistentStore store = new PersistentStore(new StoreContext(dev, 8, originBlockSize, log::add), false, AreaReader.ReadAhead.ALWAYS);
-        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> { }));
+        PersistentStore store = new PersistentStore(
+                new StoreContext(dev, 8, originBlockSize, log::add), false, AreaReader.ReadAhead.ALWAYS);
+        StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> {}));
         assertEquals(errno, e.errno());
         assertEquals(message, e.getMessage());
         assertEquals("device-mapper: persistent snapshot: " + message, log.get(log.size() - 1));
@@ -402,8 +426,8 @@ class StoreBehaviourTest {
         assertThrows(IllegalStateException.class, () -> store.prepareException(1));
         assertEquals(new Usage(64, 16, 16), store.usage());
         Harness.load(store);
-        assertThrows(IllegalStateException.class, () -> store.readMetadata((o, n) -> { }));
-        assertThrows(IllegalStateException.class, () -> store.commitException(1, 2, true, ok -> { }));
+        assertThrows(IllegalStateException.class, () -> store.readMetadata((o, n) -> {}));
+        assertThrows(IllegalStateException.class, () -> store.commitException(1, 2, true, ok -> {}));
     }
 
     @Test
@@ -430,11 +454,13 @@ class StoreBehaviourTest {
         }
         PersistentStore again = Harness.open(dev, 1);
         int[] seen = new int[1];
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> again.readMetadata((o, n) -> {
-            if (++seen[0] == 150) {
-                throw new IllegalStateException("enough");
-            }
-        }));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
+                () -> again.readMetadata((o, n) -> {
+                    if (++seen[0] == 150) {
+                        throw new IllegalStateException("enough");
+                    }
+                }));
         assertEquals("enough", e.getMessage());
     }
 
@@ -492,7 +518,12 @@ class StoreBehaviourTest {
     }
 
     static byte[] header(int valid, int version, int chunkSize) {
-        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(CowFormat.SNAP_MAGIC).putInt(valid).putInt(version).putInt(chunkSize).array();
+        return ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(CowFormat.SNAP_MAGIC)
+                .putInt(valid)
+                .putInt(version)
+                .putInt(chunkSize)
+                .array();
     }
 }

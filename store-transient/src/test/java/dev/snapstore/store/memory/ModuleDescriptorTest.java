@@ -16,8 +16,15 @@ class ModuleDescriptorTest {
 
     @Test
     void exportsNothingAndProvidesTheStoreType() {
-        assertEquals(new ModuleFacts("dev.snapstore.store.memory", Set.of("java.base", "dev.snapstore.spi"), Set.of(), Set.of(), Set.of(),
-                Map.of(SERVICE, List.of("dev.snapstore.store.memory.TransientStoreType"))), ModuleFacts.of(module));
+        assertEquals(
+                new ModuleFacts(
+                        "dev.snapstore.store.memory",
+                        Set.of("java.base", "dev.snapstore.spi"),
+                        Set.of(),
+                        Set.of(),
+                        Set.of(),
+                        Map.of(SERVICE, List.of("dev.snapstore.store.memory.TransientStoreType"))),
+                ModuleFacts.of(module));
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.snapstore.testkit.AdjustableMemoryDevice;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -27,7 +28,6 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.nio.charset.StandardCharsets;
 
 /** The transient store of dm-snap-transient.c (spec §3). */
 class TransientStoreTest {
@@ -40,7 +40,9 @@ class TransientStoreTest {
     void allocatesLinearlyFromChunkZeroAndIsFullWhenTheNextChunkDoesNotFit() throws StoreException {
         MemoryBlockDevice cow = new MemoryBlockDevice("cow", 8 * 5 + 7); // 5 whole chunks and a partial one
         ExceptionStore store = store(cow, 8, null);
-        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> { throw new AssertionError("no metadata"); }));
+        assertEquals(MetadataState.VALID, store.readMetadata((o, n) -> {
+            throw new AssertionError("no metadata");
+        }));
         for (long expected = 0; expected < 5; expected++) {
             assertEquals(expected, store.prepareException(1000 + expected));
         }
@@ -87,7 +89,7 @@ class TransientStoreTest {
         cow.write(0, header);
         cow.setReadOnly(true); // any write by the store would fail
         ExceptionStore store = store(cow, 8, null);
-        store.readMetadata((o, n) -> { });
+        store.readMetadata((o, n) -> {});
         store.prepareException(5);
         store.commitException(5, 0, true, ok -> assertTrue(ok));
         store.dropSnapshot();
@@ -98,8 +100,8 @@ class TransientStoreTest {
 
     /** Reference model: the kernel's next_free in sectors, allocation while next_free + cs <= size. */
     @Property(tries = 300)
-    void matchesTheKernelsArithmetic(@ForAll @IntRange(min = 0, max = 12) int shift,
-            @ForAll @LongRange(min = 0, max = 100_000) long size) {
+    void matchesTheKernelsArithmetic(
+            @ForAll @IntRange(min = 0, max = 12) int shift, @ForAll @LongRange(min = 0, max = 100_000) long size) {
         int chunk = 1 << shift;
         ExceptionStore store = store(new MemoryBlockDevice("cow", size), chunk, null);
         long nextFree = 0;
@@ -118,13 +120,17 @@ class TransientStoreTest {
     @Test
     void freshStatusMatchesTheKernelForEveryTransientCaseInTheFixtures() throws StoreException {
         // s6-errors: "snapshot 0/2048 0" (and 0/8 on the 8-sector COW) right after creation of N targets.
-        Pattern created = Pattern.compile("--- case \\d+: .*\\n\\s*\\$ dmsetup create t --table \"0 \\d+ snapshot \\S+ (\\S+) ([Nn]\\S*) (\\d+)\"\\n\\s*\\[rc=0\\]"
-                + "[\\s\\S]*?\\$ dmsetup table t\\n\\s*(.*)\\n[\\s\\S]*?\\$ dmsetup status t\\n\\s*0 \\d+ snapshot (.*)\\n");
+        Pattern created = Pattern.compile(
+                "--- case \\d+: .*\\n\\s*\\$ dmsetup create t --table \"0 \\d+ snapshot \\S+ (\\S+) ([Nn]\\S*) (\\d+)\"\\n\\s*\\[rc=0\\]"
+                        + "[\\s\\S]*?\\$ dmsetup table t\\n\\s*(.*)\\n[\\s\\S]*?\\$ dmsetup status t\\n\\s*0 \\d+ snapshot (.*)\\n");
         Matcher m = created.matcher(Fixtures.text("s6-errors", "scenario.txt"));
         int cases = 0;
         while (m.find()) {
             long cowSectors = m.group(1).equals("/dev/vdg") ? 8 : 2048;
-            ExceptionStore store = store(new MemoryBlockDevice("cow", cowSectors), Integer.parseInt(m.group(3)), m.group(2).substring(1));
+            ExceptionStore store = store(
+                    new MemoryBlockDevice("cow", cowSectors),
+                    Integer.parseInt(m.group(3)),
+                    m.group(2).substring(1));
             assertEquals(Fixtures.usage(m.group(5)), store.usage(), m.group());
             assertTrue(m.group(4).endsWith(store.tableStatus()), m.group(4) + " vs " + store.tableStatus());
             cases++;
