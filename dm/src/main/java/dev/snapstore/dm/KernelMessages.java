@@ -66,6 +66,23 @@ public final class KernelMessages {
     /** {@code commit_merge} failed. */
     public static final String MERGE_COMMIT_FAILED = "Write error in exception store: shutting down merge";
 
+    // --- the other targets of a snapshot stack, and dm-table itself --------------------------
+
+    /** {@code snapshot_ctr} before snapshot 1.16.0, which took no feature arguments. */
+    public static final String REQUIRES_EXACTLY_4_ARGUMENTS = "requires exactly 4 arguments";
+    /** {@code origin_ctr} (snapshot-origin) with other than one argument. */
+    public static final String ORIGIN_ARGUMENT_COUNT = "origin: incorrect number of arguments";
+    /** {@code linear_ctr} with other than two arguments. */
+    public static final String LINEAR_ARGUMENT_COUNT = "Invalid argument count";
+    /** {@code linear_ctr}: the offset is not one unsigned number. */
+    public static final String LINEAR_INVALID_SECTOR = "Invalid device sector";
+    /** {@code dm_table_add_target}: a target does not start where the previous one ends (or the first at 0). */
+    public static final String GAP_IN_TABLE = "Gap in table";
+    /** {@code dm_table_add_target}: a target of length 0 (logged as {@code "<dev>: zero-length target"}). */
+    public static final String ZERO_LENGTH_TARGET = "zero-length target";
+    /** {@code dm_table_add_target}: the kernel has no such target (logged as {@code "<dev>: <type>: unknown target type"}). */
+    public static final String UNKNOWN_TARGET_TYPE = "unknown target type";
+
     private KernelMessages() {}
 
     /**

@@ -138,6 +138,20 @@ public class TableException extends Exception {
     }
 
     /**
+     * A refusal by another target's constructor ({@code linear}, {@code snapshot-origin}) or by
+     * dm-table itself, which has no {@link TargetKind}.
+     *
+     * @param targetName the target, e.g. {@code "linear"}, for the message
+     * @param kernelMessage the kernel's text
+     * @return the exception, errno {@link Errno#EINVAL}; {@link #isKernelError()} is false because
+     *     {@link #kernelLogLine} is snapshot_ctr's form
+     */
+    static TableException other(String targetName, String kernelMessage) {
+        return new TableException(
+                targetName + ": " + kernelMessage, null, kernelMessage, Errno.EINVAL, null, List.of(), false, null);
+    }
+
+    /**
      * A line that is not a snapshot table line at all.
      *
      * @param message what is wrong, for a person

@@ -78,7 +78,7 @@ public record TableLine(
         String typeWord,
         String chunkSize,
         List<String> featureArgs)
-        implements DmsetupLine {
+        implements DmsetupLine, TargetLine {
 
     /**
      * Checks the arguments and the kernel's pure constructor rules 2 and 3.
@@ -339,6 +339,16 @@ public record TableLine(
     }
 
     /**
+     * The target's name.
+     *
+     * @return {@code "snapshot"} or {@code "snapshot-merge"}
+     */
+    @Override
+    public String targetName() {
+        return kind.targetName();
+    }
+
+    /**
      * The whole line as {@code dmsetup table} prints it.
      *
      * @return e.g. {@code "0 65536 snapshot 254:0 254:16 P 16"}
@@ -447,5 +457,38 @@ public record TableLine(
      */
     public TableLine normalised(StoreTypes types) throws TableException {
         return validate(types);
+    }
+
+    /**
+     * Checks the line against the targets a live kernel has ({@code dmsetup targets}), before it is
+     * loaded there: the target must exist, feature arguments need snapshot 1.16.0 (snapshot-merge
+     * 1.5.0; older constructors say {@value KernelMessages#REQUIRES_EXACTLY_4_ARGUMENTS}), and the
+     * persistent store's {@code O} option needs snapshot 1.15.0 (snapshot-merge 1.4.0): an older
+     * kernel has no overflow mode, and a full COW would invalidate the snapshot.
+     *
+     * @param versions the kernel's targets
+     * @return this line
+     * @throws TableException naming what the kernel lacks, in the kernel's words where it has them
+     */
+    public TableLine requireSupport(TargetVersions versions) throws TableException {
+        Objects.requireNonNull(versions, "versions");
+        TargetVersion version = versions.find(kind.targetName())
+                .orElseThrow(() -> TableException.other(
+                        kind.targetName(),
+                        KernelMessages.UNKNOWN_TARGET_TYPE + " (the kernel lists no " + kind.targetName()
+                                + " target: load dm-snapshot)"));
+        if (!featureArgs.isEmpty() && !version.isAtLeast(kind.since(Feature.DISCARD))) {
+            throw TableException.kernel(kind, KernelMessages.REQUIRES_EXACTLY_4_ARGUMENTS);
+        }
+        boolean overflowOption = typeWord.length() > 1
+                && Character.toUpperCase(typeWord.charAt(0)) == 'P'
+                && Character.toUpperCase(typeWord.charAt(1)) == 'O';
+        if (overflowOption && !version.isAtLeast(kind.since(Feature.OVERFLOW))) {
+            throw TableException.other(
+                    kind.targetName(),
+                    "type " + typeWord + " needs " + kind.targetName() + " " + kind.since(Feature.OVERFLOW)
+                            + " or newer for overflow; this kernel has " + version + ": ask for P");
+        }
+        return this;
     }
 }
