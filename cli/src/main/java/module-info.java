@@ -5,6 +5,8 @@ module dev.snapstore.cli {
     requires dev.snapstore.spi;
     requires dev.snapstore.dm;
     requires dev.snapstore.engine;
+    // serve: the NBD server (dev.snapstore.serve, transitive) over the engine's exports.
+    requires dev.snapstore.serve.engine;
     requires org.apache.commons.cli;
     // The COW format's header and layout, read by the activation path (never the store's internals).
     requires dev.snapstore.cow;

@@ -13,6 +13,7 @@ import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The image commands' view of an engine {@link Activation}: it opens one with the command's
@@ -90,6 +91,46 @@ final class ImageActivation implements AutoCloseable {
                 .withHeaderRequired(headerRequired)
                 .withTypes(types)
                 .withLog(line -> io.err().println(Snapstore.PROGRAM + ": kernel: " + line));
+        return activate(command, request);
+    }
+
+    /**
+     * Opens the origin and several COWs and activates one snapshot of the whole origin on each, as
+     * several {@code snapshot} tables over one origin.
+     *
+     * @param command the command, for messages
+     * @param types the store types
+     * @param originPath the origin image
+     * @param cowPaths the COW images, at least one
+     * @param typeWord the type word, for every snapshot
+     * @param chunkSizeArg the chunk size argument, for every snapshot
+     * @param access which images may be written
+     * @param io where the kernel's log lines go once the snapshots are active
+     * @return the active snapshots, in the order of {@code cowPaths}
+     * @throws CliException (exit 2) for every input problem
+     */
+    static ImageActivation openAll(
+            String command,
+            StoreTypes types,
+            Path originPath,
+            List<Path> cowPaths,
+            String typeWord,
+            String chunkSizeArg,
+            Activation.Access access,
+            Io io)
+            throws CliException {
+        ActivationRequest request = ActivationRequest.of(originPath, cowPaths.get(0), typeWord)
+                .withCows(cowPaths)
+                .withChunkSize(chunkSizeArg)
+                .withAccess(access)
+                .withTypes(types)
+                .withLog(line -> io.err().println(Snapstore.PROGRAM + ": kernel: " + line));
+        return activate(command, request);
+    }
+
+    private static ImageActivation activate(String command, ActivationRequest request) throws CliException {
+        String typeWord = request.typeWord();
+        String chunkSizeArg = request.chunkSize();
         try {
             return new ImageActivation(command, Activation.open(request));
         } catch (ActivationException e) {
@@ -195,6 +236,11 @@ final class ImageActivation implements AutoCloseable {
 
     Snapshot snapshot() {
         return activation.snapshot();
+    }
+
+    /** @return every snapshot, in the order of the COWs */
+    List<Snapshot> snapshots() {
+        return activation.snapshots();
     }
 
     /** @return whether the COW had no header (magic 0) and this activation initialised it */

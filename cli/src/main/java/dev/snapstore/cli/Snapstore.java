@@ -40,6 +40,7 @@ public final class Snapstore {
                 new ReadCommand(types),
                 new ExportCommand(types),
                 new MergeCommand(types),
+                new ServeCommand(types),
                 new DumpCommand(),
                 new RestoreCommand(),
                 new CheckCommand(),

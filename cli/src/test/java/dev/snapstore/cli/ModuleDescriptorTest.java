@@ -20,6 +20,7 @@ class ModuleDescriptorTest {
                                 "dev.snapstore.spi",
                                 "dev.snapstore.dm",
                                 "dev.snapstore.engine",
+                                "dev.snapstore.serve.engine",
                                 "org.apache.commons.cli",
                                 "dev.snapstore.cow",
                                 "dev.snapstore.cow.tools",

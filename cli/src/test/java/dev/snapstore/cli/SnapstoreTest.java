@@ -52,7 +52,7 @@ class SnapstoreTest {
         CliRun run = CliRun.of("frobnicate");
         assertEquals(ExitStatus.USAGE, run.status());
         assertEquals(
-                "snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
+                "snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, serve, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
                 run.err());
     }
 

@@ -104,7 +104,16 @@ class DistributionIT {
         packaged.removeIf(name -> name.startsWith("snapstore-example-store-"));
         assertEquals(packaged, names(home.resolve("lib")));
         for (String module : List.of(
-                "spi", "cow-format", "cow-tools", "store-persistent", "store-transient", "dm", "engine", "cli")) {
+                "spi",
+                "cow-format",
+                "cow-tools",
+                "store-persistent",
+                "store-transient",
+                "dm",
+                "engine",
+                "serve",
+                "serve-engine",
+                "cli")) {
             assertTrue(packaged.contains("snapstore-" + module + "-" + version + ".jar"), module + " in " + packaged);
         }
     }
@@ -130,6 +139,8 @@ class DistributionIT {
                         "dev.snapstore.store.memory",
                         "dev.snapstore.dm",
                         "dev.snapstore.engine",
+                        "dev.snapstore.serve",
+                        "dev.snapstore.serve.engine",
                         "dev.snapstore.cli"),
                 named);
     }

@@ -57,25 +57,27 @@ public final class Activation implements AutoCloseable {
 
     private final ActivationRequest request;
     private final FileBlockDevice originFile;
-    private final FileBlockDevice cowFile;
+    /** In the request's order, as {@link #snapshots}. */
+    private final List<FileBlockDevice> cowFiles;
+
     private final Origin origin;
-    private final Snapshot snapshot;
-    private final boolean newCow;
+    private final List<Snapshot> snapshots;
+    private final List<Boolean> newCows;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Activation(
             ActivationRequest request,
             FileBlockDevice originFile,
-            FileBlockDevice cowFile,
+            List<FileBlockDevice> cowFiles,
             Origin origin,
-            Snapshot snapshot,
-            boolean newCow) {
+            List<Snapshot> snapshots,
+            List<Boolean> newCows) {
         this.request = request;
         this.originFile = originFile;
-        this.cowFile = cowFile;
+        this.cowFiles = List.copyOf(cowFiles);
         this.origin = origin;
-        this.snapshot = snapshot;
-        this.newCow = newCow;
+        this.snapshots = List.copyOf(snapshots);
+        this.newCows = List.copyOf(newCows);
     }
 
     /**
@@ -99,9 +101,71 @@ public final class Activation implements AutoCloseable {
             throw new SnapshotTargetException(Errno.EINVAL, "Couldn't create exception store", e);
         }
         Path originPath = request.origin();
-        Path cowPath = request.cow();
         checkImage(Role.ORIGIN, originPath);
-        checkImage(Role.COW, cowPath);
+        for (Path cowPath : request.cows()) {
+            checkImage(Role.COW, cowPath);
+            checkNotOrigin(originPath, cowPath);
+        }
+        Access access = request.access();
+        FileBlockDevice originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
+        List<FileBlockDevice> cowFiles = new ArrayList<>();
+        List<Snapshot> snapshots = new ArrayList<>();
+        List<Boolean> newCows = new ArrayList<>();
+        boolean done = false;
+        try {
+            long originSectors = originFile.sizeInSectors();
+            if (originSectors < 1) {
+                throw new ActivationException(
+                        Problem.EMPTY_ORIGIN,
+                        Role.ORIGIN,
+                        originPath,
+                        "origin " + originPath + " is empty (less than one 512-byte sector)",
+                        null);
+            }
+            DeferredLog log = new DeferredLog();
+            Origin origin = new Origin(originFile, log);
+            for (Path cowPath : request.cows()) {
+                FileBlockDevice cowFile = openImage(Role.COW, cowPath, access != Access.READ_ONLY);
+                cowFiles.add(cowFile);
+                CowHeader header = readHeader(cowFile, cowPath);
+                boolean newCow = persistent && header.magic() == 0;
+                if (newCow && request.headerRequired()) {
+                    throw new ActivationException(
+                            Problem.NO_HEADER,
+                            Role.COW,
+                            cowPath,
+                            "COW " + cowPath
+                                    + " has no snapshot header (magic 0): it was never activated, so it holds no"
+                                    + " snapshot",
+                            null);
+                }
+                BlockDevice cow = access == Access.READ_ONLY ? new ScratchOverlay(cowFile) : cowFile;
+                Snapshot snapshot =
+                        origin.createSnapshot(types, request.typeWord(), request.chunkSize(), cow, originSectors);
+                snapshots.add(snapshot);
+                newCows.add(newCow);
+                checkOriginCoversTable(snapshot, originPath, cowPath, originSectors);
+            }
+            for (Snapshot snapshot : snapshots) {
+                snapshot.activate();
+            }
+            log.goLive(request.log());
+            done = true;
+            return new Activation(request, originFile, cowFiles, origin, snapshots, newCows);
+        } finally {
+            if (!done) {
+                for (Snapshot snapshot : snapshots) {
+                    snapshot.close();
+                }
+                for (int i = cowFiles.size() - 1; i >= 0; i--) {
+                    closeQuietly(cowFiles.get(i));
+                }
+                closeQuietly(originFile);
+            }
+        }
+    }
+
+    private static void checkNotOrigin(Path originPath, Path cowPath) throws ActivationException {
         boolean same;
         try {
             // One path is one device even before it can be examined, as Files.isSameFile has it.
@@ -118,51 +182,6 @@ public final class Activation implements AutoCloseable {
         if (same) {
             throw new ActivationException(
                     Problem.SAME_DEVICE, Role.COW, cowPath, KernelMessages.SAME_DEVICE + " (" + cowPath + ")", null);
-        }
-        Access access = request.access();
-        FileBlockDevice originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
-        FileBlockDevice cowFile = null;
-        Snapshot snapshot = null;
-        boolean done = false;
-        try {
-            long originSectors = originFile.sizeInSectors();
-            if (originSectors < 1) {
-                throw new ActivationException(
-                        Problem.EMPTY_ORIGIN,
-                        Role.ORIGIN,
-                        originPath,
-                        "origin " + originPath + " is empty (less than one 512-byte sector)",
-                        null);
-            }
-            cowFile = openImage(Role.COW, cowPath, access != Access.READ_ONLY);
-            CowHeader header = readHeader(cowFile, cowPath);
-            boolean newCow = persistent && header.magic() == 0;
-            if (newCow && request.headerRequired()) {
-                throw new ActivationException(
-                        Problem.NO_HEADER,
-                        Role.COW,
-                        cowPath,
-                        "COW " + cowPath
-                                + " has no snapshot header (magic 0): it was never activated, so it holds no snapshot",
-                        null);
-            }
-            BlockDevice cow = access == Access.READ_ONLY ? new ScratchOverlay(cowFile) : cowFile;
-            DeferredLog log = new DeferredLog();
-            Origin origin = new Origin(originFile, log);
-            snapshot = origin.createSnapshot(types, request.typeWord(), request.chunkSize(), cow, originSectors);
-            checkOriginCoversTable(snapshot, originPath, cowPath, originSectors);
-            snapshot.activate();
-            log.goLive(request.log());
-            done = true;
-            return new Activation(request, originFile, cowFile, origin, snapshot, newCow);
-        } finally {
-            if (!done) {
-                if (snapshot != null) {
-                    snapshot.close();
-                }
-                closeQuietly(cowFile);
-                closeQuietly(originFile);
-            }
         }
     }
 
@@ -303,14 +322,36 @@ public final class Activation implements AutoCloseable {
         return request;
     }
 
-    /** @return the origin, with this activation's snapshot as its only one; I/O through it copies out first */
+    /** @return the origin, with this activation's snapshots as its only ones; I/O through it copies out first */
     public Origin origin() {
         return origin;
     }
 
-    /** @return the active snapshot */
+    /** @return the active snapshot of the first COW ({@link ActivationRequest#cow()}) */
     public Snapshot snapshot() {
-        return snapshot;
+        return snapshots.get(0);
+    }
+
+    /**
+     * Every active snapshot, in the order of {@link ActivationRequest#cows()}.
+     *
+     * @return an immutable list of at least one snapshot
+     * @since 0.3
+     */
+    public List<Snapshot> snapshots() {
+        return snapshots;
+    }
+
+    /**
+     * Whether the persistent COW at {@code index} of {@link ActivationRequest#cows()} had no header,
+     * so that this activation initialised it; see {@link #isNewCow()}.
+     *
+     * @param index the COW's index in the request
+     * @return {@code true} for a new COW
+     * @since 0.3
+     */
+    public boolean isNewCow(int index) {
+        return newCows.get(index);
     }
 
     /**
@@ -320,11 +361,11 @@ public final class Activation implements AutoCloseable {
      * @return {@code true} for a new COW
      */
     public boolean isNewCow() {
-        return newCow;
+        return newCows.get(0);
     }
 
     /**
-     * Removes the snapshot, flushes the images that were opened writable and closes them, the COW
+     * Removes the snapshots, flushes the images that were opened writable and closes them, the COWs
      * first. Closing twice does nothing.
      *
      * @throws IOException when the final flush fails; the files are closed all the same
@@ -334,23 +375,31 @@ public final class Activation implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        snapshot.close();
+        for (Snapshot snapshot : snapshots) {
+            snapshot.close();
+        }
         try {
             if (!originFile.isReadOnly()) {
                 originFile.flush();
             }
-            if (!cowFile.isReadOnly()) {
-                cowFile.flush();
+            for (FileBlockDevice cowFile : cowFiles) {
+                if (!cowFile.isReadOnly()) {
+                    cowFile.flush();
+                }
             }
         } finally {
-            closeQuietly(cowFile);
+            for (int i = cowFiles.size() - 1; i >= 0; i--) {
+                closeQuietly(cowFiles.get(i));
+            }
             closeQuietly(originFile);
         }
     }
 
     @Override
     public String toString() {
-        return "Activation[" + request.origin() + ", " + request.cow() + ", " + snapshot.typeWord() + "]";
+        return "Activation[" + request.origin() + ", "
+                + String.join(", ", request.cows().stream().map(Path::toString).toList()) + ", "
+                + snapshot().typeWord() + "]";
     }
 
     /** Holds the kernel's lines while the snapshot is being constructed, then passes them on. */

@@ -3,6 +3,7 @@ package dev.snapstore.engine;
 import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.StoreTypes;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,9 @@ public final class ActivationRequest {
 
     private final Path origin;
     private final Path cow;
+    /** Every COW, {@link #cow} first: one snapshot of the origin each. */
+    private final List<Path> cows;
+
     private final String typeWord;
     private final String chunkSize;
     private final Activation.Access access;
@@ -29,7 +33,7 @@ public final class ActivationRequest {
 
     private ActivationRequest(
             Path origin,
-            Path cow,
+            List<Path> cows,
             String typeWord,
             String chunkSize,
             Activation.Access access,
@@ -37,7 +41,11 @@ public final class ActivationRequest {
             StoreTypes types,
             KernelLog log) {
         this.origin = Objects.requireNonNull(origin, "origin");
-        this.cow = Objects.requireNonNull(cow, "cow");
+        this.cows = List.copyOf(cows);
+        if (this.cows.isEmpty()) {
+            throw new IllegalArgumentException("at least one COW");
+        }
+        this.cow = this.cows.get(0);
         this.typeWord = Objects.requireNonNull(typeWord, "typeWord");
         this.chunkSize = Objects.requireNonNull(chunkSize, "chunkSize");
         this.access = Objects.requireNonNull(access, "access");
@@ -56,7 +64,14 @@ public final class ActivationRequest {
      */
     public static ActivationRequest of(Path origin, Path cow, String typeWord) {
         return new ActivationRequest(
-                origin, cow, typeWord, "0", Activation.Access.READ_ONLY, false, StoreTypes.load(), KernelLog.DISCARD);
+                origin,
+                List.of(Objects.requireNonNull(cow, "cow")),
+                typeWord,
+                "0",
+                Activation.Access.READ_ONLY,
+                false,
+                StoreTypes.load(),
+                KernelLog.DISCARD);
     }
 
     /**
@@ -67,7 +82,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withChunkSize(String chunkSizeArg) {
-        return new ActivationRequest(origin, cow, typeWord, chunkSizeArg, access, headerRequired, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSizeArg, access, headerRequired, types, log);
     }
 
     /**
@@ -77,7 +92,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withAccess(Activation.Access newAccess) {
-        return new ActivationRequest(origin, cow, typeWord, chunkSize, newAccess, headerRequired, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, newAccess, headerRequired, types, log);
     }
 
     /**
@@ -89,7 +104,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withHeaderRequired(boolean required) {
-        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, required, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, required, types, log);
     }
 
     /**
@@ -99,7 +114,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withTypes(StoreTypes storeTypes) {
-        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, headerRequired, storeTypes, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, headerRequired, storeTypes, log);
     }
 
     /**
@@ -110,7 +125,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withLog(KernelLog kernelLog) {
-        return new ActivationRequest(origin, cow, typeWord, chunkSize, access, headerRequired, types, kernelLog);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, headerRequired, types, kernelLog);
     }
 
     /** @return the origin image */
@@ -121,6 +136,30 @@ public final class ActivationRequest {
     /** @return the COW image */
     public Path cow() {
         return cow;
+    }
+
+    /**
+     * Every COW image, {@link #cow()} first: each gets its own snapshot of the origin, with the same
+     * type word and chunk size argument, as several {@code snapshot} tables over one origin.
+     *
+     * @return an immutable list of at least one path
+     * @since 0.3
+     */
+    public List<Path> cows() {
+        return cows;
+    }
+
+    /**
+     * Sets the COW images: one snapshot of the origin each, with this request's type word and chunk
+     * size argument. Origin writes copy out to every one of them.
+     *
+     * @param cowImages at least one path, no two the same image; the first becomes {@link #cow()}
+     * @return a changed copy
+     * @throws IllegalArgumentException when the list is empty
+     * @since 0.3
+     */
+    public ActivationRequest withCows(List<Path> cowImages) {
+        return new ActivationRequest(origin, cowImages, typeWord, chunkSize, access, headerRequired, types, log);
     }
 
     /** @return the table's type word */
@@ -155,7 +194,7 @@ public final class ActivationRequest {
 
     @Override
     public String toString() {
-        return "ActivationRequest[origin=" + origin + ", cow=" + cow + ", type=" + typeWord + ", chunkSize=" + chunkSize
-                + ", access=" + access + (headerRequired ? ", header required" : "") + "]";
+        return "ActivationRequest[origin=" + origin + ", cow=" + (cows.size() == 1 ? cow : cows) + ", type=" + typeWord
+                + ", chunkSize=" + chunkSize + ", access=" + access + (headerRequired ? ", header required" : "") + "]";
     }
 }

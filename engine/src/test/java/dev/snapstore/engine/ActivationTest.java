@@ -95,6 +95,54 @@ class ActivationTest {
     }
 
     @Test
+    void severalCowsAreSeveralSnapshotsOfOneOrigin() throws Exception {
+        Path first = Files.write(dir.resolve("first.img"), new byte[256 * 1024]);
+        Path second = Files.write(dir.resolve("second.img"), new byte[256 * 1024]);
+        ActivationRequest request = ActivationRequest.of(origin, first, "P")
+                .withChunkSize("8")
+                .withAccess(Activation.Access.ORIGIN_AND_COW)
+                .withCows(List.of(first, second));
+        assertEquals(List.of(first, second), request.cows());
+        assertEquals(first, request.cow());
+        byte[] before = new byte[4096];
+        try (Activation activation = Activation.open(request)) {
+            assertEquals(2, activation.snapshots().size());
+            assertEquals(activation.snapshots().get(0), activation.snapshot());
+            assertTrue(activation.isNewCow(0));
+            assertTrue(activation.isNewCow(1));
+            assertEquals(2, activation.origin().snapshots().size());
+            activation.origin().read(0, ByteBuffer.wrap(before));
+            ByteBuffer ones = ByteBuffer.allocate(4096);
+            while (ones.hasRemaining()) {
+                ones.put((byte) 1);
+            }
+            activation.origin().write(0, ones.flip());
+            // The origin write copied chunk 0 out to both snapshots; a write to one leaves the other alone.
+            ByteBuffer twos = ByteBuffer.allocate(512);
+            while (twos.hasRemaining()) {
+                twos.put((byte) 2);
+            }
+            activation.snapshots().get(1).write(0, twos.flip());
+            byte[] seen = new byte[4096];
+            activation.snapshots().get(0).read(0, ByteBuffer.wrap(seen));
+            assertArrayEquals(before, seen);
+            activation.snapshots().get(1).read(0, ByteBuffer.wrap(seen));
+            assertEquals(2, seen[0]);
+            assertEquals(before[600], seen[600]);
+        }
+        for (Path cowPath : List.of(first, second)) {
+            try (Activation again = Activation.open(ActivationRequest.of(origin, cowPath, "P"))) {
+                assertEquals(1, again.snapshot().exceptionCount(), cowPath::toString);
+            }
+        }
+        ActivationRequest twice = request.withCows(List.of(first, first));
+        assertThrows(SnapshotTargetException.class, () -> Activation.open(twice));
+        ActivationException e = refused(request.withCows(List.of(first, origin)));
+        assertEquals(Problem.SAME_DEVICE, e.problem());
+        assertThrows(IllegalArgumentException.class, () -> request.withCows(List.of()));
+    }
+
+    @Test
     void missingFilesAndDirectoriesAreNamedWithTheirRole() {
         Path nope = dir.resolve("nope");
         ActivationException e = refused(ActivationRequest.of(nope, cow, "P"));
