@@ -18,6 +18,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -38,8 +39,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the store a {@link ScratchOverlay}, so that even the initialisation of a new COW stays in memory.
  *
  * <p>The activation owns the files it opened for its whole lifetime, so a server can hold one open
- * and serve {@link #origin()} and {@link #snapshot()} from many threads. Exclusive file locks, when
- * they come, are taken in {@link #open} and released by {@link #close()}.
+ * and serve {@link #origin()} and {@link #snapshot()} from many threads.
+ *
+ * <p>Like the kernel's exclusive open of its devices, {@link #open} locks both images
+ * ({@link ImageLock}) before it reads them, the origin first, and the activation holds the locks
+ * until {@link #close()}: an image that may be written ({@link Access}) exclusively, one that is
+ * only read shared. So a second writer, or a reader during a write, in this JVM or another process,
+ * is refused with {@link ActivationException.Problem#IN_USE} (or waits, with {@link Locking#WAIT}).
+ * A snapshot write ({@link Access#COW}) holds the origin shared: it does not change the origin, and
+ * an origin writer or a merge is still kept out.
  *
  * @since 0.2
  */
@@ -55,12 +63,23 @@ public final class Activation implements AutoCloseable {
         ORIGIN_AND_COW
     }
 
+    /** Whether and how {@link #open} locks the images. */
+    public enum Locking {
+        /** Lock both images; refuse at once when one is in use. The default. */
+        LOCK,
+        /** Lock both images, waiting as long as another holder keeps one. */
+        WAIT,
+        /** Take no lock: for a caller that holds its own, or images nobody else can reach. */
+        NONE
+    }
+
     private final ActivationRequest request;
     private final FileBlockDevice originFile;
     private final FileBlockDevice cowFile;
     private final Origin origin;
     private final Snapshot snapshot;
     private final boolean newCow;
+    private final List<ImageLock> locks;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Activation(
@@ -69,13 +88,15 @@ public final class Activation implements AutoCloseable {
             FileBlockDevice cowFile,
             Origin origin,
             Snapshot snapshot,
-            boolean newCow) {
+            boolean newCow,
+            List<ImageLock> locks) {
         this.request = request;
         this.originFile = originFile;
         this.cowFile = cowFile;
         this.origin = origin;
         this.snapshot = snapshot;
         this.newCow = newCow;
+        this.locks = locks;
     }
 
     /**
@@ -120,11 +141,18 @@ public final class Activation implements AutoCloseable {
                     Problem.SAME_DEVICE, Role.COW, cowPath, KernelMessages.SAME_DEVICE + " (" + cowPath + ")", null);
         }
         Access access = request.access();
-        FileBlockDevice originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
+        List<ImageLock> locks = new ArrayList<>(2);
+        FileBlockDevice originFile = null;
         FileBlockDevice cowFile = null;
         Snapshot snapshot = null;
         boolean done = false;
         try {
+            if (request.locking() != Locking.NONE) {
+                boolean wait = request.locking() == Locking.WAIT;
+                locks.add(lock(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW, wait));
+                locks.add(lock(Role.COW, cowPath, access != Access.READ_ONLY, wait));
+            }
+            originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
             long originSectors = originFile.sizeInSectors();
             if (originSectors < 1) {
                 throw new ActivationException(
@@ -154,7 +182,7 @@ public final class Activation implements AutoCloseable {
             snapshot.activate();
             log.goLive(request.log());
             done = true;
-            return new Activation(request, originFile, cowFile, origin, snapshot, newCow);
+            return new Activation(request, originFile, cowFile, origin, snapshot, newCow, List.copyOf(locks));
         } finally {
             if (!done) {
                 if (snapshot != null) {
@@ -162,6 +190,7 @@ public final class Activation implements AutoCloseable {
                 }
                 closeQuietly(cowFile);
                 closeQuietly(originFile);
+                releaseQuietly(locks);
             }
         }
     }
@@ -191,6 +220,32 @@ public final class Activation implements AutoCloseable {
         }
     }
 
+    private static ImageLock lock(Role role, Path path, boolean exclusive, boolean wait) throws ActivationException {
+        try {
+            return ImageLock.acquire(path, exclusive ? ImageLock.Mode.EXCLUSIVE : ImageLock.Mode.SHARED, wait);
+        } catch (ImageInUseException e) {
+            throw new ActivationException(
+                    Problem.IN_USE, role, path, role.word() + " " + e.getMessage() + "; try again later", e);
+        } catch (IOException e) {
+            throw new ActivationException(
+                    Problem.CANNOT_OPEN,
+                    role,
+                    path,
+                    "cannot open " + role.word() + " " + path + " (" + e.getMessage() + ")",
+                    e);
+        }
+    }
+
+    private static void releaseQuietly(List<ImageLock> locks) {
+        for (ImageLock lock : locks) {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                // the process's lock goes when the file is closed: nothing is left held
+            }
+        }
+    }
+
     private static void checkImage(Role role, Path path) throws ActivationException {
         if (Files.isDirectory(path)) {
             throw new ActivationException(
@@ -203,6 +258,15 @@ public final class Activation implements AutoCloseable {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
             throw new ActivationException(
                     Problem.NO_SUCH_FILE, role, path, role.word() + " " + path + ": no such file", null);
+        }
+        Optional<String> special = ImageLock.specialKind(path);
+        if (special.isPresent()) {
+            throw new ActivationException(
+                    Problem.NOT_AN_IMAGE,
+                    role,
+                    path,
+                    role.word() + " " + path + ": is " + special.get() + ", not an image",
+                    null);
         }
     }
 
@@ -325,7 +389,7 @@ public final class Activation implements AutoCloseable {
 
     /**
      * Removes the snapshot, flushes the images that were opened writable and closes them, the COW
-     * first. Closing twice does nothing.
+     * first, then releases the locks. Closing twice does nothing.
      *
      * @throws IOException when the final flush fails; the files are closed all the same
      */
@@ -345,6 +409,7 @@ public final class Activation implements AutoCloseable {
         } finally {
             closeQuietly(cowFile);
             closeQuietly(originFile);
+            releaseQuietly(locks);
         }
     }
 
