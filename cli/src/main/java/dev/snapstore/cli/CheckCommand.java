@@ -38,6 +38,7 @@ final class CheckCommand implements Command {
     @Override
     public Options options() {
         return new Options()
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(Option.builder()
                         .longOpt("cow")
                         .hasArg()
@@ -72,7 +73,7 @@ final class CheckCommand implements Command {
                 ? OptionalLong.of(originSectors(Path.of(line.getOptionValue("origin"))))
                 : OptionalLong.empty();
         CheckReport report;
-        try (CowFile cow = CowFile.open(name(), path, false)) {
+        try (CowFile cow = CowFile.open(name(), path, false, SnapshotOptions.locking(line))) {
             CowHeader header = cow.decodableHeader(name());
             try {
                 report = CowCheck.check(cow.device(), header, originSectors);

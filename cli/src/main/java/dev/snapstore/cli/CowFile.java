@@ -5,6 +5,9 @@ import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.cow.tools.CowTable;
 import dev.snapstore.cow.tools.TruncatedTableException;
+import dev.snapstore.engine.Activation;
+import dev.snapstore.engine.ImageInUseException;
+import dev.snapstore.engine.ImageLock;
 import dev.snapstore.spi.FileBlockDevice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,10 +24,12 @@ final class CowFile implements AutoCloseable {
 
     private final Path path;
     private final FileBlockDevice device;
+    private final ImageLock lock;
 
-    private CowFile(Path path, FileBlockDevice device) {
+    private CowFile(Path path, FileBlockDevice device, ImageLock lock) {
         this.path = path;
         this.device = device;
+        this.lock = lock;
     }
 
     /**
@@ -32,24 +37,43 @@ final class CowFile implements AutoCloseable {
      *
      * @param command the command, for messages
      * @param path the image
-     * @param writable whether to open for writing
+     * @param writable whether to open for writing: then the image is locked exclusively, else shared
+     * @param locking whether to lock it, and whether to wait for another holder
      * @return the open image, at least one sector long
-     * @throws CliException (exit 2) when it cannot be opened or is too small to hold a header
+     * @throws CliException (exit 2) when it cannot be opened, is in use, or is too small to hold a header
      */
-    static CowFile open(String command, Path path, boolean writable) throws CliException {
+    static CowFile open(String command, Path path, boolean writable, Activation.Locking locking) throws CliException {
         if (Files.isDirectory(path)) {
             throw CliException.usage(command + ": " + path + ": is a directory, not a COW image");
         }
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
             throw CliException.usage(command + ": " + path + ": no such file");
         }
+        Optional<String> special = ImageLock.specialKind(path);
+        if (special.isPresent()) {
+            throw CliException.usage(command + ": " + path + ": is " + special.get() + ", not a COW image");
+        }
+        ImageLock lock = null;
+        if (locking != Activation.Locking.NONE) {
+            try {
+                lock = ImageLock.acquire(
+                        path,
+                        writable ? ImageLock.Mode.EXCLUSIVE : ImageLock.Mode.SHARED,
+                        locking == Activation.Locking.WAIT);
+            } catch (ImageInUseException e) {
+                throw CliException.usage(command + ": " + e.getMessage() + "; try again later");
+            } catch (IOException e) {
+                throw CliException.usage(command + ": cannot open " + path + " (" + Arguments.describe(e) + ")");
+            }
+        }
         FileBlockDevice device;
         try {
             device = FileBlockDevice.open(path, writable);
         } catch (IOException | RuntimeException e) {
+            release(lock);
             throw CliException.usage(command + ": cannot open " + path + " (" + Arguments.describe(e) + ")");
         }
-        CowFile file = new CowFile(path, device);
+        CowFile file = new CowFile(path, device, lock);
         long sectors;
         try {
             sectors = device.sizeInSectors();
@@ -155,6 +179,19 @@ final class CowFile implements AutoCloseable {
             device.close();
         } catch (IOException e) {
             // read-only or already flushed: nothing to lose
+        } finally {
+            release(lock);
+        }
+    }
+
+    private static void release(ImageLock lock) {
+        if (lock == null) {
+            return;
+        }
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // the process's lock went with the file's descriptor: nothing stays held
         }
     }
 }

@@ -3,6 +3,8 @@ package dev.snapstore.cli;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.tools.CowCreate;
 import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.engine.ImageInUseException;
+import dev.snapstore.engine.ImageLock;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
 import dev.snapstore.spi.FileBlockDevice;
@@ -14,6 +16,8 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -108,21 +112,79 @@ final class CreateCommand implements Command {
         if (Files.isDirectory(path)) {
             throw CliException.usage(name() + ": " + path + ": is a directory, not a COW image");
         }
+        Optional<String> special = ImageLock.specialKind(path);
+        if (special.isPresent()) {
+            throw CliException.usage(name() + ": " + path + ": is " + special.get() + ", not a COW image");
+        }
         boolean existed = Files.exists(path);
         boolean blockDevice = existed && !Files.isRegularFile(path);
-        if (existed) {
-            refuseToDestroy(path, chunkSize, size, blockDevice, force);
-        }
-        try {
-            if (!blockDevice) {
-                try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
-                    file.setLength(size);
+        // Whoever holds the COW (an activation, a merge) keeps it: a new one must not replace it under them.
+        try (ImageLock lock = existed ? lockExisting(path) : null) {
+            if (lock != null) {
+                refuseToDestroy(path, chunkSize, size, blockDevice, force);
+            }
+            if (blockDevice) {
+                format(path, path, size, chunkSize, chunkArg, chunkBytes, true, io);
+                return ExitStatus.OK;
+            }
+            // A file is made under a temporary name and renamed when it is complete: a failure (a full
+            // disk) leaves no partial file, and an existing file as it was.
+            Path target = path.toAbsolutePath();
+            Path temporary = target.resolveSibling(
+                    "." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
+            try {
+                try {
+                    try (RandomAccessFile file = new RandomAccessFile(temporary.toFile(), "rw")) {
+                        file.setLength(size);
+                    }
+                    if (existed) {
+                        Files.setPosixFilePermissions(temporary, Files.getPosixFilePermissions(path));
+                    }
+                } catch (IOException | UnsupportedOperationException e) {
+                    throw CliException.usage(name() + ": cannot create " + path + " (" + Arguments.describe(e) + ")");
+                }
+                format(temporary, path, size, chunkSize, chunkArg, chunkBytes, false, io);
+                try {
+                    Files.move(temporary, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    throw CliException.no(
+                            name() + ": cannot put " + path + " in place (" + Arguments.describe(e) + ")");
+                }
+            } finally {
+                try {
+                    Files.deleteIfExists(temporary);
+                } catch (IOException e) {
+                    // a temporary name: its own message would only hide the real one
                 }
             }
         } catch (IOException e) {
-            throw CliException.usage(name() + ": cannot create " + path + " (" + Arguments.describe(e) + ")");
+            throw CliException.no(
+                    name() + ": releasing the lock on " + path + " failed (" + Arguments.describe(e) + ")");
         }
-        try (FileBlockDevice cow = FileBlockDevice.open(path, true)) {
+        return ExitStatus.OK;
+    }
+
+    private static ImageLock lockExisting(Path path) throws CliException {
+        try {
+            return ImageLock.acquire(path, ImageLock.Mode.EXCLUSIVE, false);
+        } catch (ImageInUseException e) {
+            throw CliException.usage("create: " + e.getMessage() + "; try again later");
+        } catch (IOException e) {
+            throw CliException.usage("create: cannot open " + path + " (" + Arguments.describe(e) + ")");
+        }
+    }
+
+    private void format(
+            Path work,
+            Path path,
+            long size,
+            int chunkSize,
+            String chunkArg,
+            long chunkBytes,
+            boolean blockDevice,
+            Io io)
+            throws CliException {
+        try (FileBlockDevice cow = FileBlockDevice.open(work, true)) {
             if (blockDevice && cow.sizeInSectors() << CowFormat.SECTOR_SHIFT != size) {
                 throw CliException.usage(name() + ": " + path + " is a block device of " + (cow.sizeInSectors() << 9)
                         + " bytes; --size must say so");
@@ -154,7 +216,6 @@ final class CreateCommand implements Command {
         } catch (IOException e) {
             throw CliException.no(name() + ": writing " + path + " failed (" + Arguments.describe(e) + ")");
         }
-        return ExitStatus.OK;
     }
 
     private void refuseToDestroy(Path path, int chunkSize, long size, boolean blockDevice, boolean force)

@@ -3,7 +3,10 @@ package dev.snapstore.cli;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.cow.tools.DumpJson;
 import dev.snapstore.cow.tools.DumpText;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -12,7 +15,8 @@ import org.apache.commons.cli.Options;
 /**
  * {@code snapstore dump}: the header and every exception of a persistent COW in table order, like
  * {@code thin_dump}, in the text format of {@link DumpText} or the JSON of {@link DumpJson} (which
- * {@code restore} reads back).
+ * {@code restore} reads back). The JSON is printed only once the whole table was read; the text
+ * is printed as the table is read, and a failure part-way ends it without its {@code end} line.
  */
 final class DumpCommand implements Command {
 
@@ -34,6 +38,7 @@ final class DumpCommand implements Command {
     @Override
     public Options options() {
         return new Options()
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(Option.builder()
                         .longOpt("cow")
                         .hasArg()
@@ -59,11 +64,16 @@ final class DumpCommand implements Command {
     @Override
     public ExitStatus run(CommandLine line, Io io) throws CliException {
         Path path = Path.of(line.getOptionValue("cow"));
-        try (CowFile cow = CowFile.open(name(), path, false)) {
+        try (CowFile cow = CowFile.open(name(), path, false, SnapshotOptions.locking(line))) {
             CowHeader header = cow.decodableHeader(name());
             try {
                 if (line.hasOption("json")) {
-                    DumpJson.write(io.out(), path.toString(), cow.device(), header);
+                    // The whole document first: a table that fails part-way prints no half of it.
+                    ByteArrayOutputStream json = new ByteArrayOutputStream();
+                    try (PrintStream buffer = new PrintStream(json, false, StandardCharsets.UTF_8)) {
+                        DumpJson.write(buffer, path.toString(), cow.device(), header);
+                    }
+                    json.writeTo(io.out());
                 } else {
                     DumpText.write(io.out(), path.toString(), cow.device(), header);
                 }

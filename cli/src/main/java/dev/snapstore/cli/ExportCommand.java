@@ -40,6 +40,7 @@ final class ExportCommand implements Command {
     public Options options() {
         return new Options()
                 .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(SnapshotOptions.cow())
                 .addOption(Option.builder()
                         .longOpt("output")
@@ -79,6 +80,7 @@ final class ExportCommand implements Command {
                 line.getOptionValue("type", "P"),
                 line.getOptionValue("chunk-size", "0"),
                 Activation.Access.READ_ONLY,
+                SnapshotOptions.locking(line),
                 io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {

@@ -41,6 +41,7 @@ final class ImageActivation implements AutoCloseable {
      * @param typeWord the type word ({@code P}, {@code PO}, {@code N}, ...)
      * @param chunkSizeArg the chunk size argument; {@code "0"} takes a persistent COW's own
      * @param access which images may be written
+     * @param locking how the images are locked
      * @param io where the kernel's log lines go once the snapshot is active
      * @return the active snapshot
      * @throws CliException (exit 2) for every input problem, in the kernel's words where it has them
@@ -53,9 +54,10 @@ final class ImageActivation implements AutoCloseable {
             String typeWord,
             String chunkSizeArg,
             Activation.Access access,
+            Activation.Locking locking,
             Io io)
             throws CliException {
-        return open(command, types, originPath, cowPath, typeWord, chunkSizeArg, access, false, io);
+        return open(command, types, originPath, cowPath, typeWord, chunkSizeArg, access, false, locking, io);
     }
 
     /**
@@ -70,6 +72,7 @@ final class ImageActivation implements AutoCloseable {
      * @param chunkSizeArg the chunk size argument
      * @param access which images may be written
      * @param headerRequired whether a persistent COW must already hold a header
+     * @param locking how the images are locked
      * @param io where the kernel's log lines go once the snapshot is active
      * @return the active snapshot
      * @throws CliException (exit 2) for every input problem
@@ -83,6 +86,7 @@ final class ImageActivation implements AutoCloseable {
             String chunkSizeArg,
             Activation.Access access,
             boolean headerRequired,
+            Activation.Locking locking,
             Io io)
             throws CliException {
         ActivationRequest request = ActivationRequest.of(originPath, cowPath, typeWord)
@@ -90,6 +94,7 @@ final class ImageActivation implements AutoCloseable {
                 .withAccess(access)
                 .withHeaderRequired(headerRequired)
                 .withTypes(types)
+                .withLocking(locking)
                 .withLog(line -> io.err().println(Snapstore.PROGRAM + ": kernel: " + line));
         return activate(command, request);
     }
@@ -181,7 +186,7 @@ final class ImageActivation implements AutoCloseable {
         } catch (ActivationException e) {
             return;
         }
-        try (CowFile cow = CowFile.open(command, request.cow(), false)) {
+        try (CowFile cow = CowFile.open(command, request.cow(), false, Activation.Locking.NONE)) {
             CowHeader header = cow.header(command);
             if (header.hasMagic()
                     && header.valid() != 0

@@ -42,6 +42,7 @@ final class MergeCommand implements Command {
     public Options options() {
         return new Options()
                 .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(SnapshotOptions.cow())
                 .addOption(SnapshotOptions.json(
                         "{merged, before, status, origin, cow, type, chunkSize, table, valid, ...}"));
@@ -66,6 +67,7 @@ final class MergeCommand implements Command {
                 "0",
                 Activation.Access.ORIGIN_AND_COW,
                 true,
+                SnapshotOptions.locking(line),
                 io)) {
             Snapshot snapshot = activation.snapshot();
             if (!snapshot.isValid()) {

@@ -38,6 +38,7 @@ final class ReadCommand implements Command {
     public Options options() {
         return new Options()
                 .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(SnapshotOptions.cow())
                 .addOption(SnapshotOptions.type())
                 .addOption(SnapshotOptions.chunkSize(false))
@@ -100,6 +101,7 @@ final class ReadCommand implements Command {
                 line.getOptionValue("type"),
                 line.getOptionValue("chunk-size", "0"),
                 Activation.Access.READ_ONLY,
+                SnapshotOptions.locking(line),
                 io)) {
             BlockDevice device = from.equals("origin") ? activation.origin() : activation.snapshot();
             long deviceBytes = device.sizeInSectors() << 9;

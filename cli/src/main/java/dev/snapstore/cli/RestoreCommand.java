@@ -36,6 +36,7 @@ final class RestoreCommand implements Command {
     @Override
     public Options options() {
         return new Options()
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(Option.builder()
                         .longOpt("input")
                         .hasArg()
@@ -69,7 +70,8 @@ final class RestoreCommand implements Command {
         } catch (DumpException e) {
             throw CliException.usage("restore: " + e.getMessage());
         }
-        try (CowFile cow = CowFile.open(name(), Path.of(line.getOptionValue("cow")), true)) {
+        try (CowFile cow =
+                CowFile.open(name(), Path.of(line.getOptionValue("cow")), true, SnapshotOptions.locking(line))) {
             CowRestore.Plan plan;
             try {
                 plan = CowRestore.plan(dump, cow.device());

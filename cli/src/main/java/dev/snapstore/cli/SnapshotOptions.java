@@ -1,6 +1,7 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.snapstore.engine.Activation;
 import dev.snapstore.engine.Snapshot;
 import dev.snapstore.spi.Usage;
 import java.io.IOException;
@@ -59,6 +60,28 @@ final class SnapshotOptions {
                                         + " the kernel"
                                 : "the table's chunk size in 512-byte sectors (default 0: a persistent COW's own)")
                 .get();
+    }
+
+    /**
+     * {@code --wait-lock}: wait for another holder of an image to let go instead of being refused.
+     *
+     * @return the option
+     */
+    static Option waitLock() {
+        return Option.builder()
+                .longOpt("wait-lock")
+                .desc("when another process holds an image, wait for it instead of failing at once (exit 2)")
+                .get();
+    }
+
+    /**
+     * How the command locks its images.
+     *
+     * @param line the command line
+     * @return {@link Activation.Locking#WAIT} with {@code --wait-lock}, else {@link Activation.Locking#LOCK}
+     */
+    static Activation.Locking locking(CommandLine line) {
+        return line.hasOption("wait-lock") ? Activation.Locking.WAIT : Activation.Locking.LOCK;
     }
 
     static Option json(String shape) {

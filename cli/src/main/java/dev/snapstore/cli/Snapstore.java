@@ -63,11 +63,12 @@ public final class Snapstore {
         // A PrintStream swallows write errors (a full disk, a closed pipe): ask it, so that a cut
         // answer never ends with exit 0.
         io.out().flush();
-        if (io.out().checkError()) {
+        if (io.out().checkError() && status == ExitStatus.OK) {
+            // A command that failed has said why already; one that succeeded must not end with exit 0.
             io.err()
                     .println(PROGRAM
                             + ": cannot write to standard output (disk full or pipe closed): the output is incomplete");
-            return status == ExitStatus.OK ? ExitStatus.NO : status;
+            return ExitStatus.NO;
         }
         return status;
     }

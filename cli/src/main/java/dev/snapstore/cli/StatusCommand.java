@@ -38,6 +38,7 @@ final class StatusCommand implements Command {
     public Options options() {
         return new Options()
                 .addOption(SnapshotOptions.origin())
+                .addOption(SnapshotOptions.waitLock())
                 .addOption(SnapshotOptions.cow())
                 .addOption(SnapshotOptions.type())
                 .addOption(SnapshotOptions.chunkSize(false))
@@ -65,6 +66,7 @@ final class StatusCommand implements Command {
                 line.getOptionValue("type"),
                 line.getOptionValue("chunk-size", "0"),
                 Activation.Access.READ_ONLY,
+                SnapshotOptions.locking(line),
                 io)) {
             if (activation.newCow()) {
                 io.err()

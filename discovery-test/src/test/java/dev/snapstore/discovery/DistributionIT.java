@@ -195,6 +195,17 @@ class DistributionIT {
     }
 
     @Test
+    void aBrokenPluginJarIsNamedWithExitTwo() throws Exception {
+        Path plugins = Files.createDirectories(work.resolve("broken-plugins"));
+        Path jar = Files.writeString(plugins.resolve("broken.jar"), "not a zip");
+        Run run =
+                run(Map.of("PATH", onlyJava.toString(), "SNAPSTORE_PLUGINS", plugins.toString()), launcher(), "types");
+        assertEquals(2, run.status(), run.err());
+        assertEquals(List.of(), run.out());
+        assertTrue(run.err().startsWith("snapstore: broken installation: plug-in " + jar), run.err());
+    }
+
+    @Test
     void aSymbolicLinkToTheLauncherFindsTheLibFolder() throws Exception {
         Path bin = Files.createDirectories(work.resolve("elsewhere/bin"));
         Path link = Files.createSymbolicLink(bin.resolve("snapstore"), home.resolve("bin/snapstore"));

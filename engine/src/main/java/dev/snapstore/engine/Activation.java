@@ -18,6 +18,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -38,8 +39,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the store a {@link ScratchOverlay}, so that even the initialisation of a new COW stays in memory.
  *
  * <p>The activation owns the files it opened for its whole lifetime, so a server can hold one open
- * and serve {@link #origin()} and {@link #snapshot()} from many threads. Exclusive file locks, when
- * they come, are taken in {@link #open} and released by {@link #close()}.
+ * and serve {@link #origin()} and {@link #snapshot()} from many threads.
+ *
+ * <p>Like the kernel's exclusive open of its devices, {@link #open} locks both images
+ * ({@link ImageLock}) before it reads them, the origin first, and the activation holds the locks
+ * until {@link #close()}: an image that may be written ({@link Access}) exclusively, one that is
+ * only read shared. So a second writer, or a reader during a write, in this JVM or another process,
+ * is refused with {@link ActivationException.Problem#IN_USE} (or waits, with {@link Locking#WAIT}).
+ * A snapshot write ({@link Access#COW}) holds the origin shared: it does not change the origin, and
+ * an origin writer or a merge is still kept out.
  *
  * @since 0.2
  */
@@ -55,6 +63,16 @@ public final class Activation implements AutoCloseable {
         ORIGIN_AND_COW
     }
 
+    /** Whether and how {@link #open} locks the images. */
+    public enum Locking {
+        /** Lock both images; refuse at once when one is in use. The default. */
+        LOCK,
+        /** Lock both images, waiting as long as another holder keeps one. */
+        WAIT,
+        /** Take no lock: for a caller that holds its own, or images nobody else can reach. */
+        NONE
+    }
+
     private final ActivationRequest request;
     private final FileBlockDevice originFile;
     /** In the request's order, as {@link #snapshots}. */
@@ -63,6 +81,7 @@ public final class Activation implements AutoCloseable {
     private final Origin origin;
     private final List<Snapshot> snapshots;
     private final List<Boolean> newCows;
+    private final List<ImageLock> locks;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Activation(
@@ -71,13 +90,15 @@ public final class Activation implements AutoCloseable {
             List<FileBlockDevice> cowFiles,
             Origin origin,
             List<Snapshot> snapshots,
-            List<Boolean> newCows) {
+            List<Boolean> newCows,
+            List<ImageLock> locks) {
         this.request = request;
         this.originFile = originFile;
         this.cowFiles = List.copyOf(cowFiles);
         this.origin = origin;
         this.snapshots = List.copyOf(snapshots);
         this.newCows = List.copyOf(newCows);
+        this.locks = locks;
     }
 
     /**
@@ -107,12 +128,23 @@ public final class Activation implements AutoCloseable {
             checkNotOrigin(originPath, cowPath);
         }
         Access access = request.access();
-        FileBlockDevice originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
+        List<ImageLock> locks = new ArrayList<>(1 + request.cows().size());
+        FileBlockDevice originFile = null;
         List<FileBlockDevice> cowFiles = new ArrayList<>();
         List<Snapshot> snapshots = new ArrayList<>();
         List<Boolean> newCows = new ArrayList<>();
         boolean done = false;
         try {
+            // Locks first, as the kernel opens its devices exclusively: nothing is opened, let alone
+            // written, while another process holds one of the images.
+            if (request.locking() != Locking.NONE) {
+                boolean wait = request.locking() == Locking.WAIT;
+                locks.add(lock(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW, wait));
+                for (Path cowPath : request.cows()) {
+                    locks.add(lock(Role.COW, cowPath, access != Access.READ_ONLY, wait));
+                }
+            }
+            originFile = openImage(Role.ORIGIN, originPath, access == Access.ORIGIN_AND_COW);
             long originSectors = originFile.sizeInSectors();
             if (originSectors < 1) {
                 throw new ActivationException(
@@ -151,7 +183,7 @@ public final class Activation implements AutoCloseable {
             }
             log.goLive(request.log());
             done = true;
-            return new Activation(request, originFile, cowFiles, origin, snapshots, newCows);
+            return new Activation(request, originFile, cowFiles, origin, snapshots, newCows, List.copyOf(locks));
         } finally {
             if (!done) {
                 for (Snapshot snapshot : snapshots) {
@@ -161,6 +193,7 @@ public final class Activation implements AutoCloseable {
                     closeQuietly(cowFiles.get(i));
                 }
                 closeQuietly(originFile);
+                releaseQuietly(locks);
             }
         }
     }
@@ -210,6 +243,32 @@ public final class Activation implements AutoCloseable {
         }
     }
 
+    private static ImageLock lock(Role role, Path path, boolean exclusive, boolean wait) throws ActivationException {
+        try {
+            return ImageLock.acquire(path, exclusive ? ImageLock.Mode.EXCLUSIVE : ImageLock.Mode.SHARED, wait);
+        } catch (ImageInUseException e) {
+            throw new ActivationException(
+                    Problem.IN_USE, role, path, role.word() + " " + e.getMessage() + "; try again later", e);
+        } catch (IOException e) {
+            throw new ActivationException(
+                    Problem.CANNOT_OPEN,
+                    role,
+                    path,
+                    "cannot open " + role.word() + " " + path + " (" + e.getMessage() + ")",
+                    e);
+        }
+    }
+
+    private static void releaseQuietly(List<ImageLock> locks) {
+        for (ImageLock lock : locks) {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                // the process's lock goes when the file is closed: nothing is left held
+            }
+        }
+    }
+
     private static void checkImage(Role role, Path path) throws ActivationException {
         if (Files.isDirectory(path)) {
             throw new ActivationException(
@@ -222,6 +281,15 @@ public final class Activation implements AutoCloseable {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
             throw new ActivationException(
                     Problem.NO_SUCH_FILE, role, path, role.word() + " " + path + ": no such file", null);
+        }
+        Optional<String> special = ImageLock.specialKind(path);
+        if (special.isPresent()) {
+            throw new ActivationException(
+                    Problem.NOT_AN_IMAGE,
+                    role,
+                    path,
+                    role.word() + " " + path + ": is " + special.get() + ", not an image",
+                    null);
         }
     }
 
@@ -366,7 +434,7 @@ public final class Activation implements AutoCloseable {
 
     /**
      * Removes the snapshots, flushes the images that were opened writable and closes them, the COWs
-     * first. Closing twice does nothing.
+     * first, then releases the locks. Closing twice does nothing.
      *
      * @throws IOException when the final flush fails; the files are closed all the same
      */
@@ -392,6 +460,7 @@ public final class Activation implements AutoCloseable {
                 closeQuietly(cowFiles.get(i));
             }
             closeQuietly(originFile);
+            releaseQuietly(locks);
         }
     }
 

@@ -42,7 +42,21 @@ public class ActivationException extends SnapstoreException {
         /** A header was required ({@link ActivationRequest#withHeaderRequired}) and the COW has none. */
         NO_HEADER(Errno.EINVAL),
         /** The COW holds an exception for a chunk past the origin's end: it belongs to a longer origin. */
-        ORIGIN_TOO_SHORT(Errno.EINVAL);
+        ORIGIN_TOO_SHORT(Errno.EINVAL),
+        /**
+         * The image is locked by another process or another activation in this JVM in a mode that
+         * excludes this one ({@link ImageLock}); the cause is an {@link ImageInUseException}.
+         *
+         * @since 0.3
+         */
+        IN_USE(Errno.EBUSY),
+        /**
+         * The path is a FIFO, a socket or a character device ({@link ImageLock#specialKind}), which
+         * cannot hold an image; refused before it is opened.
+         *
+         * @since 0.3
+         */
+        NOT_AN_IMAGE(Errno.ENODEV);
 
         private final Errno errno;
 

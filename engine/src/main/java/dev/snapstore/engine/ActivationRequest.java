@@ -10,10 +10,11 @@ import java.util.Objects;
  * What to activate: the two images and the table's words, as a {@code snapshot} table line names
  * them ({@code <origin> <cow> <type> <chunk size>}), with which images may change and where the
  * kernel's log lines go. Immutable; each {@code with...} method returns a changed copy, so later
- * versions can add settings (such as how to lock the images) without breaking callers.
+ * versions can add settings without breaking callers.
  *
  * <p>Defaults: chunk size {@code "0"} (a persistent COW's own), {@link Activation.Access#READ_ONLY},
- * no header required, the store types on the module and class path, and no log.
+ * no header required, the store types on the module and class path, no log, and
+ * {@link Activation.Locking#LOCK}.
  *
  * @since 0.2
  */
@@ -30,6 +31,7 @@ public final class ActivationRequest {
     private final boolean headerRequired;
     private final StoreTypes types;
     private final KernelLog log;
+    private final Activation.Locking locking;
 
     private ActivationRequest(
             Path origin,
@@ -39,7 +41,8 @@ public final class ActivationRequest {
             Activation.Access access,
             boolean headerRequired,
             StoreTypes types,
-            KernelLog log) {
+            KernelLog log,
+            Activation.Locking locking) {
         this.origin = Objects.requireNonNull(origin, "origin");
         this.cows = List.copyOf(cows);
         if (this.cows.isEmpty()) {
@@ -52,6 +55,7 @@ public final class ActivationRequest {
         this.headerRequired = headerRequired;
         this.types = Objects.requireNonNull(types, "types");
         this.log = Objects.requireNonNull(log, "log");
+        this.locking = Objects.requireNonNull(locking, "locking");
     }
 
     /**
@@ -71,7 +75,8 @@ public final class ActivationRequest {
                 Activation.Access.READ_ONLY,
                 false,
                 StoreTypes.load(),
-                KernelLog.DISCARD);
+                KernelLog.DISCARD,
+                Activation.Locking.LOCK);
     }
 
     /**
@@ -82,7 +87,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withChunkSize(String chunkSizeArg) {
-        return new ActivationRequest(origin, cows, typeWord, chunkSizeArg, access, headerRequired, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSizeArg, access, headerRequired, types, log, locking);
     }
 
     /**
@@ -92,7 +97,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withAccess(Activation.Access newAccess) {
-        return new ActivationRequest(origin, cows, typeWord, chunkSize, newAccess, headerRequired, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, newAccess, headerRequired, types, log, locking);
     }
 
     /**
@@ -104,7 +109,7 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withHeaderRequired(boolean required) {
-        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, required, types, log);
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, required, types, log, locking);
     }
 
     /**
@@ -114,7 +119,8 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withTypes(StoreTypes storeTypes) {
-        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, headerRequired, storeTypes, log);
+        return new ActivationRequest(
+                origin, cows, typeWord, chunkSize, access, headerRequired, storeTypes, log, locking);
     }
 
     /**
@@ -125,7 +131,25 @@ public final class ActivationRequest {
      * @return a changed copy
      */
     public ActivationRequest withLog(KernelLog kernelLog) {
-        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, headerRequired, types, kernelLog);
+        return new ActivationRequest(
+                origin, cows, typeWord, chunkSize, access, headerRequired, types, kernelLog, locking);
+    }
+
+    /**
+     * Sets how the images are locked ({@link ImageLock}): by default both are locked, exclusive
+     * where they may be written and shared otherwise, and an image in use is refused at once.
+     *
+     * @param newLocking the locking
+     * @return a changed copy
+     * @since 0.3
+     */
+    public ActivationRequest withLocking(Activation.Locking newLocking) {
+        return new ActivationRequest(origin, cows, typeWord, chunkSize, access, headerRequired, types, log, newLocking);
+    }
+
+    /** @return how the images are locked */
+    public Activation.Locking locking() {
+        return locking;
     }
 
     /** @return the origin image */
@@ -159,7 +183,8 @@ public final class ActivationRequest {
      * @since 0.3
      */
     public ActivationRequest withCows(List<Path> cowImages) {
-        return new ActivationRequest(origin, cowImages, typeWord, chunkSize, access, headerRequired, types, log);
+        return new ActivationRequest(
+                origin, cowImages, typeWord, chunkSize, access, headerRequired, types, log, locking);
     }
 
     /** @return the table's type word */
@@ -195,6 +220,7 @@ public final class ActivationRequest {
     @Override
     public String toString() {
         return "ActivationRequest[origin=" + origin + ", cow=" + (cows.size() == 1 ? cow : cows) + ", type=" + typeWord
-                + ", chunkSize=" + chunkSize + ", access=" + access + (headerRequired ? ", header required" : "") + "]";
+                + ", chunkSize=" + chunkSize + ", access=" + access + ", locking=" + locking
+                + (headerRequired ? ", header required" : "") + "]";
     }
 }

@@ -135,8 +135,10 @@ class ActivationTest {
                 assertEquals(1, again.snapshot().exceptionCount(), cowPath::toString);
             }
         }
+        // One COW twice: the second lock on it is refused first; without locks, the engine refuses it.
         ActivationRequest twice = request.withCows(List.of(first, first));
-        assertThrows(SnapshotTargetException.class, () -> Activation.open(twice));
+        assertEquals(Problem.IN_USE, refused(twice).problem());
+        assertThrows(SnapshotTargetException.class, () -> Activation.open(twice.withLocking(Activation.Locking.NONE)));
         ActivationException e = refused(request.withCows(List.of(first, origin)));
         assertEquals(Problem.SAME_DEVICE, e.problem());
         assertThrows(IllegalArgumentException.class, () -> request.withCows(List.of()));

@@ -13,6 +13,13 @@ public enum Errno {
     ENXIO(6),
     /** Out of memory. */
     ENOMEM(12),
+    /**
+     * Device or resource busy: the image is in use by another holder, as the kernel refuses a device
+     * that someone else opened exclusively.
+     *
+     * @since 0.3
+     */
+    EBUSY(16),
     /** No such device. */
     ENODEV(19),
     /** Invalid argument. */

@@ -154,12 +154,16 @@ public final class CowRestore {
     }
 
     /**
-     * Writes the planned metadata: the header chunk, then each area, full or zero-padded, then a
-     * flush. On an error the metadata may be partly rewritten.
+     * Writes the planned metadata so that an interruption at any point is visible: first the header
+     * with the valid flag 0 (the kernel's "Invalid", which {@link CowCheck} flags), then a flush,
+     * then each area, full or zero-padded, then a flush, and the dump's own header last, flushed
+     * again. A COW whose restore was cut short is never reported clean, and the kernel refuses to
+     * use it; running the restore again finishes it.
      *
      * @param plan the plan from {@link #plan}
      * @param cow the COW it was made for
-     * @throws IOException when a write or the flush fails
+     * @throws IOException when a write or a flush fails; the COW then says invalid, unless the
+     *     final header write itself failed part-way (a sector is written whole or not at all)
      */
     public static void write(Plan plan, BlockDevice cow) throws IOException {
         CowHeader h = plan.dump().header();
@@ -168,8 +172,10 @@ public final class CowRestore {
         int epa = CowFormat.exceptionsPerArea(chunkSize);
         ByteBuffer chunk =
                 ByteBuffer.allocate(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
-        chunk.put(h.encode()).clear();
+        CowHeader pending = new CowHeader(h.magic(), 0, h.version(), h.chunkSize());
+        chunk.put(pending.encode()).clear();
         cow.write(0, chunk);
+        cow.flush();
         for (int a = 0; a < plan.areas(); a++) {
             chunk.clear();
             Arrays.fill(chunk.array(), (byte) 0);
@@ -180,6 +186,11 @@ public final class CowRestore {
             }
             cow.write(CowFormat.areaLocation(epa, a) * chunkSize, chunk.clear());
         }
+        cow.flush();
+        chunk.clear();
+        Arrays.fill(chunk.array(), (byte) 0);
+        chunk.put(h.encode()).clear();
+        cow.write(0, chunk);
         cow.flush();
     }
 }
