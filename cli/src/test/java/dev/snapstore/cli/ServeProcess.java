@@ -50,7 +50,9 @@ final class ServeProcess implements AutoCloseable {
                 .start();
         ServeProcess serve = new ServeProcess(p, log, socket);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket)) {
+        // The server prints its URIs once it listens; the socket file alone appears at bind(), a
+        // moment before listen(), and a client in between is refused.
+        while (!Files.exists(socket) || !Files.readString(log).contains("nbd+unix:///")) {
             if (!p.isAlive()) {
                 fail("snapstore serve exited with " + p.exitValue() + ":\n" + serve.log());
             }
