@@ -177,6 +177,12 @@ public final class ExceptionTable {
         throw new IllegalStateException(KernelMessages.mergeCorruption(oldChunk));
     }
 
+    /** Forgets every exception at once, as a merge of all of them ends. */
+    public void clear() {
+        finishLoading();
+        buildMain(new long[0], new long[0], 0);
+    }
+
     /**
      * How many exceptions (chunks) the table maps.
      *
