@@ -338,6 +338,12 @@ public final class Snapshot implements BlockDevice {
         }
     }
 
+    /** The parts, for {@link SnapshotExport}, once the snapshot is open and active. */
+    SnapshotCore liveCore() {
+        ensureLive();
+        return core;
+    }
+
     // --- BlockDevice -------------------------------------------------------------------------
 
     /**
