@@ -2,6 +2,7 @@ package dev.snapstore.cli;
 
 import dev.snapstore.engine.Activation;
 import dev.snapstore.engine.Snapshot;
+import dev.snapstore.engine.SnapshotExport;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -91,9 +92,17 @@ final class ExportCommand implements Command {
             try (OutputFile out = OutputFile.open(name(), output, io);
                     Progress progress = Progress.start(io, "export", bytes, "MiB", 1 << 20)) {
                 try {
-                    ByteRanges.read(snapshot, 0, bytes, out, progress);
+                    if (out.file() != null) {
+                        // Kernel copies from the origin and the COW, whole runs at a time.
+                        SnapshotExport.copy(snapshot, out.file(), progress::stepBy);
+                    } else {
+                        ByteRanges.read(snapshot, 0, bytes, out, progress);
+                    }
                     out.finish();
                 } catch (ByteRanges.DeviceException e) {
+                    throw CliException.no(name() + ": Input/output error reading the snapshot at byte " + e.offset()
+                            + " (" + e.getMessage() + ")");
+                } catch (SnapshotExport.ReadException e) {
                     throw CliException.no(name() + ": Input/output error reading the snapshot at byte " + e.offset()
                             + " (" + e.getMessage() + ")");
                 } catch (IOException e) {

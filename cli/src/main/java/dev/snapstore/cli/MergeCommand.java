@@ -11,9 +11,10 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code snapstore merge}: what {@code lvconvert --merge} has the kernel's {@code snapshot-merge}
- * target do, offline: the snapshot's chunks are copied back into the origin, newest first, each
- * run committed to the COW only after the origin was flushed, so an interruption at any point loses
- * nothing and a second run carries on. At the end the COW's table is empty.
+ * target do, offline: the snapshot's chunks are copied back into the origin in origin order, the
+ * origin is flushed, and only then is the COW's table emptied, in one commit, so an interruption at
+ * any point loses nothing and a second run merges again ({@link Snapshot#mergeOffline}). The origin
+ * ends as the kernel's newest-first merge leaves it.
  */
 final class MergeCommand implements Command {
 
@@ -80,13 +81,10 @@ final class MergeCommand implements Command {
             } catch (SnapshotTargetException e) {
                 throw CliException.usage(name() + ": " + e.getMessage());
             }
-            long merged = 0;
+            long merged;
             try (Progress progress = Progress.start(io, "merge", pending, "chunks", 1)) {
-                int n;
-                while ((n = snapshot.mergeStep()) > 0) {
-                    merged += n;
-                    progress.stepBy(n);
-                }
+                // Nothing else uses the origin: every chunk at once, one origin flush, one commit.
+                merged = snapshot.mergeOffline(progress::stepBy);
             }
             if (snapshot.isMergeFailed() || !snapshot.isMergeFinished()) {
                 throw CliException.no(name() + ": the merge stopped after " + merged + " of " + pending + " chunks ("

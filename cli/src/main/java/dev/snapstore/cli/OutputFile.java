@@ -87,6 +87,11 @@ final class OutputFile implements ByteRanges.Sink, AutoCloseable {
         return name;
     }
 
+    /** @return the file written, for kernel copies into it; {@code null} for standard output */
+    FileChannel file() {
+        return file;
+    }
+
     @Override
     public void take(ByteBuffer src) throws IOException {
         if (stream != null) {

@@ -81,9 +81,7 @@ public final class ExceptionTable {
     private long exceptions;
 
     // --- loading buffer: runs appended in load order, sorted into the main part in one go --------
-    private long[] loadOld;
-    private long[] loadNew;
-    private int loadCount;
+    private LoadBuffer load;
 
     /** Creates an empty table. */
     public ExceptionTable() {}
@@ -177,6 +175,12 @@ public final class ExceptionTable {
         throw new IllegalStateException(KernelMessages.mergeCorruption(oldChunk));
     }
 
+    /** Forgets every exception at once, as a merge of all of them ends. */
+    public void clear() {
+        finishLoading();
+        buildMain(new long[0], new long[0], 0);
+    }
+
     /**
      * How many exceptions (chunks) the table maps.
      *
@@ -223,8 +227,8 @@ public final class ExceptionTable {
      */
     public long memoryBytes() {
         long bytes = 64;
-        if (loadOld != null) {
-            bytes += 2 * (ARRAY_HEADER + 8L * loadOld.length);
+        if (load != null) {
+            bytes += load.memoryBytes();
         }
         bytes += ARRAY_HEADER + 8L * highKeys.length;
         bytes += ARRAY_HEADER + 4L * highStart.length;
@@ -289,83 +293,69 @@ public final class ExceptionTable {
      */
     public void append(long oldChunk, long newChunk) {
         checkChunks(oldChunk, newChunk);
-        if (loadOld == null && (lows.length > 0 || delta.live() > 0 || delta.used() > 0)) {
+        if (load == null && (lows.length > 0 || delta.live() > 0 || delta.used() > 0)) {
             insert(oldChunk, newChunk);
             return;
         }
-        if (loadCount > 0) {
-            int last = loadCount - 1;
-            long start = loadOld[last];
-            long nc = loadNew[last];
+        if (load == null) {
+            load = new LoadBuffer();
+        } else if (load.size() > 0) {
+            long start = load.old(load.size() - 1);
+            long nc = load.encodedNew(load.size() - 1);
             int length = runLength(nc);
             long first = nc & NEW_MASK;
             if (length < MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
                 if (oldChunk == start + length && newChunk == first + length) {
-                    loadNew[last] = nc + (1L << COUNT_SHIFT);
+                    load.setLast(start, nc + (1L << COUNT_SHIFT));
                     return;
                 }
                 if (oldChunk == start - 1 && newChunk == first - 1) {
-                    loadOld[last] = oldChunk;
-                    loadNew[last] = nc + (1L << COUNT_SHIFT) - 1;
+                    load.setLast(oldChunk, nc + (1L << COUNT_SHIFT) - 1);
                     return;
                 }
             }
         }
-        if (loadOld == null) {
-            loadOld = new long[1024];
-            loadNew = new long[1024];
-        } else if (loadCount == loadOld.length) {
-            int capacity = loadCount + (loadCount >>> 1);
-            loadOld = Arrays.copyOf(loadOld, capacity);
-            loadNew = Arrays.copyOf(loadNew, capacity);
-        }
-        loadOld[loadCount] = oldChunk;
-        loadNew[loadCount] = encode(newChunk, 1);
-        loadCount++;
+        load.add(oldChunk, encode(newChunk, 1));
     }
 
-    /** Sorts the runs buffered by append() into the (empty) main part. */
+    /**
+     * Sorts the loaded runs into the main arrays: at most 16 bytes per run for the pages and 16 for
+     * the sorted arrays at once, and then the main arrays reuse the sorted new chunks.
+     */
     private void finishLoading() {
-        if (loadOld == null) {
+        if (load == null) {
             return;
         }
-        long[] keys = Arrays.copyOf(loadOld, loadCount);
-        long[] values = Arrays.copyOf(loadNew, loadCount);
-        int n = loadCount;
-        RadixSort.sortUnsigned(keys, values, n);
+        LoadBuffer loaded = load;
+        load = null;
+        int n = loaded.size();
+        long[] keys = new long[n];
+        long[] values = new long[n];
+        loaded.sortInto(keys, values);
         for (int i = 1; i < n; i++) {
             if (Long.compareUnsigned(keys[i], keys[i - 1] + runLength(values[i - 1]) - 1) <= 0) {
                 // Two loaded exceptions for one chunk: only corrupt metadata has them. Replay in load
                 // order through insert(), where the first one wins, as in the kernel's lookup.
-                replayLoaded();
+                keys = null;
+                values = null;
+                for (int r = 0; r < n; r++) {
+                    long nc = loaded.encodedNew(r);
+                    for (int c = 0; c < runLength(nc); c++) {
+                        insert(loaded.old(r) + c, (nc & NEW_MASK) + c);
+                    }
+                }
                 return;
             }
         }
-        loadOld = null;
-        loadNew = null;
-        loadCount = 0;
+        loaded.clear();
         buildMain(keys, values, n);
-    }
-
-    private void replayLoaded() {
-        long[] olds = loadOld;
-        long[] news = loadNew;
-        int n = loadCount;
-        loadOld = null;
-        loadNew = null;
-        loadCount = 0;
-        for (int i = 0; i < n; i++) {
-            int length = runLength(news[i]);
-            for (int c = 0; c < length; c++) {
-                insert(olds[i] + c, (news[i] & NEW_MASK) + c);
-            }
-        }
     }
 
     /** Replaces the main part with these runs, sorted by unsigned start, and empties the delta. */
     private void buildMain(long[] starts, long[] news, int total) {
         int[] newLows = new int[total];
-        long[] newMain = new long[total];
+        // An exactly sized array of new chunks is taken over: no second copy of it at any time.
+        long[] newMain = news.length == total ? news : new long[total];
         long[] keys = new long[Math.min(total, 4)];
         int[] firsts = new int[keys.length + 1];
         int groups = 0;

@@ -313,6 +313,10 @@ public final class Origin implements BlockDevice {
 
     // --- engine internals ---------------------------------------------------------------------
 
+    int snapshotCount() {
+        return snapshots.size();
+    }
+
     Lock ioLock() {
         return suspendLock.readLock();
     }

@@ -3,6 +3,7 @@ package dev.snapstore.engine;
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
@@ -74,6 +75,16 @@ public final class ScratchOverlay implements BlockDevice {
             }
         }
         dst.position(dst.limit());
+    }
+
+    /** Straight from the device (its kernel copy) while the layer is empty. */
+    @Override
+    public void transferTo(long sector, long bytes, WritableByteChannel target) throws IOException {
+        if (written.isEmpty()) {
+            base.transferTo(sector, bytes, target);
+        } else {
+            BlockDevice.super.transferTo(sector, bytes, target);
+        }
     }
 
     @Override

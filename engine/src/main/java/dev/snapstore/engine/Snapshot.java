@@ -11,6 +11,7 @@ import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.spi.Usage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.function.LongConsumer;
 
 /**
  * One snapshot of an {@link Origin}: the kernel's {@code snapshot} target of drivers/md/dm-snap.c
@@ -337,6 +338,12 @@ public final class Snapshot implements BlockDevice {
         }
     }
 
+    /** The parts, for {@link SnapshotExport}, once the snapshot is open and active. */
+    SnapshotCore liveCore() {
+        ensureLive();
+        return core;
+    }
+
     // --- BlockDevice -------------------------------------------------------------------------
 
     /**
@@ -509,6 +516,46 @@ public final class Snapshot implements BlockDevice {
         int n;
         while ((n = mergeStep()) > 0) {
             total += n;
+        }
+        return total;
+    }
+
+    /**
+     * Merges every exception at once, for a merge that nothing else uses the origin during (the CLI's
+     * {@code merge}): origin I/O waits until it ends. The chunks are copied in origin order,
+     * neighbours in one write, the origin is flushed once, and the store forgets the whole table in
+     * one commit. The origin ends as {@link #mergeAll()} leaves it, and an interruption before that
+     * commit leaves every exception in the COW, to be merged again. With other snapshots on the
+     * origin, which need copies of the chunks first, this is {@link #mergeAll()}.
+     *
+     * @param progress told how many more chunks were copied, now and then
+     * @return how many chunks were merged; 0 when the merge failed ({@link #isMergeFailed()}) or
+     *     there was nothing to merge
+     * @throws IllegalStateException as {@link #mergeStep()}
+     */
+    public long mergeOffline(LongConsumer progress) {
+        Origin origin = core.origin;
+        origin.controlLock().lock();
+        try {
+            ensureOpen();
+            SnapshotState.Phase phase = core.state().phase();
+            if (!phase.isMerging()) {
+                throw new IllegalStateException("snapshot on " + core.cow.name() + " is not merging");
+            }
+            if (phase.isMergeStopped()) {
+                return 0;
+            }
+            if (origin.snapshotCount() == 1) {
+                return OfflineMerge.run(core, progress);
+            }
+        } finally {
+            origin.controlLock().unlock();
+        }
+        long total = 0;
+        int n;
+        while ((n = mergeStep()) > 0) {
+            total += n;
+            progress.accept(n);
         }
         return total;
     }

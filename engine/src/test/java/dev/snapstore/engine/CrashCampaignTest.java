@@ -93,7 +93,7 @@ class CrashCampaignTest {
         COMMIT,
         /** A commit that filled its area: the next area zeroed, the current one written. */
         AREA_BOUNDARY,
-        /** A merge step: COW to origin copy, origin flush, commit_merge. */
+        /** A merge step (or the offline merge): COW to origin copy, origin flush, commit_merge. */
         MERGE_STEP,
         /** An invalidation: drop_snapshot's header write and flush. */
         DROP
@@ -524,7 +524,12 @@ class CrashCampaignTest {
                 // Merge steps take the snapshot writes' share while merging.
                 out.power.phase = Category.MERGE_STEP;
                 try {
-                    snap.mergeStep();
+                    // Now and then the offline merge: everything at once, one flush, one commit.
+                    if (r.nextInt(8) == 0) {
+                        snap.mergeOffline(n -> {});
+                    } else {
+                        snap.mergeStep();
+                    }
                 } finally {
                     out.power.phase = Category.OTHER;
                 }
@@ -862,6 +867,11 @@ class CrashCampaignTest {
                 @Override
                 public void commitMerge(int count) throws StoreException {
                     store.commitMerge(count);
+                }
+
+                @Override
+                public void commitMergeAll() throws StoreException {
+                    store.commitMergeAll();
                 }
 
                 @Override

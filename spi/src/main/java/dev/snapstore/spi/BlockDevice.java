@@ -3,6 +3,8 @@ package dev.snapstore.spi;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 
 /**
  * A device addressed in 512-byte sectors: an image file, a block device, or memory.
@@ -94,6 +96,31 @@ public interface BlockDevice extends Closeable {
      */
     default Object identity() {
         return this;
+    }
+
+    /**
+     * Copies {@code bytes} bytes from sector {@code sector} on to the end of {@code target}, as an
+     * export does. The default reads through a buffer of at most 1 MiB; {@link FileBlockDevice}
+     * hands the copy to the kernel ({@link FileChannel#transferTo}).
+     *
+     * @param sector the first sector
+     * @param bytes how many bytes, whole sectors
+     * @param target where they go, at its position
+     * @throws IOException when the device or the target fails, or the range is beyond the end
+     * @since 0.2
+     */
+    default void transferTo(long sector, long bytes, WritableByteChannel target) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(bytes, 1 << 20));
+        for (long done = 0; done < bytes; ) {
+            int n = (int) Math.min(bytes - done, buffer.capacity());
+            buffer.clear().limit(n);
+            read(sector + (done >>> ChunkSize.SECTOR_SHIFT), buffer);
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                target.write(buffer);
+            }
+            done += n;
+        }
     }
 
     /**

@@ -108,6 +108,24 @@ public interface ExceptionStore extends AutoCloseable {
     }
 
     /**
+     * Forgets every exception in one commit, after all of them were copied back to the origin and
+     * the origin was flushed: what a merge with nothing else using the origin ends with. Until the
+     * commit is durable the stored table is unchanged, so an interruption leaves every exception to be
+     * merged again. The default merges run after run with {@link #prepareMerge()} and
+     * {@link #commitMerge(int)}.
+     *
+     * @throws StoreException when the metadata cannot be read or written
+     * @throws UnsupportedOperationException when the type does not support merging
+     * @since 0.2
+     */
+    default void commitMergeAll() throws StoreException {
+        Optional<MergeRun> run;
+        while ((run = prepareMerge()).isPresent()) {
+            commitMerge(run.get().count());
+        }
+    }
+
+    /**
      * Notes in the metadata that the snapshot is invalid ({@code drop_snapshot}). Does nothing for
      * stores that keep no metadata. Errors are logged, not thrown, as in the kernel.
      */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -159,6 +160,28 @@ public final class FileBlockDevice implements BlockDevice {
                         name(), sector, dst.remaining() >>> ChunkSize.SECTOR_SHIFT, sizeInSectors());
             }
             position += n;
+        }
+    }
+
+    /** The kernel copies: {@code sendfile} or {@code copy_file_range} into a file, no user-space buffer. */
+    @Override
+    public void transferTo(long sector, long bytes, WritableByteChannel target) throws IOException {
+        if ((bytes & (ChunkSize.SECTOR_SIZE - 1)) != 0 || sector < 0 || bytes < 0) {
+            throw new IllegalArgumentException(
+                    "transfer of " + bytes + " bytes at sector " + sector + " is not in whole sectors");
+        }
+        long position = sector << ChunkSize.SECTOR_SHIFT;
+        for (long done = 0; done < bytes; ) {
+            long n = channel.transferTo(position + done, bytes - done, target);
+            if (n <= 0) {
+                // Past the end (transferTo stops there), or a target that takes nothing.
+                long size = sizeInSectors();
+                if (Long.compareUnsigned(sector + (bytes >>> ChunkSize.SECTOR_SHIFT), size) > 0) {
+                    throw new BeyondEndOfDeviceException(name(), sector, bytes >>> ChunkSize.SECTOR_SHIFT, size);
+                }
+                throw new IOException(name() + ": the target took no bytes");
+            }
+            done += n;
         }
     }
 

@@ -463,6 +463,42 @@ final class PersistentStore implements ExceptionStore {
         nextFree = CowFormat.areaLocation(exceptionsPerArea, currentArea) + currentCommitted + 1;
     }
 
+    /**
+     * Every record cleared at once: area 0 zeroed and written between flushes (the commit: the table
+     * now ends at its first record), then the later areas that held records zeroed and flushed, so
+     * that the COW ends byte for byte as the kernel's merge, run by run, leaves it. Before the commit
+     * the table is as it was; after it, records left in later areas lie behind the end marker, which
+     * no reader passes, and the store zeroes each area again before it fills it.
+     */
+    @Override
+    public void commitMergeAll() throws StoreException {
+        requireLoaded();
+        long last = currentArea;
+        if (last == 0 && currentCommitted == 0) {
+            return;
+        }
+        Arrays.fill(area.array(), (byte) 0);
+        currentArea = 0;
+        currentCommitted = 0;
+        nextFree = CowFormat.areaLocation(exceptionsPerArea, 0) + 1;
+        try {
+            writeAreaDurablyOrThrow();
+        } catch (IOException e) {
+            throw new StoreException(Errno.EIO, "cannot write metadata area 0 after merging: " + e.getMessage(), e);
+        }
+        for (long index = 1; index <= last; index++) {
+            if (!zeroDiskArea(index)) {
+                throw new StoreException(
+                        Errno.EIO, "cannot zero metadata area " + Long.toUnsignedString(index) + " after merging");
+            }
+        }
+        try {
+            cow.flush();
+        } catch (IOException e) {
+            throw new StoreException(Errno.EIO, "flush after merging failed: " + e.getMessage(), e);
+        }
+    }
+
     /** {@code persistent_drop_snapshot}: rewrites chunk 0 with valid 0; the areas stay as they are. */
     @Override
     public void dropSnapshot() {
