@@ -258,12 +258,17 @@ if [[ -n ${NBD_BENCH_PROFILE:-} ]] && command -v jfr >/dev/null; then
     jcmd "$pid" JFR.dump name=nbd filename="$jfrfile" >/dev/null || say "jcmd JFR.dump failed"
     stop_server
     echo
-    echo "snapstore serve, $w, chunk $c: top frames of jdk.ExecutionSample (JFR), and top blocking frames"
-    jfr print --events jdk.ExecutionSample "$jfrfile" \
-      | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/ *line:.*/, ""); n[$0]++; t++ }
-             END { for (f in n) printf "%6d %5.1f%%  %s\n", n[f], 100 * n[f] / t, f }' | sort -rn | head -n 12
-    jfr print --events jdk.ThreadPark,jdk.FileForce,jdk.JavaMonitorEnter "$jfrfile" \
-      | awk '/^jdk\./ { ev = $1 } /stackTrace = \[/ { getline; getline; sub(/^[ \t]+/, ""); sub(/ *line:.*/, ""); n[ev " " $0]++ }
-             END { for (f in n) printf "%6d  %s\n", n[f], f }' | sort -rn | head -n 8
+    echo "snapstore serve, $w, chunk $c: JFR samples (Java code on CPU, threads in native code),"
+    echo "by top frame <- first snapstore frame"
+    jfr print --stack-depth 40 --events jdk.ExecutionSample,jdk.NativeMethodSample "$jfrfile" | awk '
+      /^jdk\./ { ev = ($1 == "jdk.ExecutionSample") ? "cpu" : "native"; top = ""; own = "" }
+      /^[ \t]+[a-zA-Z_$][a-zA-Z0-9_$.]*\(.*\)/ {
+        f = $0; sub(/^[ \t]+/, "", f); sub(/ *line:.*/, "", f); sub(/\(.*/, "", f)
+        if (top == "") top = f
+        if (own == "" && f ~ /^dev\.snapstore\./) own = f
+      }
+      /^}/ && top != "" { n[ev "  " top " <- " (own == "" ? "-" : own)]++; t[ev]++ }
+      END { for (k in n) { split(k, e, "  "); printf "%6d %5.1f%%  %s\n", n[k], 100 * n[k] / t[e[1]], k } }' \
+      | sort -rn | head -n 14
   done
 fi
