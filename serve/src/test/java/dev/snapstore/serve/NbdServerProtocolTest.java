@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -522,6 +523,31 @@ class NbdServerProtocolTest {
             assertEquals(Set.of(2L, 3L), first);
             disk.release.countDown();
             assertEquals(1, c.reply().cookie());
+        }
+    }
+
+    @Test
+    void byDefaultAQueueDepthOf32ReachesTheExportAtOnce() throws Exception {
+        // A store batches the commits of the writes it sees at once (dm-snap's pending count), and
+        // each write blocks on its commit: a pool smaller than the client's queue depth serialises them.
+        start();
+        CountDownLatch all = new CountDownLatch(32);
+        disk.together = all;
+        try (RawClient c = goSimple("disk")) {
+            for (int i = 0; i < 32; i++) {
+                c.write(i, i * 4096L, filled(512, i));
+            }
+            assertTrue(all.await(10, TimeUnit.SECONDS), "writes in the export at once: " + (32 - all.getCount()));
+            Set<Long> answered = new HashSet<>();
+            for (int i = 0; i < 32; i++) {
+                Reply r = c.reply();
+                assertEquals(0, r.error());
+                answered.add(r.cookie());
+            }
+            assertEquals(32, answered.size());
+            for (int i = 0; i < 32; i++) {
+                assertArrayEquals(filled(512, i), c.readData(i * 4096L, 512));
+            }
         }
     }
 

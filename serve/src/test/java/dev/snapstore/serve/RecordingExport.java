@@ -3,6 +3,7 @@ package dev.snapstore.serve;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 
@@ -14,6 +15,9 @@ final class RecordingExport implements NbdExport {
     final AtomicInteger closes = new AtomicInteger();
     /** When set, a read or write at this offset waits for {@link #release} after counting down {@link #entered}. */
     volatile long gateOffset = -1;
+
+    /** When set, each write counts it down, then waits (at most 10 s) until all have arrived: writes in the export at once. */
+    volatile CountDownLatch together;
 
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
@@ -81,6 +85,15 @@ final class RecordingExport implements NbdExport {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws NbdException {
         gate(offset);
+        CountDownLatch all = together;
+        if (all != null) {
+            all.countDown();
+            try {
+                all.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         NbdException f = failure.apply(offset);
         if (f != null) {
             throw f;
