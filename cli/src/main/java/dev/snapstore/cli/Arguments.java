@@ -1,5 +1,8 @@
 package dev.snapstore.cli;
 
+import dev.snapstore.cow.CowFormat;
+import dev.snapstore.spi.ChunkSize;
+import dev.snapstore.spi.StoreException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -113,5 +116,25 @@ final class Arguments {
             return e.getMessage();
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /**
+     * A chunk size for a new persistent COW, checked with the kernel's rules and words; 0 is the
+     * kernel's default ({@code DM_CHUNK_SIZE_DEFAULT_SECTORS}, 32).
+     *
+     * @param command the command, for the message
+     * @param value the {@code --chunk-size} argument in sectors
+     * @return the chunk size in sectors
+     * @throws CliException with the kernel's words, e.g. {@code Chunk size is not a power of 2}
+     */
+    static int newCowChunkSize(String command, String value) throws CliException {
+        try {
+            long parsed = ChunkSize.parse(value);
+            return parsed == 0
+                    ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
+                    : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
+        } catch (StoreException e) {
+            throw CliException.usage(command + ": --chunk-size " + value + ": " + e.getMessage());
+        }
     }
 }

@@ -93,15 +93,7 @@ final class CreateCommand implements Command {
         Path path = Path.of(line.getOptionValue("cow"));
         long size = Arguments.sectorAligned(name(), "--size", line.getOptionValue("size"));
         String chunkArg = line.getOptionValue("chunk-size");
-        int chunkSize;
-        try {
-            long parsed = ChunkSize.parse(chunkArg);
-            chunkSize = parsed == 0
-                    ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
-                    : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
-        } catch (StoreException e) {
-            throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
-        }
+        int chunkSize = Arguments.newCowChunkSize(name(), chunkArg);
         long chunkBytes = (long) chunkSize << CowFormat.SECTOR_SHIFT;
         long minimum = CowCreate.minimumBytes(chunkSize);
         if (size < minimum) {

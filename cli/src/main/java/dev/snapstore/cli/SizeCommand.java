@@ -1,10 +1,8 @@
 package dev.snapstore.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowSizing;
 import dev.snapstore.spi.ChunkSize;
-import dev.snapstore.spi.StoreException;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -67,15 +65,7 @@ final class SizeCommand implements Command {
         }
         long originSectors = (originBytes + ChunkSize.SECTOR_SIZE - 1) >> ChunkSize.SECTOR_SHIFT;
         String chunkArg = line.getOptionValue("chunk-size");
-        int chunkSize;
-        try {
-            long parsed = ChunkSize.parse(chunkArg);
-            chunkSize = parsed == 0
-                    ? CowFormat.DM_CHUNK_SIZE_DEFAULT_SECTORS
-                    : ChunkSize.validate(parsed, ChunkSize.SECTOR_SIZE, ChunkSize.SECTOR_SIZE);
-        } catch (StoreException e) {
-            throw CliException.usage(name() + ": --chunk-size " + chunkArg + ": " + e.getMessage());
-        }
+        int chunkSize = Arguments.newCowChunkSize(name(), chunkArg);
         long cowSectors;
         try {
             cowSectors = CowSizing.fullCoverageSectors(originSectors, chunkSize);
