@@ -76,17 +76,24 @@ class ServedCowIT {
             Guest.removeAll(dm, SNAP);
         } finally {
             for (String loop : loops) {
-                new ProcessBuilder("losetup", "-d", loop).inheritIO().start().waitFor();
+                // Not inheritIO: the fork's stdout is Surefire's channel.
+                new ProcessBuilder("losetup", "-d", loop)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start()
+                        .waitFor();
             }
             if (serve != null) {
                 serve.destroyForcibly().waitFor();
             }
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.delete(f);
+            if (dir != null) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Files.delete(f);
+                    }
                 }
+                Files.delete(dir);
             }
-            Files.delete(dir);
         }
     }
 
