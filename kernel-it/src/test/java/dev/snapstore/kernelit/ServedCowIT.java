@@ -1,0 +1,293 @@
+package dev.snapstore.kernelit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.snapstore.dm.DeviceMapper;
+import dev.snapstore.dm.SnapshotStatus;
+import dev.snapstore.dm.StatusLine;
+import dev.snapstore.spi.Usage;
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 14's end-to-end check: {@code snapstore serve} runs in the guest, real NBD clients
+ * ({@code qemu-io}, {@code nbdcopy}) write the origin and a snapshot through it, and after SIGTERM the
+ * kernel's own dm-snapshot activates the COW it wrote, on loop devices, with exactly the snapshot's
+ * bytes of a byte model.
+ */
+class ServedCowIT {
+
+    private static final int ORIGIN_SECTORS = 32768; // 16 MiB
+    private static final int CHUNK = 8;
+    private static final int CHUNK_BYTES = CHUNK * Guest.SECTOR;
+    private static final long COW_BYTES = 4 << 20;
+    private static final String SNAP = "kit-served-snap";
+
+    private final DeviceMapper dm = DeviceMapper.dmsetup();
+    private final List<String> loops = new ArrayList<>();
+    private Path dir;
+    private Process serve;
+
+    /** A write of the test: a qemu-io command and what it does to the bytes of its export. */
+    private record Write(long offset, int length, int pattern) {
+        String command() {
+            return pattern < 0
+                    ? "write -z " + offset + " " + length
+                    : "write -P 0x" + Integer.toHexString(pattern) + " " + offset + " " + length;
+        }
+
+        void apply(byte[] model) {
+            Arrays.fill(model, (int) offset, (int) offset + length, pattern < 0 ? 0 : (byte) pattern);
+        }
+
+        void chunks(TreeSet<Long> into) {
+            for (long c = offset / CHUNK_BYTES; c <= (offset + length - 1) / CHUNK_BYTES; c++) {
+                into.add(c);
+            }
+        }
+    }
+
+    @BeforeEach
+    void folder() throws IOException {
+        Guest.requireKernel();
+        // The guest's /tmp is a tmpfs of its own.
+        dir = Files.createTempDirectory("served-cow");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        try {
+            Guest.removeAll(dm, SNAP);
+        } finally {
+            for (String loop : loops) {
+                // Not inheritIO: the fork's stdout is Surefire's channel.
+                new ProcessBuilder("losetup", "-d", loop)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start()
+                        .waitFor();
+            }
+            if (serve != null) {
+                serve.destroyForcibly().waitFor();
+            }
+            if (dir != null) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Files.delete(f);
+                    }
+                }
+                Files.delete(dir);
+            }
+        }
+    }
+
+    @Test
+    void theServedCowActivatesInTheKernelWithTheSnapshotsBytes() throws Exception {
+        String qemuIo = require("qemu-io", "qemu-utils");
+        String nbdcopy = require("nbdcopy", "libnbd-bin");
+        byte[] origin0 = Guest.pattern("ORIGIN", 0, ORIGIN_SECTORS);
+        Path origin = Files.write(dir.resolve("origin.img"), origin0);
+        Path cow = dir.resolve("s.cow");
+        try (RandomAccessFile f = new RandomAccessFile(cow.toFile(), "rw")) {
+            f.setLength(COW_BYTES); // empty: serve writes the header as the kernel's first activation would
+        }
+        Path socket = dir.resolve("nbd.sock");
+        Path log = dir.resolve("serve.log");
+        serve = startServe(
+                log,
+                "--origin",
+                origin.toString(),
+                "--cow",
+                "s=" + cow,
+                "--chunk-size",
+                "8",
+                "--socket",
+                socket.toString());
+        String originUri = "nbd+unix:///origin?socket=" + socket;
+        String snapUri = "nbd+unix:///s?socket=" + socket;
+
+        // Origin writes across chunk boundaries (copied out first), snapshot writes at unaligned
+        // offsets, some in chunks the other side wrote before or after.
+        List<Write> originFirst = List.of(new Write(4000, 200, 0xa5), new Write(20480, 100, 0x21));
+        List<Write> snapWrites = List.of(
+                new Write(1000, 3000, 0x5a),
+                new Write(12188, 300, 0x6c),
+                new Write(20500, 100, 0x42),
+                new Write(70001, 99, 0x33),
+                new Write(200000, 5000, -1));
+        List<Write> originThen = List.of(
+                new Write(1048000, 10000, 0x77),
+                new Write(70050, 20, 0xc3),
+                new Write(ORIGIN_SECTORS * (long) Guest.SECTOR - 216, 216, 0x11));
+        qemuIo(qemuIo, originUri, originFirst);
+        qemuIo(qemuIo, snapUri, snapWrites);
+        qemuIo(qemuIo, originUri, originThen);
+
+        byte[] originModel = origin0.clone();
+        byte[] snapModel = origin0.clone();
+        TreeSet<Long> chunks = new TreeSet<>();
+        for (Write w : Stream.concat(originFirst.stream(), originThen.stream()).toList()) {
+            w.apply(originModel);
+            w.chunks(chunks);
+        }
+        for (Write w : snapWrites) {
+            w.apply(snapModel);
+            w.chunks(chunks);
+        }
+
+        // What the server shows before it stops: the model.
+        Path snapCopy = dir.resolve("s.raw");
+        run(nbdcopy, snapUri, snapCopy.toString());
+        assertArrayEquals(snapModel, Files.readAllBytes(snapCopy), "snapshot export");
+        Files.delete(snapCopy);
+
+        serve.destroy();
+        if (!serve.waitFor(60, TimeUnit.SECONDS)) {
+            fail("snapstore serve did not stop within 60 s of SIGTERM:\n" + Files.readString(log));
+        }
+        assertEquals(0, serve.exitValue(), () -> "serve's exit status; its log:\n" + readLog(log));
+        assertArrayEquals(originModel, Files.readAllBytes(origin), "origin file");
+
+        // The kernel's dm-snapshot on the files serve wrote.
+        String originLoop = losetup(origin);
+        String cowLoop = losetup(cow);
+        dm.create(
+                SNAP,
+                List.of("0 " + ORIGIN_SECTORS + " snapshot " + originLoop + " " + cowLoop + " P " + CHUNK),
+                false);
+        assertArrayEquals(
+                snapModel, Guest.read(Path.of("/dev/mapper/" + SNAP), 0, ORIGIN_SECTORS), "dm-snapshot's bytes");
+        String status = dm.status(SNAP).get(0);
+        SnapshotStatus parsed = StatusLine.parse(status).status();
+        assertEquals(SnapshotStatus.Kind.USAGE, parsed.kind(), status);
+        Usage usage = parsed.findUsage().orElseThrow();
+        // The header chunk, one metadata area and one data chunk per chunk either side wrote.
+        assertEquals(COW_BYTES / Guest.SECTOR, usage.totalSectors(), status);
+        assertEquals((2L + chunks.size()) * CHUNK, usage.allocatedSectors(), status + " for chunks " + chunks);
+        assertEquals(2L * CHUNK, usage.metadataSectors(), status);
+    }
+
+    private static String readLog(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(cannot read the log: " + e + ")";
+        }
+    }
+
+    /** Serve from the cli's packaged jar and lib/ (the guest sees the host's checkout read-only). */
+    private static Process startServe(Path log, String... args) throws Exception {
+        Path target = Path.of(System.getProperty("user.dir")).getParent().resolve("cli/target");
+        Path jar;
+        try (Stream<Path> files = Files.list(target)) {
+            jar = files.filter(p -> {
+                        String n = p.getFileName().toString();
+                        return n.startsWith("snapstore-cli-")
+                                && n.endsWith(".jar")
+                                && !n.endsWith("-sources.jar")
+                                && !n.endsWith("-javadoc.jar");
+                    })
+                    .findFirst()
+                    .orElseThrow(() -> new IOException("no snapstore-cli jar in " + target + ": package the cli"));
+        }
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                // C1 only: under TCG the JIT's time is the guest's time.
+                "-XX:TieredStopAtLevel=1",
+                "--module-path",
+                jar + File.pathSeparator + target.resolve("lib"),
+                "--module",
+                "dev.snapstore.cli/dev.snapstore.cli.Main",
+                "serve"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        // The URI lines come after listen(); the socket file alone appears at bind().
+        while (!readLog(log).contains("nbd+unix:///")) {
+            if (!p.isAlive()) {
+                fail("snapstore serve exited with " + p.exitValue() + ":\n" + readLog(log));
+            }
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                fail("snapstore serve did not listen within 180 s:\n" + readLog(log));
+            }
+            Thread.sleep(50);
+        }
+        return p;
+    }
+
+    private String losetup(Path file) throws Exception {
+        String loop = run("losetup", "--find", "--show", file.toString()).strip();
+        loops.add(loop);
+        return loop;
+    }
+
+    private void qemuIo(String qemuIo, String uri, List<Write> writes) throws Exception {
+        List<String> command = new ArrayList<>(List.of(qemuIo, "-f", "raw"));
+        for (Write w : writes) {
+            command.add("-c");
+            command.add(w.command());
+        }
+        command.add(uri);
+        String out = run(command.toArray(String[]::new));
+        for (Write w : writes) {
+            assertTrue(out.contains(w.length + "/" + w.length + " bytes at offset " + w.offset), out);
+        }
+    }
+
+    /** The client on the PATH; a missing one fails under CI=true (.ci/run installs it) and aborts elsewhere. */
+    private static String require(String binary, String debianPackage) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path p = Path.of(d.isEmpty() ? "." : d, binary);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        String message =
+                binary + " is not on the guest's PATH (the host's /): install the Debian package " + debianPackage;
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(message + " (CI=true: the real-client tests must run)");
+        }
+        Assumptions.abort(message);
+        return null;
+    }
+
+    /** Runs a command, failing unless it exits 0 within three minutes; its stdout and stderr. */
+    private String run(String... command) throws Exception {
+        Path out = Files.createTempFile(dir, "cmd", ".out");
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
+        if (!p.waitFor(3, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            fail(String.join(" ", command) + " did not finish in three minutes:\n" + Files.readString(out));
+        }
+        String output = Files.readString(out);
+        Files.delete(out);
+        if (p.exitValue() != 0) {
+            fail(String.join(" ", command) + " exited with " + p.exitValue() + ":\n" + output);
+        }
+        return output;
+    }
+}
