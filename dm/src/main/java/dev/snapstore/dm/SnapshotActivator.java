@@ -174,6 +174,109 @@ public final class SnapshotActivator {
     }
 
     /**
+     * Starts merging a snapshot back into its origin, in lvm2's order ({@code lvconvert --merge}):
+     * the origin's inactive table becomes {@code snapshot-merge} of {@code -real} and the
+     * snapshot's COW, the snapshot's becomes {@code error}; the origin, the snapshot and {@code -real}
+     * are suspended, then {@code -real}, the origin (which takes the snapshot's exceptions over) and
+     * the snapshot are resumed. The kernel then merges in the background: the origin's status is the
+     * merge's progress ({@link MergePercent}), {@link #finishMerge} ends it. Only the origin's sole
+     * snapshot can be merged. A step that fails before the origin's resume is rolled back; from that
+     * resume on the kernel owns the merge and there is no way back.
+     *
+     * @param snapshot the snapshot device
+     * @return the origin device, now {@code snapshot-merge}
+     * @throws DeviceMapperException when the request cannot be carried out (exit status -1, nothing
+     *     changed) or a step failed
+     */
+    public String startMerge(String snapshot) throws DeviceMapperException {
+        if (!dm.exists(snapshot)) {
+            throw new DeviceMapperException("no device " + snapshot);
+        }
+        String real = realOf(snapshot)
+                .orElseThrow(() -> new DeviceMapperException(
+                        snapshot + " is not a snapshot of an origin with a " + REAL_SUFFIX + " device"));
+        String origin = real.substring(0, real.length() - REAL_SUFFIX.length());
+        List<String> others = new ArrayList<>(snapshotsOf(origin));
+        others.remove(snapshot);
+        if (!others.isEmpty()) {
+            throw new DeviceMapperException("cannot merge " + snapshot + " while " + origin + " has other snapshots: "
+                    + String.join(", ", others));
+        }
+        TableLine line = snapshotLine(snapshot).orElseThrow();
+        if (line.kind() != TargetKind.SNAPSHOT) {
+            throw new DeviceMapperException(snapshot + " is merging already");
+        }
+        String length = Long.toString(line.length());
+        String merge = String.join(
+                " ",
+                "0",
+                length,
+                "snapshot-merge",
+                "/dev/mapper/" + real,
+                line.cow(),
+                line.typeWord(),
+                line.chunkSize());
+        Steps steps = new Steps("starting the merge of " + snapshot + " into " + origin);
+        steps.run("load " + origin, () -> dm.load(origin, List.of(merge)), () -> dm.clear(origin));
+        steps.run(
+                "load " + snapshot,
+                () -> dm.load(snapshot, List.of("0 " + length + " error")),
+                () -> dm.clear(snapshot));
+        steps.run("suspend " + origin, () -> dm.suspend(origin), () -> {
+            dm.clear(origin);
+            dm.resume(origin);
+        });
+        steps.run("suspend " + snapshot, () -> dm.suspend(snapshot), () -> {
+            dm.clear(snapshot);
+            dm.resume(snapshot);
+        });
+        steps.run("suspend " + real, () -> dm.suspend(real), () -> dm.resume(real));
+        steps.run("resume " + real, () -> dm.resume(real), () -> {});
+        steps.run("resume " + origin, () -> dm.resume(origin), () -> {});
+        dm.resume(snapshot);
+        return origin;
+    }
+
+    /**
+     * Ends a finished merge as lvm2 does: the origin gets its own table back (from {@code -real}),
+     * then the snapshot (now {@code error}) and {@code -real} are removed.
+     *
+     * @param origin the merging origin
+     * @param snapshot the snapshot that was merged
+     * @throws DeviceMapperException when the origin is not merging or the merge has not finished
+     *     (exit status -1, nothing changed), or a step failed
+     */
+    public void finishMerge(String origin, String snapshot) throws DeviceMapperException {
+        String real = origin + REAL_SUFFIX;
+        Optional<TableLine> merging = snapshotLine(origin);
+        if (merging.isEmpty() || merging.get().kind() != TargetKind.SNAPSHOT_MERGE || !dm.exists(real)) {
+            throw new DeviceMapperException(origin + " is not merging a snapshot");
+        }
+        List<String> status = dm.status(origin);
+        SnapshotStatus progress;
+        try {
+            progress = StatusLine.parse(status.get(0)).status();
+        } catch (StatusException | IndexOutOfBoundsException e) {
+            throw new DeviceMapperException("unreadable status of " + origin + ": " + status, e);
+        }
+        if (!progress.isMergeFinished()) {
+            throw new DeviceMapperException("the merge into " + origin + " has not finished: " + progress.format());
+        }
+        List<String> realTable = dm.table(real);
+        Steps steps = new Steps("finishing the merge into " + origin);
+        steps.run("load " + origin, () -> dm.load(origin, realTable), () -> dm.clear(origin));
+        steps.run("suspend " + origin, () -> dm.suspend(origin), () -> {
+            dm.clear(origin);
+            dm.resume(origin);
+        });
+        steps.run("resume " + origin, () -> dm.resume(origin), () -> {});
+        if (dm.exists(snapshot)) {
+            dm.remove(snapshot);
+        }
+        dm.remove(real);
+    }
+
+    /**
      * The snapshots of an origin: the devices whose table is a {@code snapshot} (or
      * {@code snapshot-merge}) of {@code <origin>-real}.
      *

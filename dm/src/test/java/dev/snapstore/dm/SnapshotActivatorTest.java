@@ -200,4 +200,74 @@ class SnapshotActivatorTest {
         assertEquals(List.of("vol"), dm.list());
         assertEquals(List.of(LINEAR), dm.table("vol"));
     }
+
+    @Test
+    void aMergeFollowsLvm2sOrderAndEndsWithTheOriginsOwnTable() throws Exception {
+        RecordingDeviceMapper dm = fake();
+        SnapshotActivator activator = new SnapshotActivator(dm);
+        activator.activate("vol", "/dev/vdc", "snap", 8, Optional.of("P"));
+        int before = dm.calls().size();
+        assertEquals("vol", activator.startMerge("snap"));
+        assertEquals(
+                List.of(
+                        "load vol",
+                        "load snap",
+                        "suspend vol",
+                        "suspend snap",
+                        "suspend vol-real",
+                        "resume vol-real",
+                        "resume vol",
+                        "resume snap"),
+                mutations(dm.calls().subList(before, dm.calls().size())));
+        assertEquals(List.of("0 8192 snapshot-merge /dev/mapper/vol-real /dev/vdc P 8"), dm.table("vol"));
+        assertEquals(List.of("0 8192 error"), dm.table("snap"));
+
+        dm.setStatus("vol", List.of("0 8192 snapshot-merge 48/2048 16"));
+        DeviceMapperException running =
+                assertThrows(DeviceMapperException.class, () -> activator.finishMerge("vol", "snap"));
+        assertTrue(running.getMessage().contains("48/2048 16"), running.getMessage());
+        dm.setStatus("vol", List.of("0 8192 snapshot-merge 16/2048 16"));
+        activator.finishMerge("vol", "snap");
+        assertEquals(List.of("vol"), dm.list());
+        assertEquals(List.of(LINEAR), dm.table("vol"));
+    }
+
+    @Test
+    void aFailureAtEveryStepOfStartingAMergeRollsBack() throws Exception {
+        List<String> steps = List.of(
+                "load vol",
+                "load snap",
+                "suspend vol",
+                "suspend snap",
+                "suspend vol-real",
+                "resume vol-real",
+                "resume vol");
+        for (String step : steps) {
+            RecordingDeviceMapper dm = fake();
+            new SnapshotActivator(dm).activate("vol", "/dev/vdc", "snap", 8, Optional.of("P"));
+            String before = state(dm);
+            dm.failNext(step, "device-mapper: " + step + " ioctl failed: Invalid argument");
+            DeviceMapperException e =
+                    assertThrows(DeviceMapperException.class, () -> new SnapshotActivator(dm).startMerge("snap"));
+            assertTrue(e.getMessage().contains("Invalid argument"), e.getMessage());
+            assertEquals(before, state(dm), step);
+        }
+    }
+
+    @Test
+    void onlyASoleSnapshotMerges() throws Exception {
+        RecordingDeviceMapper dm = fake();
+        SnapshotActivator activator = new SnapshotActivator(dm);
+        activator.activate("vol", "/dev/vdc", "s1", 8, Optional.of("P"));
+        activator.activate("vol", "/dev/vdd", "s2", 8, Optional.of("P"));
+        String before = state(dm);
+        DeviceMapperException e = assertThrows(DeviceMapperException.class, () -> activator.startMerge("s1"));
+        assertEquals(-1, e.exitStatus());
+        assertTrue(e.getMessage().contains("s2"), e.getMessage());
+        assertEquals(
+                -1,
+                assertThrows(DeviceMapperException.class, () -> activator.finishMerge("vol", "s1"))
+                        .exitStatus());
+        assertEquals(before, state(dm));
+    }
 }
