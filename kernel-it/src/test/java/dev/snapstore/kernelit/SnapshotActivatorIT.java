@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link SnapshotActivator} against the kernel: activation in lvm2's order on a live linear device,
- * two snapshots of one origin, removal giving the origin its own table back, and the rollback of
- * an activation the kernel refuses.
+ * two snapshots of one origin, removal giving the origin its own table back, the rollback of an
+ * activation the kernel refuses, and a merge from start to finish.
  */
 class SnapshotActivatorIT {
 
@@ -123,5 +123,29 @@ class SnapshotActivatorIT {
         assertEquals(ownTable, dm.table(ORIGIN));
         assertFalse(dm.info(ORIGIN).orElseThrow().suspended());
         assertFalse(dm.info(ORIGIN).orElseThrow().inactiveTable());
+    }
+
+    @Test
+    void aMergeGivesTheOriginTheSnapshotsContent() throws Exception {
+        List<String> ownTable = dm.table(ORIGIN);
+        activator.activate(ORIGIN, cow1.toString(), SNAP1, CHUNK, Optional.of("P"));
+        // The snapshot's own write is merged in; the origin's later write is undone by the merge.
+        Guest.write(device(SNAP1), 3 * CHUNK, Guest.pattern("SNAP", 3 * CHUNK, 2 * CHUNK));
+        Guest.write(device(ORIGIN), 0, Guest.pattern("LATER", 0, CHUNK));
+        byte[] expected = Guest.read(device(SNAP1), 0, 8 * CHUNK);
+
+        assertEquals(ORIGIN, activator.startMerge(SNAP1));
+        assertEquals("snapshot-merge", dm.table(ORIGIN).get(0).split(" ")[2]);
+        SnapshotStatus status = StatusLine.parse(dm.status(ORIGIN).get(0)).status();
+        for (int i = 0; i < 600 && !status.isMergeFinished(); i++) {
+            Thread.sleep(100);
+            status = StatusLine.parse(dm.status(ORIGIN).get(0)).status();
+        }
+        assertTrue(status.isMergeFinished(), status.format());
+        activator.finishMerge(ORIGIN, SNAP1);
+        assertEquals(ownTable, dm.table(ORIGIN));
+        assertFalse(dm.exists(SNAP1));
+        assertFalse(dm.exists(REAL));
+        assertArrayEquals(expected, Guest.read(device(ORIGIN), 0, 8 * CHUNK));
     }
 }
