@@ -40,8 +40,19 @@ OUT=$(port snapstore.out) || fail "no virtio port snapstore.out"
 ERR=$(port snapstore.err) || fail "no virtio port snapstore.err"
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose hostfs /host || fail "cannot mount the host's /"
+# The guest's /tmp is its own tmpfs. A working folder under the host's /tmp (a checkout in
+# /tmp/x) would vanish under it: keep that top folder visible at its path, read-only like the rest.
+mkdir -p /hosttmp && mount -o bind /host/tmp /hosttmp || fail "cannot keep the host's /tmp"
 mount -o bind /dev /host/dev && mount -t proc proc /host/proc && mount -t sysfs sysfs /host/sys &&
     mount -t tmpfs tmpfs /host/tmp && mount -t tmpfs tmpfs /host/run || fail "cannot mount /dev /proc /sys /tmp /run in /host"
+case "$CWD" in
+    /tmp/?*)
+        top=${CWD#/tmp/}
+        top=${top%%/*}
+        mkdir -p "/host/tmp/$top" && mount -o bind "/hosttmp/$top" "/host/tmp/$top" ||
+            fail "cannot keep the working folder /tmp/$top"
+        ;;
+esac
 for share in $RW_SHARES; do
     mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "${share%%:*}" "/host${share#*:}" ||
         fail "cannot mount the read-write share ${share#*:}"

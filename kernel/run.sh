@@ -67,6 +67,7 @@ done
 {
     echo "DISKS=$(( ${#DISKS[@]} + SCRATCH ))"
     echo "RW_SHARES=$(q "${shares# }")"
+    echo "CWD=$(q "$PWD")"
 } > "$RUN/job/job/config"
 {
     echo "export PATH=$(q "/tmp/.kdm/bin:${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}")"

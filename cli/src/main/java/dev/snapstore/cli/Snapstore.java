@@ -31,6 +31,11 @@ public final class Snapstore {
     }
 
     Snapstore(Io io, StoreTypes types) {
+        this(io, types, new DmCommand());
+    }
+
+    /** With a given {@code dm} command, e.g. one on the in-memory device-mapper fake. */
+    Snapstore(Io io, StoreTypes types, DmCommand dm) {
         this.io = io;
         for (Command command : List.<Command>of(
                 new DemoCommand(types),
@@ -47,7 +52,8 @@ public final class Snapstore {
                 new TypesCommand(types),
                 new NegotiateCommand(),
                 new TableCommand(types),
-                new SizeCommand())) {
+                new SizeCommand(),
+                dm)) {
             commands.put(command.name(), command);
         }
     }

@@ -25,13 +25,13 @@ class SnapstoreTest {
     void helpListsEveryCommand(String word) {
         CliRun run = CliRun.of(word);
         assertEquals(ExitStatus.OK, run.status());
-        for (String command : List.of("types", "negotiate", "table", "size", "dump", "restore", "check")) {
+        for (String command : List.of("types", "negotiate", "table", "size", "dump", "restore", "check", "dm")) {
             assertTrue(run.out().contains("\n  " + command + " "), command + " missing:\n" + run.out());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"types", "negotiate", "table", "size", "dump", "restore", "check"})
+    @ValueSource(strings = {"types", "negotiate", "table", "size", "dump", "restore", "check", "dm"})
     void everyCommandHasHelp(String command) {
         CliRun run = CliRun.of(command, "--help");
         assertEquals(ExitStatus.OK, run.status(), run.toString());
@@ -52,7 +52,7 @@ class SnapstoreTest {
         CliRun run = CliRun.of("frobnicate");
         assertEquals(ExitStatus.USAGE, run.status());
         assertEquals(
-                "snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, serve, dump, restore, check, types, negotiate, table, size (see 'snapstore --help')\n",
+                "snapstore: unknown command 'frobnicate'; commands: demo, create, status, write, read, export, merge, serve, dump, restore, check, types, negotiate, table, size, dm (see 'snapstore --help')\n",
                 run.err());
     }
 

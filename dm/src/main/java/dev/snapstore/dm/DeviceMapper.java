@@ -39,6 +39,15 @@ public interface DeviceMapper {
     void load(String name, List<String> table) throws DeviceMapperException;
 
     /**
+     * Drops the device's inactive table, if it has one ({@code dmsetup clear}), so that a later
+     * {@link #resume} keeps the live table; the devices the dropped table named are released.
+     *
+     * @param name the device
+     * @throws DeviceMapperException when the device does not exist
+     */
+    void clear(String name) throws DeviceMapperException;
+
+    /**
      * Suspends the device: new I/O is queued, in-flight I/O is completed (a "flush" suspend).
      *
      * @param name the device

@@ -112,6 +112,11 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     }
 
     @Override
+    public void clear(String name) throws DeviceMapperException {
+        run("clear " + name, null, "clear", checkName(name));
+    }
+
+    @Override
     public void suspend(String name) throws DeviceMapperException {
         run("suspend " + name, null, "suspend", checkName(name));
     }

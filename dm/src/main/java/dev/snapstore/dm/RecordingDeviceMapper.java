@@ -10,7 +10,7 @@ import java.util.TreeMap;
 /**
  * An in-memory {@link DeviceMapper} for tests: it keeps devices with a live and an inactive table
  * and a suspended flag, with the kernel's rules for those (no create over an existing name, resume
- * swaps in the inactive table, a device is busy while another device's live table names it by
+ * swaps in the inactive table, a device is busy while another device's live or inactive table names it by
  * {@code /dev/mapper/NAME} or {@code major:minor}), records every call as one line such as
  * {@code "load snap"}, and fails a chosen call with a chosen message. Status lines are whatever the
  * test sets, by default none. Thread-safe (every method is synchronized).
@@ -48,7 +48,7 @@ public final class RecordingDeviceMapper implements DeviceMapper {
 
     /**
      * The calls so far, one line each: {@code "create NAME"} (with {@code " suspended"}),
-     * {@code "load NAME"}, {@code "suspend NAME"}, {@code "resume NAME"}, {@code "remove NAME"},
+     * {@code "load NAME"}, {@code "clear NAME"}, {@code "suspend NAME"}, {@code "resume NAME"}, {@code "remove NAME"},
      * {@code "table NAME"}, {@code "status NAME"}, {@code "info NAME"}, {@code "list"}, {@code "targets"}.
      *
      * @return a copy of the calls in order
@@ -115,6 +115,12 @@ public final class RecordingDeviceMapper implements DeviceMapper {
     }
 
     @Override
+    public synchronized void clear(String name) throws DeviceMapperException {
+        call("clear " + name);
+        existing(name).inactive = null;
+    }
+
+    @Override
     public synchronized void suspend(String name) throws DeviceMapperException {
         call("suspend " + name);
         existing(name).suspended = true;
@@ -138,7 +144,12 @@ public final class RecordingDeviceMapper implements DeviceMapper {
         String byName = "/dev/mapper/" + name;
         String byNumber = "254:" + d.minor;
         for (Map.Entry<String, Device> other : devices.entrySet()) {
-            for (String line : other.getValue().live) {
+            // The kernel holds the devices of an inactive table open as well as those of the live one.
+            List<String> lines = new ArrayList<>(other.getValue().live);
+            if (other.getValue().inactive != null) {
+                lines.addAll(other.getValue().inactive);
+            }
+            for (String line : lines) {
                 for (String word : line.split(" ")) {
                     if (word.equals(byName) || word.equals(byNumber)) {
                         throw new DeviceMapperException(
