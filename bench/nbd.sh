@@ -6,6 +6,7 @@
 #   bench/nbd.sh                         # 128 MiB base, 3 repetitions, chunk sizes 4 KiB and 64 KiB
 #   NBD_BENCH_SIZE=512M NBD_BENCH_REPS=5 bench/nbd.sh
 #   NBD_BENCH_PROFILE=1 bench/nbd.sh     # afterwards, a JFR profile of snapstore's write workloads
+#   NBD_BENCH_SERVERS=snapstore bench/nbd.sh   # only these servers (snapstore qemu cow file); others "-"
 #
 # Workloads, each on a fresh overlay (new snapstore COW, new qcow2, new nbdkit cow overlay, new raw
 # copy), with the base's page cache warmed alike (cat base > /dev/null) first:
@@ -66,6 +67,12 @@ if command -v nbdkit >/dev/null && nbdkit file --dump-plugin >/dev/null 2>&1; th
   say "skipping nbdkit file: nbdkit or its file plugin missing (package nbdkit)"
 fi
 if ! fio --enghelp=nbd >/dev/null 2>&1; then say "this fio has no nbd engine; giving up"; exit 2; fi
+if [[ -n ${NBD_BENCH_SERVERS:-} ]]; then # a subset, e.g. "snapstore" on a shared machine; "-" in the table
+  wanted=()
+  for s in "${servers[@]}"; do [[ " $NBD_BENCH_SERVERS " == *" $s "* ]] && wanted+=("$s"); done
+  servers=("${wanted[@]}")
+  ((${#servers[@]})) || { say "NBD_BENCH_SERVERS=$NBD_BENCH_SERVERS names no available server"; exit 2; }
+fi
 
 # Build snapstore once now (the launcher builds when the jars are missing or stale), not inside a run.
 "$root/snapstore" types >/dev/null || { say "snapstore does not build/run"; exit 2; }

@@ -23,10 +23,22 @@ final class Copier {
         }
     }
 
+    /** A buffer for copies of {@code bytes}, capped at the piece size, for callers that copy many times. */
+    static ByteBuffer buffer(long bytes) {
+        return ByteBuffer.allocate((int) Math.min(bytes, MAX_PIECE));
+    }
+
     static void copy(BlockDevice src, long srcSector, BlockDevice dst, long dstSector, long sectors)
             throws CopyFailure {
-        long bytes = sectors << ChunkSize.SECTOR_SHIFT;
-        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(bytes, MAX_PIECE));
+        copy(src, srcSector, dst, dstSector, sectors, buffer(sectors << ChunkSize.SECTOR_SHIFT));
+    }
+
+    /**
+     * The copy through the caller's buffer (whole sectors, reused: its content and position are
+     * overwritten).
+     */
+    static void copy(BlockDevice src, long srcSector, BlockDevice dst, long dstSector, long sectors, ByteBuffer buffer)
+            throws CopyFailure {
         long done = 0;
         while (done < sectors) {
             int n = (int) Math.min(sectors - done, buffer.capacity() >>> ChunkSize.SECTOR_SHIFT);

@@ -10,12 +10,9 @@ import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -382,53 +379,80 @@ public final class Origin implements BlockDevice {
     }
 
     /**
-     * {@link #copyOut(long)} for several pieces at once: every pending exception this thread creates
-     * is allocated before any is copied, and all are copied (and so committed) before this thread
-     * waits for anything, so no thread ever waits while holding an exception it has not finished.
+     * {@link #copyOut(long)} for several pieces at once, snapshot by snapshot: the chunks the pieces
+     * touch are claimed under one hold of the snapshot's lock, every pending exception this thread
+     * creates is allocated (in chunk order, under one hold of the allocation lock) before any is
+     * copied, and all are copied and queued for the commit before this thread waits for anything, so
+     * no thread ever waits while holding an exception it has not finished, and one metadata write can
+     * commit them all. A snapshot whose store fills up on one of them is invalidated and the rest of
+     * its claims are dropped; the chunks allocated before it are copied and committed all the same.
      *
-     * @param sectors a sector in each piece, each piece within one chunk of every snapshot
+     * @param sectors a sector in each piece, ascending, each piece within one chunk of every snapshot
      * @param count how many entries of {@code sectors} to use
      */
     void copyOut(long[] sectors, int count) {
+        List<Snapshot> list = snapshots;
+        int k = list.size();
+        long[] chunks = new long[count];
+        Pending[][] claimed = new Pending[k][];
+        Pending[][] owned = new Pending[k][];
+        int[] allocated = new int[k];
         while (true) {
-            List<Snapshot> waitOn = null;
-            List<Pending> waitFor = null;
-            List<Snapshot> copyOn = null;
-            List<Pending> toCopy = null;
-            Set<Pending> seen = count == 1 ? null : Collections.newSetFromMap(new IdentityHashMap<>());
-            for (int i = 0; i < count; i++) {
-                long sector = sectors[i];
-                for (Snapshot s : snapshots) {
-                    if (s.isMerging() || Long.compareUnsigned(sector, s.sizeInSectors()) >= 0) {
-                        continue;
+            boolean any = false;
+            RuntimeException failure = null;
+            for (int s = 0; s < k; s++) {
+                Snapshot snapshot = list.get(s);
+                claimed[s] = null;
+                allocated[s] = 0;
+                if (snapshot.isMerging()) {
+                    continue;
+                }
+                int shift = Integer.numberOfTrailingZeros(snapshot.chunkSize());
+                long size = snapshot.sizeInSectors();
+                int n = 0;
+                for (int i = 0; i < count && Long.compareUnsigned(sectors[i], size) < 0; i++) {
+                    long chunk = sectors[i] >>> shift;
+                    // a chunk of a larger-chunk snapshot already claimed for an earlier piece
+                    if (n == 0 || chunks[n - 1] != chunk) {
+                        chunks[n++] = chunk;
                     }
-                    Pending pe = s.claimForOrigin(sector >>> Integer.numberOfTrailingZeros(s.chunkSize()));
-                    if (pe == null || (seen != null && !seen.add(pe))) {
-                        // done, or a chunk of a larger-chunk snapshot already claimed for an earlier piece
-                        continue;
+                }
+                Pending[] pes = new Pending[n];
+                snapshot.claimForOrigin(chunks, n, pes);
+                Pending[] mine = new Pending[n];
+                int m = 0;
+                for (Pending pe : pes) {
+                    any |= pe != null;
+                    if (pe != null && pe.owner == Thread.currentThread()) {
+                        mine[m++] = pe;
                     }
-                    if (waitOn == null) {
-                        waitOn = new ArrayList<>(2);
-                        waitFor = new ArrayList<>(2);
-                        copyOn = new ArrayList<>(2);
-                        toCopy = new ArrayList<>(2);
-                    }
-                    if (pe.owner == Thread.currentThread() && s.allocateForOrigin(pe)) {
-                        copyOn.add(s);
-                        toCopy.add(pe);
-                    }
-                    waitOn.add(s);
-                    waitFor.add(pe);
+                }
+                claimed[s] = pes;
+                owned[s] = mine;
+                allocated[s] = m == 0 ? 0 : snapshot.allocateForOrigin(mine, m);
+                if (allocated[s] < m && mine[allocated[s]].storeFailure != null && failure == null) {
+                    failure = mine[allocated[s]].storeFailure;
                 }
             }
-            if (waitOn == null) {
+            if (!any) {
                 return;
             }
-            for (int i = 0; i < toCopy.size(); i++) {
-                copyOn.get(i).copyForOrigin(toCopy.get(i));
+            for (int s = 0; s < k; s++) {
+                try {
+                    list.get(s).copyForOrigin(owned[s], allocated[s]);
+                } catch (RuntimeException e) {
+                    if (failure == null) {
+                        failure = e;
+                    }
+                }
             }
-            for (int i = 0; i < waitOn.size(); i++) {
-                waitOn.get(i).awaitDone(waitFor.get(i));
+            for (int s = 0; s < k; s++) {
+                if (claimed[s] != null) {
+                    list.get(s).awaitAll(claimed[s]);
+                }
+            }
+            if (failure != null) {
+                throw failure;
             }
         }
     }

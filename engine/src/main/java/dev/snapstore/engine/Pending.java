@@ -17,6 +17,8 @@ final class Pending {
     long newChunk;
     /** exception_sequence: the allocation order (store lock). */
     long sequence;
+    /** What the store threw when asked to prepare this exception; set before it is abandoned. */
+    RuntimeException storeFailure;
     /** copy_error. */
     boolean copyError;
     /** Allocation failed: nothing was prepared, waiters retry from the start (lock). */

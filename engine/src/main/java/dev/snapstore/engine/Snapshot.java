@@ -200,11 +200,11 @@ public final class Snapshot implements BlockDevice {
      * @return allocated, total and metadata sectors
      */
     public Usage usage() {
-        core.storeLock.lock();
+        core.allocationLock.lock();
         try {
             return core.store.usage();
         } finally {
-            core.storeLock.unlock();
+            core.allocationLock.unlock();
         }
     }
 
@@ -217,13 +217,13 @@ public final class Snapshot implements BlockDevice {
      * @return the status value
      */
     public SnapshotStatus status() {
-        core.storeLock.lock();
+        core.allocationLock.lock();
         try {
             SnapshotState state = core.state();
             // The usage is read only when it is what the status shows, as snapshot_status does.
             return state.status(state.showsUsage() ? core.store.usage() : null);
         } finally {
-            core.storeLock.unlock();
+            core.allocationLock.unlock();
         }
     }
 
@@ -562,24 +562,24 @@ public final class Snapshot implements BlockDevice {
 
     // --- for Origin -----------------------------------------------------------------------------
 
-    /** __origin_write's claim on this snapshot's chunk; see {@link PendingExceptions#claimForOrigin}. */
-    Pending claimForOrigin(long chunk) {
-        return pending.claimForOrigin(chunk);
+    /** __origin_write's claims on this snapshot's chunks; see {@link PendingExceptions#claimForOrigin}. */
+    void claimForOrigin(long[] chunks, int n, Pending[] out) {
+        pending.claimForOrigin(chunks, n, out);
     }
 
-    /** Allocates a pending exception this thread claimed; see {@link PendingExceptions#allocateForOrigin}. */
-    boolean allocateForOrigin(Pending pe) {
-        return pending.allocateForOrigin(pe);
+    /** Allocates pending exceptions this thread claimed; see {@link PendingExceptions#allocateForOrigin}. */
+    int allocateForOrigin(Pending[] pes, int n) {
+        return pending.allocateForOrigin(pes, n);
     }
 
-    /** The copy and commit of a pending exception {@link #allocateForOrigin} allocated. */
-    void copyForOrigin(Pending pe) {
-        pending.startCopy(pe);
+    /** The copies of {@code pes[0..n)}, which {@link #allocateForOrigin} allocated, then their commit. */
+    void copyForOrigin(Pending[] pes, int n) {
+        pending.startAll(pes, n);
     }
 
-    /** Waits until a pending exception is done; returns whether it succeeded. */
-    boolean awaitDone(Pending pe) {
-        return pending.awaitDone(pe);
+    /** Waits until the pending exceptions (nulls skipped) are done. */
+    void awaitAll(Pending[] pes) {
+        pending.awaitAll(pes, 0, pes.length);
     }
 
     /** snapshot_merge_map for an origin read while this snapshot merges. */

@@ -25,8 +25,12 @@ import java.util.function.UnaryOperator;
  * <p>Locking: {@link #lock} is the kernel's {@code s->lock}, the exception table locks,
  * {@code pe_lock} and {@code tracked_chunk_lock} in one, and is never held during device I/O;
  * {@link #changed} is signalled whenever a pending exception completes, a tracked I/O ends or a
- * merge step ends. {@link #storeLock} serialises every store call ({@code pe_allocation_lock}); it is
- * taken before {@link #lock}, never after.
+ * merge step ends. {@link #storeLock} serialises the store's commits, invalidation, merge steps and
+ * closing; {@link #allocationLock} ({@code pe_allocation_lock}) its allocations and usage. They are one
+ * lock unless the store {@linkplain ExceptionStore#preparesDuringCommit() lets prepare overlap a
+ * commit}: then writers allocate and copy while a commit writes its metadata, and the next commit
+ * covers them all, as in the kernel. Order: {@link #storeLock}, then {@link #allocationLock}, then
+ * {@link #lock}; none is taken after a later one.
  */
 final class SnapshotCore {
 
@@ -46,6 +50,8 @@ final class SnapshotCore {
     final ReentrantLock lock = new ReentrantLock();
     final Condition changed = lock.newCondition();
     final ReentrantLock storeLock = new ReentrantLock();
+    /** {@link #storeLock} itself, or a lock of its own when the store lets prepare overlap a commit. */
+    final ReentrantLock allocationLock;
 
     /** The completed exceptions; guarded by {@link #lock}. */
     final ExceptionTable complete;
@@ -73,6 +79,7 @@ final class SnapshotCore {
         this.chunkShift = Integer.numberOfTrailingZeros(chunkSize);
         this.chunkMask = chunkSize - 1L;
         this.log = log;
+        this.allocationLock = store.preparesDuringCommit() ? new ReentrantLock() : storeLock;
         this.state = new AtomicReference<>(SnapshotState.constructed(valid));
     }
 

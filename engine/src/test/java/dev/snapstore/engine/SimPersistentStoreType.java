@@ -16,6 +16,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test double for the persistent store type {@code P}/{@code PO}: dm-snap-persistent.c's
@@ -85,10 +86,12 @@ final class SimPersistentStoreType implements ExceptionStoreType {
         private int chunkSize;
         private int epa;
         private boolean valid = true;
-        private long nextFree = 2;
-        private int currentArea;
+        private volatile long nextFree = 2;
+        private volatile int currentArea;
         private int currentCommitted;
-        private int pendingCount;
+        /** Prepare may run during a commit (see preparesDuringCommit), so this is atomic. */
+        private final AtomicInteger pendingCount = new AtomicInteger();
+
         private final List<long[]> batch = new ArrayList<>();
         private final List<CommitCallback> callbacks = new ArrayList<>();
 
@@ -164,13 +167,18 @@ final class SimPersistentStoreType implements ExceptionStoreType {
         }
 
         @Override
+        public boolean preparesDuringCommit() {
+            return true;
+        }
+
+        @Override
         public long prepareException(long oldChunk) {
             if (cowSectors() < (nextFree + 1) * chunkSize) {
                 return NO_SPACE;
             }
             long chunk = nextFree++;
             skipMetadata();
-            pendingCount++;
+            pendingCount.incrementAndGet();
             return chunk;
         }
 
@@ -182,7 +190,7 @@ final class SimPersistentStoreType implements ExceptionStoreType {
             batch.add(new long[] {oldChunk, newChunk});
             callbacks.add(callback);
             currentCommitted++;
-            if (--pendingCount != 0 && currentCommitted != epa) {
+            if (pendingCount.decrementAndGet() != 0 && currentCommitted != epa) {
                 return;
             }
             synchronized (disk) {

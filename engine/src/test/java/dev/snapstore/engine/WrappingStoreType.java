@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Wraps a real store type to watch and steer the engine's calls: records the order of allocations
- * and commits, checks that store calls never overlap, and can hold a commit (a slow metadata write)
+ * and commits, checks that store calls never overlap (except a prepare during a commit, when the
+ * store allows it), and can hold a commit (a slow metadata write)
  * or report it failed (a metadata write error).
  */
 final class WrappingStoreType implements ExceptionStoreType {
@@ -61,15 +62,22 @@ final class WrappingStoreType implements ExceptionStoreType {
         ExceptionStore store = inner.create(context, options);
         return new ExceptionStore() {
             private final AtomicInteger inside = new AtomicInteger();
+            private final AtomicInteger preparing = new AtomicInteger();
+            private final boolean concurrent = store.preparesDuringCommit();
 
             private void enter() {
-                if (inside.getAndIncrement() > 0) {
+                if (inside.getAndIncrement() > 0 || (!concurrent && preparing.get() > 0)) {
                     overlapped = true;
                 }
             }
 
             private void leave() {
                 inside.decrementAndGet();
+            }
+
+            @Override
+            public boolean preparesDuringCommit() {
+                return concurrent;
             }
 
             @Override
@@ -94,7 +102,9 @@ final class WrappingStoreType implements ExceptionStoreType {
 
             @Override
             public long prepareException(long oldChunk) {
-                enter();
+                if (preparing.getAndIncrement() > 0 || (!concurrent && inside.get() > 0)) {
+                    overlapped = true;
+                }
                 try {
                     long n = store.prepareException(oldChunk);
                     if (n != NO_SPACE) {
@@ -102,7 +112,7 @@ final class WrappingStoreType implements ExceptionStoreType {
                     }
                     return n;
                 } finally {
-                    leave();
+                    preparing.decrementAndGet();
                 }
             }
 

@@ -11,8 +11,10 @@ import java.util.Optional;
  * merge calls, then {@link #close()}.
  *
  * <p><b>Threading.</b> A store is not thread-safe: the engine calls it from one thread at a time
- * (the kernel does the same under its locks). {@link CommitCallback}s may run on whatever thread
- * made the commit call that wrote the batch.
+ * (the kernel does the same under its locks), except that a store declaring
+ * {@link #preparesDuringCommit()} may be asked to {@link #prepareException prepare} while a commit
+ * is in progress. {@link CommitCallback}s may run on whatever thread made the commit call that
+ * wrote the batch.
  *
  * <p><b>Chunk numbers</b> are unsigned 64-bit values held in a {@code long}; chunk {@code c} of a
  * device covers sectors {@code [c * chunkSize(), (c + 1) * chunkSize())}.
@@ -62,6 +64,22 @@ public interface ExceptionStore extends AutoCloseable {
      *     kernel's log message and {@link StoreException#errno()} its error number
      */
     MetadataState readMetadata(ExceptionSink sink) throws StoreException;
+
+    /**
+     * Whether {@link #prepareException} and {@link #usage()} may run on one thread while
+     * {@link #commitException} or {@link #dropSnapshot()} runs on another, as the kernel's
+     * {@code prepare_exception} (under {@code pe_allocation_lock}) runs while kcopyd's thread is in
+     * {@code commit_exception}. Prepare calls still come one at a time, and so do all the other
+     * calls; nothing runs alongside {@link #readMetadata}, the merge calls or {@link #close()}. A store
+     * that writes its metadata inside {@code commitException} answers {@code true} so that writers
+     * can allocate and copy while a commit's I/O is in flight, and the next commit covers them all.
+     *
+     * @return {@code true} when prepare may overlap a commit; the default is {@code false}
+     * @since 0.2
+     */
+    default boolean preparesDuringCommit() {
+        return false;
+    }
 
     /**
      * Finds somewhere to store the next exception ({@code prepare_exception}). Allocated chunks count

@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The persistent exception store of dm-snap-persistent.c ({@code struct pstore} and its ops),
@@ -31,8 +32,12 @@ import java.util.Optional;
  * areas hold exception data. A record whose new chunk is 0 ends the table.
  *
  * <p><b>Threading contract.</b> As the SPI says, the engine serialises every call (the kernel does
- * the same with its locks and in-order completion): no two methods run at once, and
- * {@link #commitException} is called in allocation order. Commit callbacks run synchronously on the
+ * the same with its locks and in-order completion), and {@link #commitException} is called in
+ * allocation order; but this store answers {@link #preparesDuringCommit()} with {@code true}, so
+ * {@link #prepareException} and {@link #usage()} may run while another thread is in
+ * {@link #commitException} (writing an area) or {@link #dropSnapshot()}, as in the kernel. The
+ * two share only {@code pending_count}, which is atomic as in the kernel, and {@code next_free},
+ * which only prepare changes then. Commit callbacks run synchronously on the
  * thread whose commit call wrote the batch, before that call returns. {@link #usage()} and
  * {@link #chunkSize()} read volatile fields, so a status thread may call them at any time and sees
  * recent, if not batch-consistent, numbers, as the kernel's lock-free {@code persistent_usage} does.
@@ -86,8 +91,8 @@ final class PersistentStore implements ExceptionStore {
     private volatile long nextFree = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1;
     /** {@code ps->current_committed}: records in the current area. */
     private int currentCommitted;
-    /** {@code ps->pending_count}: prepared but not yet committed. */
-    private long pendingCount;
+    /** {@code ps->pending_count}: prepared but not yet committed; prepare and commit may overlap. */
+    private final AtomicLong pendingCount = new AtomicLong();
     /** {@code ps->callbacks}: waiting for the next area write. */
     private final List<CommitCallback> callbacks = new ArrayList<>();
 
@@ -306,8 +311,14 @@ final class PersistentStore implements ExceptionStore {
             return NO_SPACE;
         }
         nextFree = CowFormat.skipMetadata(exceptionsPerArea, next + 1);
-        pendingCount++;
+        pendingCount.incrementAndGet();
         return next;
+    }
+
+    /** {@code true}: prepare only moves {@code next_free} and counts, as the kernel's may during a commit. */
+    @Override
+    public boolean preparesDuringCommit() {
+        return true;
     }
 
     /** {@code persistent_commit_exception}: batches until nothing is in flight or the area is full. */
@@ -315,7 +326,7 @@ final class PersistentStore implements ExceptionStore {
     public void commitException(long oldChunk, long newChunk, boolean copied, CommitCallback callback) {
         Objects.requireNonNull(callback, "callback");
         requireLoaded();
-        if (pendingCount == 0) {
+        if (pendingCount.get() == 0) {
             throw new IllegalStateException("commitException without a matching prepareException");
         }
         if (!copied) {
@@ -324,9 +335,10 @@ final class PersistentStore implements ExceptionStore {
         int offset = currentCommitted++ * CowFormat.DISK_EXCEPTION_SIZE;
         area.putLong(offset, oldChunk).putLong(offset + 8, newChunk);
         callbacks.add(callback);
-        pendingCount--;
+        // atomic_dec_and_test: a prepare that raced ahead keeps the batch open for its commit.
+        boolean nonePending = pendingCount.decrementAndGet() == 0;
         boolean areaFull = currentCommitted == exceptionsPerArea;
-        if (pendingCount != 0 && !areaFull) {
+        if (!nonePending && !areaFull) {
             return;
         }
         // The kernel zeroes the next area whenever this one fills, even when already invalid.
