@@ -211,7 +211,7 @@ public final class BenchMain {
             ExceptionTable table = new ExceptionTable();
             try (FileBlockDevice dev = FileBlockDevice.open(cow, false);
                     ExceptionStore store = types.create("P", "8", dev, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD)) {
-                store.readMetadata(table::append);
+                store.readMetadata(table.loader());
                 table.compact();
             } catch (Exception e) {
                 throw new IOException(e);

@@ -82,7 +82,7 @@ public class LoadBench {
         try (FileBlockDevice dev = FileBlockDevice.open(cow, false);
                 ExceptionStore store =
                         types.create("P", Integer.toString(chunkSize), dev, ChunkSize.SECTOR_SIZE, KernelLog.DISCARD)) {
-            check(store.readMetadata(table::append));
+            check(store.readMetadata(table.loader()));
             table.compact();
         }
         return table.size();

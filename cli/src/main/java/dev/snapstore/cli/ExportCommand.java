@@ -29,7 +29,7 @@ final class ExportCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "--origin FILE --cow FILE --output FILE|- [--type WORD] [--chunk-size N]";
+        return "--origin FILE --cow FILE --output FILE|- [--fsync] [--type WORD] [--chunk-size N]";
     }
 
     @Override
@@ -49,6 +49,11 @@ final class ExportCommand implements Command {
                         .argName("FILE")
                         .required()
                         .desc("where the snapshot goes (as long as the origin); - for standard output")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("fsync")
+                        .desc("flush the output to disk (fdatasync) before it gets its name; by default it is"
+                                + " not flushed, as cp and qemu-img convert do not")
                         .get())
                 .addOption(Option.builder()
                         .longOpt("type")
@@ -89,7 +94,7 @@ final class ExportCommand implements Command {
                         + " is invalid, and the kernel fails every read of it");
             }
             long bytes = snapshot.sizeInSectors() << 9;
-            try (OutputFile out = OutputFile.open(name(), output, io);
+            try (OutputFile out = OutputFile.open(name(), output, io, line.hasOption("fsync"));
                     Progress progress = Progress.start(io, "export", bytes, "MiB", 1 << 20)) {
                 try {
                     if (out.file() != null) {

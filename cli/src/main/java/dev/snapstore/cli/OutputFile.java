@@ -14,9 +14,11 @@ import java.security.SecureRandom;
 /**
  * Where {@code read} and {@code export} put bytes: standard output for {@code -}; a regular file,
  * written under a temporary name in the same folder and renamed over the name only when every byte
- * is written and flushed, so that a failure leaves no partial file and an existing file as it was;
- * or a device, a FIFO or {@code /dev/null}, written in place, flushed only when it is a block device
- * (a character device or a FIFO has nothing to flush).
+ * is written (and flushed, when asked for), so that a failure leaves no partial file and an existing
+ * file as it was; or a device, a FIFO or {@code /dev/null}, written in place, flushed (when asked
+ * for) only when it is a block device (a character device or a FIFO has nothing to flush).
+ * {@code read} always flushes; {@code export} only with {@code --fsync}, like {@code cp} and
+ * {@code qemu-img convert}, which never do.
  */
 final class OutputFile implements ByteRanges.Sink, AutoCloseable {
 
@@ -50,6 +52,20 @@ final class OutputFile implements ByteRanges.Sink, AutoCloseable {
      * @throws CliException (exit 2) when it cannot be opened
      */
     static OutputFile open(String command, String text, Io io) throws CliException {
+        return open(command, text, io, true);
+    }
+
+    /**
+     * Opens the output.
+     *
+     * @param command the command, for messages
+     * @param text the {@code --output} value; {@code -} is standard output
+     * @param io the streams
+     * @param flush whether {@link #finish} makes a file or block device durable ({@code fdatasync})
+     * @return the open output
+     * @throws CliException (exit 2) when it cannot be opened
+     */
+    static OutputFile open(String command, String text, Io io, boolean flush) throws CliException {
         if (text.equals("-")) {
             return new OutputFile("standard output", null, io.out(), null, null, false);
         }
@@ -72,12 +88,12 @@ final class OutputFile implements ByteRanges.Sink, AutoCloseable {
                         // the new file keeps the default mode
                     }
                 }
-                return new OutputFile(path.toString(), file, null, target, temporary, true);
+                return new OutputFile(path.toString(), file, null, target, temporary, flush);
             }
             // A block device, a character device (/dev/null) or a FIFO: written where it is.
             boolean block = ImageLock.specialKind(path).isEmpty();
             FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE);
-            return new OutputFile(path.toString(), file, null, null, null, block);
+            return new OutputFile(path.toString(), file, null, null, null, flush && block);
         } catch (IOException e) {
             throw CliException.usage(command + ": cannot open --output " + path + " (" + Arguments.describe(e) + ")");
         }
@@ -110,8 +126,8 @@ final class OutputFile implements ByteRanges.Sink, AutoCloseable {
     }
 
     /**
-     * Makes the bytes durable and puts a regular file in place under its name, or pushes them out
-     * (standard output).
+     * Makes the bytes durable (when opened to flush) and puts a regular file in place under its name,
+     * or pushes them out (standard output).
      *
      * @throws IOException when that fails
      */

@@ -196,6 +196,21 @@ class ImageCommandsTest {
         assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(snap));
         assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow));
         assertEquals(Fixtures.imageSha256(fixture, "origin-final.img"), sha(origin));
+        // Unflushed by default, like cp; --fsync flushes before the rename and writes the same bytes.
+        Path flushed = dir.resolve("flushed.img");
+        CliRun fsync = CliRun.of(
+                "export",
+                "--origin",
+                origin.toString(),
+                "--cow",
+                cow.toString(),
+                "--output",
+                flushed.toString(),
+                "--fsync");
+        assertEquals(ExitStatus.OK, fsync.status(), fsync::toString);
+        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(flushed));
+        CliRun help = CliRun.of("export", "--help");
+        assertTrue(help.out().contains("--fsync"), help::toString);
     }
 
     /** s4: full-chunk snapshot writes into a 64-sector COW, one activation each: PO overflows, P invalidates. */

@@ -1,7 +1,9 @@
 package dev.snapstore.engine;
 
 import dev.snapstore.dm.KernelMessages;
+import dev.snapstore.spi.ExceptionSink;
 import java.util.Arrays;
+import java.util.function.IntToLongFunction;
 
 /**
  * A snapshot's table of completed exceptions: which origin chunk ({@code old}) has its copy in which
@@ -293,34 +295,50 @@ public final class ExceptionTable {
      */
     public void append(long oldChunk, long newChunk) {
         checkChunks(oldChunk, newChunk);
-        if (load == null && (lows.length > 0 || delta.live() > 0 || delta.used() > 0)) {
+        if (!loading()) {
             insert(oldChunk, newChunk);
             return;
         }
-        if (load == null) {
-            load = new LoadBuffer();
-        } else if (load.size() > 0) {
-            long start = load.old(load.size() - 1);
-            long nc = load.encodedNew(load.size() - 1);
-            int length = runLength(nc);
-            long first = nc & NEW_MASK;
-            if (length < MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
-                if (oldChunk == start + length && newChunk == first + length) {
-                    load.setLast(start, nc + (1L << COUNT_SHIFT));
-                    return;
-                }
-                if (oldChunk == start - 1 && newChunk == first - 1) {
-                    load.setLast(oldChunk, nc + (1L << COUNT_SHIFT) - 1);
-                    return;
-                }
-            }
-        }
-        load.add(oldChunk, encode(newChunk, 1));
+        load.append(oldChunk, newChunk);
     }
 
     /**
-     * Sorts the loaded runs into the main arrays: at most 16 bytes per run for the pages and 16 for
-     * the sorted arrays at once, and then the main arrays reuse the sorted new chunks.
+     * A sink for a store's {@code readMetadata} that {@link #append appends} to this table, taking a
+     * store's batches of records ({@link ExceptionSink#addAll}) without a call per record.
+     *
+     * @return the sink
+     */
+    public ExceptionSink loader() {
+        return new ExceptionSink() {
+            @Override
+            public void add(long oldChunk, long newChunk) {
+                append(oldChunk, newChunk);
+            }
+
+            @Override
+            public void addAll(long[] records, int count) {
+                if (!loading()) {
+                    ExceptionSink.super.addAll(records, count);
+                    return;
+                }
+                // Same checks as append, and the same runs; the first bad record throws after the
+                // ones before it were taken, as one call per record would.
+                load.appendAll(records, count);
+            }
+        };
+    }
+
+    /** Whether appended exceptions go to the load buffer: the table held nothing before loading. */
+    private boolean loading() {
+        if (load == null && lows.length == 0 && delta.live() == 0 && delta.used() == 0) {
+            load = new LoadBuffer();
+        }
+        return load != null;
+    }
+
+    /**
+     * Sorts the loaded runs into the main arrays ({@link LoadBuffer#finish}: at most 32 bytes per run
+     * at once), the main arrays taking over the sorted new chunks.
      */
     private void finishLoading() {
         if (load == null) {
@@ -328,31 +346,24 @@ public final class ExceptionTable {
         }
         LoadBuffer loaded = load;
         load = null;
-        int n = loaded.size();
-        long[] keys = new long[n];
-        long[] values = new long[n];
-        loaded.sortInto(keys, values);
-        for (int i = 1; i < n; i++) {
-            if (Long.compareUnsigned(keys[i], keys[i - 1] + runLength(values[i - 1]) - 1) <= 0) {
-                // Two loaded exceptions for one chunk: only corrupt metadata has them. Replay in load
-                // order through insert(), where the first one wins, as in the kernel's lookup.
-                keys = null;
-                values = null;
-                for (int r = 0; r < n; r++) {
-                    long nc = loaded.encodedNew(r);
-                    for (int c = 0; c < runLength(nc); c++) {
-                        insert(loaded.old(r) + c, (nc & NEW_MASK) + c);
-                    }
+        if (!loaded.finish(this::buildMain)) {
+            // Two loaded exceptions for one chunk: only corrupt metadata has them. Replay in load
+            // order through insert(), where the first one wins, as in the kernel's lookup.
+            for (int r = 0; r < loaded.size(); r++) {
+                long nc = loaded.encodedNew(r);
+                for (int c = 0; c < runLength(nc); c++) {
+                    insert(loaded.old(r) + c, (nc & NEW_MASK) + c);
                 }
-                return;
             }
         }
-        loaded.clear();
-        buildMain(keys, values, n);
     }
 
     /** Replaces the main part with these runs, sorted by unsigned start, and empties the delta. */
     private void buildMain(long[] starts, long[] news, int total) {
+        buildMain(i -> starts[i], news, total);
+    }
+
+    private void buildMain(IntToLongFunction start, long[] news, int total) {
         int[] newLows = new int[total];
         // An exactly sized array of new chunks is taken over: no second copy of it at any time.
         long[] newMain = news.length == total ? news : new long[total];
@@ -361,7 +372,8 @@ public final class ExceptionTable {
         int groups = 0;
         long count = 0;
         for (int i = 0; i < total; i++) {
-            long high = starts[i] >>> 32;
+            long first = start.applyAsLong(i);
+            long high = first >>> 32;
             if (groups == 0 || keys[groups - 1] != high) {
                 if (groups == keys.length) {
                     keys = Arrays.copyOf(keys, groups * 2);
@@ -371,7 +383,7 @@ public final class ExceptionTable {
                 firsts[groups] = i;
                 groups++;
             }
-            newLows[i] = (int) starts[i] ^ Integer.MIN_VALUE;
+            newLows[i] = (int) first ^ Integer.MIN_VALUE;
             newMain[i] = news[i];
             count += runLength(news[i]);
         }
@@ -422,7 +434,7 @@ public final class ExceptionTable {
 
     // --- encoding ---------------------------------------------------------------------------
 
-    private static void checkChunks(long oldChunk, long newChunk) {
+    static void checkChunks(long oldChunk, long newChunk) {
         if (oldChunk == -1L) {
             throw new IllegalArgumentException("old chunk 18446744073709551615 cannot be stored");
         }
@@ -432,7 +444,7 @@ public final class ExceptionTable {
         }
     }
 
-    private static long encode(long newChunk, int length) {
+    static long encode(long newChunk, int length) {
         return ((long) (length - 1) << COUNT_SHIFT) | newChunk;
     }
 

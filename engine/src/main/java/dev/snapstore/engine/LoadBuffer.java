@@ -3,6 +3,7 @@ package dev.snapstore.engine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * The exceptions a store's metadata load hands to {@link ExceptionTable#append}, in load order, as
@@ -19,10 +20,14 @@ final class LoadBuffer {
     static final int PAGE = 1 << PAGE_SHIFT;
     private static final int BITS = 8;
     private static final int BUCKETS = 1 << BITS;
+    /** The widest digit of the passes inside a bucket: 2048 counts, 8 KiB. */
+    private static final int DIGIT_BITS = 11;
 
     private final List<long[]> oldPages = new ArrayList<>();
     private final List<long[]> newPages = new ArrayList<>();
     private int count;
+    /** Whether the runs' first chunks never went down (unsigned) so far: then no sort is needed. */
+    private boolean sorted = true;
 
     int size() {
         return count;
@@ -36,11 +41,45 @@ final class LoadBuffer {
         return newPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)];
     }
 
-    /** Replaces the last run, which the caller extended. */
-    void setLast(long oldChunk, long encodedNew) {
-        int i = count - 1;
-        oldPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)] = oldChunk;
-        newPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)] = encodedNew;
+    /**
+     * {@link ExceptionTable#append} of a checked exception: joined to the last run when both chunk
+     * numbers go up, or down, by one from it (within one 2<sup>32</sup> group, up to
+     * {@link ExceptionTable#MAX_RUN}), else a new run.
+     */
+    void append(long oldChunk, long newChunk) {
+        if (count > 0) {
+            int i = count - 1;
+            long[] olds = oldPages.get(i >>> PAGE_SHIFT);
+            long[] news = newPages.get(i >>> PAGE_SHIFT);
+            int at = i & (PAGE - 1);
+            long start = olds[at];
+            long nc = news[at];
+            int length = ExceptionTable.runLength(nc);
+            long first = nc & ExceptionTable.NEW_MASK;
+            if (length < ExceptionTable.MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
+                if (oldChunk == start + length && newChunk == first + length) {
+                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT);
+                    return;
+                }
+                if (oldChunk == start - 1 && newChunk == first - 1) {
+                    sorted &= i == 0 || Long.compareUnsigned(old(i - 1), oldChunk) <= 0;
+                    olds[at] = oldChunk;
+                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+                    return;
+                }
+            }
+        }
+        add(oldChunk, ExceptionTable.encode(newChunk, 1));
+    }
+
+    /** {@link #append} of each record of {@link dev.snapstore.spi.ExceptionSink#addAll}, checked one by one. */
+    void appendAll(long[] records, int n) {
+        for (int i = 0; i < n; i++) {
+            long oldChunk = records[2 * i];
+            long newChunk = records[2 * i + 1];
+            ExceptionTable.checkChunks(oldChunk, newChunk);
+            append(oldChunk, newChunk);
+        }
     }
 
     void add(long oldChunk, long encodedNew) {
@@ -59,6 +98,7 @@ final class LoadBuffer {
             oldPages.set(0, Arrays.copyOf(oldPages.get(0), size));
             newPages.set(0, Arrays.copyOf(newPages.get(0), size));
         }
+        sorted &= count == 0 || Long.compareUnsigned(old(count - 1), oldChunk) <= 0;
         oldPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = oldChunk;
         newPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = encodedNew;
         count++;
@@ -69,6 +109,7 @@ final class LoadBuffer {
         oldPages.clear();
         newPages.clear();
         count = 0;
+        sorted = true;
     }
 
     long memoryBytes() {
@@ -79,27 +120,77 @@ final class LoadBuffer {
         return bytes;
     }
 
+    /** Receives the loaded runs sorted by first old chunk: each run's start, and the new chunks. */
+    @FunctionalInterface
+    interface Sorted {
+        void build(IntToLongFunction start, long[] news, int n);
+    }
+
+    /**
+     * Hands the runs, sorted by first old chunk, to {@code into} and drops the pages, unless two runs
+     * share a chunk (only corrupt metadata has them). Runs loaded in order are not sorted and their
+     * starts not copied: {@code into} reads them straight from the pages (16 bytes per run for the
+     * pages, 8 for the new chunks, and {@code into}'s own). Other runs are sorted into two arrays
+     * (16 bytes per run besides the pages' 16), and the pages are dropped before {@code into} runs.
+     *
+     * @return {@code false} when two runs overlap; the pages are then kept for a replay in load order
+     */
+    boolean finish(Sorted into) {
+        int n = count;
+        long[] values = new long[n];
+        IntToLongFunction start;
+        if (sorted) {
+            copyPages(newPages, values);
+            start = this::old;
+        } else {
+            long[] keys = new long[n];
+            sortInto(keys, values);
+            start = i -> keys[i];
+        }
+        for (int i = 1; i < n; i++) {
+            long previousEnd = start.applyAsLong(i - 1) + ExceptionTable.runLength(values[i - 1]) - 1;
+            if (Long.compareUnsigned(start.applyAsLong(i), previousEnd) <= 0) {
+                return false;
+            }
+        }
+        if (sorted) {
+            into.build(start, values, n);
+            clear();
+        } else {
+            // The pages are no longer needed for a replay: gone before the main arrays are built.
+            clear();
+            into.build(start, values, n);
+        }
+        return true;
+    }
+
+    private void copyPages(List<long[]> pages, long[] into) {
+        for (int p = 0; p < pages.size(); p++) {
+            int from = p << PAGE_SHIFT;
+            System.arraycopy(pages.get(p), 0, into, from, Math.min(pages.get(p).length, count - from));
+        }
+    }
+
     /**
      * Sorts the runs by first old chunk, as unsigned numbers, into {@code keys} and {@code values}
      * (both {@link #size()} long); runs with equal keys keep their load order. The pages are unchanged.
      */
     void sortInto(long[] keys, long[] values) {
         int n = count;
+        if (sorted) {
+            // Metadata written in origin order: already sorted, copied page by page.
+            copyPages(oldPages, keys);
+            copyPages(newPages, values);
+            return;
+        }
         long differing = 0;
-        long first = n == 0 ? 0 : old(0);
+        long first = old(0);
         for (int p = 0; p < oldPages.size(); p++) {
             long[] page = oldPages.get(p);
             int end = Math.min(page.length, n - (p << PAGE_SHIFT));
             for (int i = 0; i < end; i++) {
                 differing |= page[i] ^ first;
             }
-        }
-        if (differing == 0) {
-            for (int i = 0; i < n; i++) {
-                keys[i] = old(i);
-                values[i] = encodedNew(i);
-            }
-            return;
         }
         // The scatter goes by the top eight differing bits (not a byte boundary), so that keys that
         // differ in few high bits still spread over all buckets and the scratch area stays small.
@@ -129,15 +220,17 @@ final class LoadBuffer {
                 values[at] = news[i];
             }
         }
-        // The lower bits, eight at a time; a last digit reaching into the top bits is harmless, as
-        // they are the same inside a bucket.
-        int passes = low < shift ? (shift - low + BITS - 1) / BITS : 0;
+        // The lower bits in as few passes as digits of at most DIGIT_BITS allow (a bucket's counts
+        // stay in the L1 cache); a last digit reaching into the top bits is harmless, as they are the
+        // same inside a bucket.
+        int passes = low < shift ? (shift - low + DIGIT_BITS - 1) / DIGIT_BITS : 0;
         if (passes == 0) {
             return;
         }
+        int bits = (shift - low + passes - 1) / passes;
         long[] tk = new long[largest];
         long[] tv = new long[largest];
-        int[] counts = new int[BUCKETS];
+        int[] counts = new int[1 << bits];
         for (int b = 0; b < BUCKETS; b++) {
             int from = starts[b];
             int length = starts[b + 1] - from;
@@ -146,11 +239,11 @@ final class LoadBuffer {
             }
             boolean inScratch = false;
             for (int pass = 0; pass < passes; pass++) {
-                int s = low + pass * BITS;
+                int s = low + pass * bits;
                 if (inScratch) {
-                    scatter(tk, tv, 0, keys, values, from, length, s, counts);
+                    scatter(tk, tv, 0, keys, values, from, length, s, bits, counts);
                 } else {
-                    scatter(keys, values, from, tk, tv, 0, length, s, counts);
+                    scatter(keys, values, from, tk, tv, 0, length, s, bits, counts);
                 }
                 inScratch = !inScratch;
             }
@@ -161,21 +254,31 @@ final class LoadBuffer {
         }
     }
 
-    /** One stable counting pass by the byte at {@code shift}, from one area to another. */
+    /** One stable counting pass by the {@code bits} at {@code shift}, from one area to another. */
     private static void scatter(
-            long[] sk, long[] sv, int sFrom, long[] dk, long[] dv, int dFrom, int length, int shift, int[] counts) {
+            long[] sk,
+            long[] sv,
+            int sFrom,
+            long[] dk,
+            long[] dv,
+            int dFrom,
+            int length,
+            int shift,
+            int bits,
+            int[] counts) {
+        int mask = (1 << bits) - 1;
         Arrays.fill(counts, 0);
         for (int i = sFrom; i < sFrom + length; i++) {
-            counts[digit(sk[i], shift)]++;
+            counts[(int) (sk[i] >>> shift) & mask]++;
         }
         int sum = dFrom;
-        for (int d = 0; d < BUCKETS; d++) {
+        for (int d = 0; d <= mask; d++) {
             int c = counts[d];
             counts[d] = sum;
             sum += c;
         }
         for (int i = sFrom; i < sFrom + length; i++) {
-            int at = counts[digit(sk[i], shift)]++;
+            int at = counts[(int) (sk[i] >>> shift) & mask]++;
             dk[at] = sk[i];
             dv[at] = sv[i];
         }

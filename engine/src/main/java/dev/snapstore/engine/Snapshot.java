@@ -76,7 +76,7 @@ public final class Snapshot implements BlockDevice {
             SnapshotConstructor.Created created = SnapshotConstructor.createStore(
                     TargetKind.SNAPSHOT, types, typeWord, chunkSizeArg, cow, origin.logicalBlockSize(), log);
             ExceptionTable table = new ExceptionTable();
-            boolean valid = SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, created.store(), table::append, log);
+            boolean valid = SnapshotConstructor.readMetadata(TargetKind.SNAPSHOT, created.store(), table.loader(), log);
             table.compact();
             return new Snapshot(
                     new SnapshotCore(origin, cow, created.store(), created.type(), table, length, valid, log));

@@ -48,6 +48,11 @@ class LoadBufferTest {
         check(1, i -> 3);
         check(0, i -> 3);
         check(1500, i -> 1500 - i); // past the first page's first growth
+        check(100_000, i -> 2 * i); // already sorted: copied, not sorted
+        check(50_000, i -> i / 3); // sorted with equal keys
+        check(40_000, i -> i == 39_999 ? 0 : i + 1); // sorted but for the last
+        check(200_000, i -> (i * 0x9E3779B97F4A7C15L) & ((1L << 40) - 1)); // passes of 11 bits and fewer
+        check(200_000, i -> (i * 0x9E3779B97F4A7C15L) & ((1L << 17) - 1)); // one lower pass
     }
 
     @Test
@@ -59,9 +64,16 @@ class LoadBufferTest {
         double perRun = (double) buffer.memoryBytes() / 1_000_000;
         // 16 bytes per run, and at most one page partly used.
         assertTrue(perRun >= 16 && perRun <= 16.5, "bytes per run: " + perRun);
-        buffer.setLast(7, 8);
-        assertEquals(7, buffer.old(999_999));
-        assertEquals(8, buffer.encodedNew(999_999));
+        // append joins the last run upwards and downwards, in place.
+        buffer.append(1_000_000, 1_000_000);
+        assertEquals(1_000_000, buffer.size());
+        assertEquals(999_999, buffer.old(999_999));
+        assertEquals(999_999 + (1L << ExceptionTable.COUNT_SHIFT), buffer.encodedNew(999_999));
+        buffer.append(999_998, 999_998);
+        assertEquals(999_998, buffer.old(999_999));
+        assertEquals(999_998 + (2L << ExceptionTable.COUNT_SHIFT), buffer.encodedNew(999_999));
+        buffer.append(5, 5);
+        assertEquals(1_000_001, buffer.size());
         buffer.clear();
         assertEquals(0, buffer.memoryBytes());
     }

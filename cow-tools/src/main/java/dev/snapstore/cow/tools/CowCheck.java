@@ -15,7 +15,8 @@ import java.util.OptionalLong;
  * walks the table as the kernel loads it and checks every record: new chunk not the header, not a
  * metadata area, on the COW, the one the kernel would have allocated next; old chunk not mapped
  * twice and, when the origin's size is known, on the origin; nothing after the terminator; no
- * area missing.
+ * area missing. Memory is bounded by the origin (a bitmap of its chunks) or by 8 bytes per record,
+ * whichever is smaller, not by a map of every record; the table is read twice.
  */
 public final class CowCheck {
 
@@ -60,7 +61,11 @@ public final class CowCheck {
         int cs = header.chunkSize();
         long sectors = cow.sizeInSectors();
         long originChunks = originSectors.isPresent() ? (originSectors.getAsLong() + cs - 1) / cs : -1;
-        TableChecker checker = new TableChecker(cs, sectors / cs, originChunks, f -> keep(f, listed, total, maxListed));
+        // Two walks: the first finds the old chunks mapped twice with a bitmap or a sorted array
+        // (RepeatedChunks), so that the second keeps first holders for those only.
+        RepeatedChunks repeated = RepeatedChunks.scan(cow, cs, originChunks);
+        TableChecker checker = new TableChecker(
+                cs, sectors / cs, originChunks, repeated.predicate(), f -> keep(f, listed, total, maxListed));
         long exceptions;
         try {
             exceptions = CowTable.walk(cow, header, new CowTable.Visitor() {

@@ -5,6 +5,7 @@ import dev.snapstore.cow.CowHeader;
 import dev.snapstore.cow.CowRecord;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 
 /**
  * The check's rules, in one place for both callers: {@link CowCheck} runs them over a COW's table
@@ -18,8 +19,10 @@ final class TableChecker {
     private final long cowChunks;
     private final long originChunks;
     private final Consumer<Finding> sink;
-    // old chunk -> number of the first record holding it, in primitive arrays (10M records: ~256 MB, not ~800)
+    // old chunk -> number of the first record holding it, in primitive arrays; only for the chunks
+    // that may repeat when the caller knows them (CowCheck's first walk), else for every record
     private final ChunkIndex seen = new ChunkIndex();
+    private final LongPredicate mayRepeat;
     private long expected;
     private long records;
 
@@ -30,6 +33,18 @@ final class TableChecker {
      * @param sink receives the findings
      */
     TableChecker(int chunkSize, long cowChunks, long originChunks, Consumer<Finding> sink) {
+        this(chunkSize, cowChunks, originChunks, chunk -> true, sink);
+    }
+
+    /**
+     * @param chunkSize the chunk size in sectors
+     * @param cowChunks whole chunks on the COW
+     * @param originChunks chunks on the origin, or -1 when unknown
+     * @param mayRepeat the old chunks that may be mapped more than once: only those are remembered
+     * @param sink receives the findings
+     */
+    TableChecker(int chunkSize, long cowChunks, long originChunks, LongPredicate mayRepeat, Consumer<Finding> sink) {
+        this.mayRepeat = mayRepeat;
         this.chunkSize = chunkSize;
         this.epa = CowFormat.exceptionsPerArea(chunkSize);
         this.cowChunks = cowChunks;
@@ -75,7 +90,6 @@ final class TableChecker {
     /** One record of the table, not its terminator. */
     void record(DumpRecord r) {
         long offset = r.byteOffset(chunkSize);
-        String newChunk = Long.toUnsignedString(r.newChunk());
         if (r.newChunk() == 0) {
             // Only a dump can hold one: on a COW it ends the table (see end()).
             sink.accept(pointsAtHeader(r.area(), r.index(), offset, r.oldChunk()));
@@ -86,14 +100,15 @@ final class TableChecker {
                     r.area(),
                     r.index(),
                     offset,
-                    "new chunk " + newChunk + " is a metadata area"));
+                    "new chunk " + Long.toUnsignedString(r.newChunk()) + " is a metadata area"));
         } else if (Long.compareUnsigned(r.newChunk(), cowChunks) >= 0) {
             sink.accept(new Finding(
                     Finding.Kind.PAST_END,
                     r.area(),
                     r.index(),
                     offset,
-                    "new chunk " + newChunk + " is past the end of the COW (" + cowChunks + " chunks)"));
+                    "new chunk " + Long.toUnsignedString(r.newChunk()) + " is past the end of the COW (" + cowChunks
+                            + " chunks)"));
         }
         if (r.newChunk() != expected) {
             sink.accept(new Finding(
@@ -101,11 +116,11 @@ final class TableChecker {
                     r.area(),
                     r.index(),
                     offset,
-                    "new chunk " + newChunk
+                    "new chunk " + Long.toUnsignedString(r.newChunk())
                             + " where the kernel would have allocated " + Long.toUnsignedString(expected)
                             + " (it allocates strictly increasing by 1, skipping metadata)"));
         }
-        long first = seen.putIfAbsent(r.oldChunk(), records);
+        long first = mayRepeat.test(r.oldChunk()) ? seen.putIfAbsent(r.oldChunk(), records) : -1;
         if (first >= 0) {
             sink.accept(new Finding(
                     Finding.Kind.DUPLICATE_ORIGIN_CHUNK,

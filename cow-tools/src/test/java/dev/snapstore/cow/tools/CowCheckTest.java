@@ -65,6 +65,36 @@ class CowCheckTest {
     }
 
     @Test
+    void repeatedChunksAreFoundWithTheOriginsBitmapAndWithoutIt() throws IOException {
+        MemoryBlockDevice cow = cow();
+        poke(cow, AREA0 + 16 * 3, 3); // record 0 maps old chunk 3 too
+        poke(cow, AREA1 + 16 * 5, 1L << 40); // past a 1024-chunk origin, twice
+        poke(cow, AREA1 + 16 * 9, 1L << 40);
+        RepeatedChunks bitmap = RepeatedChunks.scan(cow, 8, 1024);
+        RepeatedChunks sorted = RepeatedChunks.scan(cow, 8, -1);
+        assertEquals(RepeatedChunks.Kind.BITMAP, bitmap.kind());
+        assertEquals(RepeatedChunks.Kind.SORTED_ARRAY, sorted.kind());
+        for (RepeatedChunks r : List.of(bitmap, sorted)) {
+            assertTrue(r.predicate().test(3));
+            assertTrue(r.predicate().test(1L << 40));
+            assertFalse(r.predicate().test(123_456_789));
+        }
+        for (OptionalLong origin : List.of(OptionalLong.of(1024 * 8), OptionalLong.empty())) {
+            List<String> duplicates = CowCheck.check(cow, CowAreaReader.readHeader(cow), origin).findings().stream()
+                    .filter(f -> f.kind() == Finding.Kind.DUPLICATE_ORIGIN_CHUNK)
+                    .map(Finding::line)
+                    .toList();
+            assertEquals(
+                    List.of(
+                            "area 0 index 3 (byte offset 4144): duplicate-origin-chunk: old chunk 3 already mapped at"
+                                    + " area 0 index 0",
+                            "area 1 index 9 (byte offset " + (AREA1 + 16 * 9) + "): duplicate-origin-chunk: old chunk"
+                                    + " 1099511627776 already mapped at area 1 index 5"),
+                    duplicates);
+        }
+    }
+
+    @Test
     void eachDamageIsAValueWithItsPlace() throws IOException {
         MemoryBlockDevice cow = cow();
         poke(cow, AREA0 + 16 * 3, 101, 258);
