@@ -398,6 +398,7 @@ public final class SnapshotActivator {
                         what + " failed at \"" + name + "\" (rolled back): " + e.getMessage(),
                         e.exitStatus() < 0 ? 1 : e.exitStatus(),
                         e.stderr(),
+                        e.kernelLog(),
                         e);
                 // The failed step itself may have half-happened (a create whose load failed is removed by the client).
                 while (!undo.isEmpty()) {
