@@ -60,14 +60,14 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     private final Path control;
     private final Boolean udev;
     private final Runner runner;
-    private final KernelLog kernelLog;
+    private final Dmesg kernelLog;
 
     DmsetupDeviceMapper(String executable, Duration timeout, Path control, Boolean udev, Runner runner) {
-        this(executable, timeout, control, udev, runner, KernelLog.NONE);
+        this(executable, timeout, control, udev, runner, Dmesg.NONE);
     }
 
     DmsetupDeviceMapper(
-            String executable, Duration timeout, Path control, Boolean udev, Runner runner, KernelLog kernelLog) {
+            String executable, Duration timeout, Path control, Boolean udev, Runner runner, Dmesg kernelLog) {
         this.executable = Objects.requireNonNull(executable, "executable");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -97,7 +97,7 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
      * @return the client
      */
     public static DmsetupDeviceMapper create(String executable, Duration timeout) {
-        return new DmsetupDeviceMapper(executable, timeout, CONTROL, null, ProcessRunner::run, KernelLog.dmesg());
+        return new DmsetupDeviceMapper(executable, timeout, CONTROL, null, ProcessRunner::run, Dmesg.dmesg());
     }
 
     @Override

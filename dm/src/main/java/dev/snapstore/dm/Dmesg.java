@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * closely; a small slack covers the difference, and lines once reported are not reported again by
  * the same instance. Thread-safe.
  */
-final class KernelLog {
+final class Dmesg {
 
     /** What every kernel line about device-mapper starts with ({@code DM_NAME ": "}). */
     static final String TAG = "device-mapper:";
@@ -46,7 +46,7 @@ final class KernelLog {
     record Entry(long micros, String message) {}
 
     /** Never reports anything (tests, and clients that do not want a {@code dmesg} per failure). */
-    static final KernelLog NONE = new KernelLog(() -> "", () -> 0L);
+    static final Dmesg NONE = new Dmesg(() -> "", () -> 0L);
 
     private static final Pattern LINE = Pattern.compile("^(?:<\\d+>)?\\[\\s*(\\d+)\\.(\\d{1,9})\\] ?(.*)$");
 
@@ -54,7 +54,7 @@ final class KernelLog {
     private final LongSupplier clockMicros;
     private long reportedUpTo = Long.MIN_VALUE;
 
-    KernelLog(Source source, LongSupplier clockMicros) {
+    Dmesg(Source source, LongSupplier clockMicros) {
         this.source = Objects.requireNonNull(source, "source");
         this.clockMicros = Objects.requireNonNull(clockMicros, "clockMicros");
     }
@@ -64,8 +64,8 @@ final class KernelLog {
      *
      * @return the log
      */
-    static KernelLog dmesg() {
-        return new KernelLog(KernelLog::runDmesg, () -> TimeUnit.NANOSECONDS.toMicros(System.nanoTime()));
+    static Dmesg dmesg() {
+        return new Dmesg(Dmesg::runDmesg, () -> TimeUnit.NANOSECONDS.toMicros(System.nanoTime()));
     }
 
     private static String runDmesg() {

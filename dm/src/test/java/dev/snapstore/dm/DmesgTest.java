@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The kernel log's device-mapper lines: dmesg's formats, the time window, and their place in a refusal's message. */
-class KernelLogTest {
+class DmesgTest {
 
     /** dmesg of a 6.1 guest in which a snapshot table was refused at 12.5 s (fixture s6-errors' words). */
     private static final String DMESG = "[    0.000000] Linux version 6.1.0-56-amd64\n"
@@ -23,21 +23,21 @@ class KernelLogTest {
 
     @Test
     void parsesUtilLinuxAndRawLinesAndSkipsLinesWithoutATimestamp() {
-        List<KernelLog.Entry> entries = KernelLog.parse(
+        List<Dmesg.Entry> entries = Dmesg.parse(
                 "[    3.722622] device-mapper: probe\n<3>[   12.5] device-mapper: raw\nno stamp\n[1.123456789] x\n");
         assertEquals(
                 List.of(
-                        new KernelLog.Entry(3_722_622, "device-mapper: probe"),
-                        new KernelLog.Entry(12_500_000, "device-mapper: raw"),
-                        new KernelLog.Entry(1_123_456, "x")),
+                        new Dmesg.Entry(3_722_622, "device-mapper: probe"),
+                        new Dmesg.Entry(12_500_000, "device-mapper: raw"),
+                        new Dmesg.Entry(1_123_456, "x")),
                 entries);
-        assertEquals(List.of(), KernelLog.parse(""));
+        assertEquals(List.of(), Dmesg.parse(""));
     }
 
     @Test
     void reportsTheDeviceMapperLinesSinceTheMarkOnce() {
         Deque<Long> clock = new ArrayDeque<>(List.of(12_450_000L, 12_450_000L));
-        KernelLog log = new KernelLog(() -> DMESG, clock::removeFirst);
+        Dmesg log = new Dmesg(() -> DMESG, clock::removeFirst);
         long mark = log.mark();
         assertEquals(
                 List.of(
@@ -50,20 +50,20 @@ class KernelLogTest {
 
     @Test
     void aLineStampedJustBeforeTheMarkCountsOneLongBeforeDoesNot() {
-        List<KernelLog.Entry> entries = KernelLog.parse(DMESG);
-        assertEquals(2, KernelLog.select(entries, 12_510_000, Long.MIN_VALUE).size(), "within the slack");
-        assertEquals(0, KernelLog.select(entries, 12_600_000, Long.MIN_VALUE).size());
-        assertEquals(3, KernelLog.select(entries, 12_000_000, Long.MIN_VALUE).size());
+        List<Dmesg.Entry> entries = Dmesg.parse(DMESG);
+        assertEquals(2, Dmesg.select(entries, 12_510_000, Long.MIN_VALUE).size(), "within the slack");
+        assertEquals(0, Dmesg.select(entries, 12_600_000, Long.MIN_VALUE).size());
+        assertEquals(3, Dmesg.select(entries, 12_000_000, Long.MIN_VALUE).size());
         assertEquals(
-                KernelLog.MAX_LINES,
-                KernelLog.select(KernelLog.parse("[ 1.0] device-mapper: a\n".repeat(9)), 0, Long.MIN_VALUE)
+                Dmesg.MAX_LINES,
+                Dmesg.select(Dmesg.parse("[ 1.0] device-mapper: a\n".repeat(9)), 0, Long.MIN_VALUE)
                         .size());
     }
 
     @Test
     void anUnreadableLogGivesNoLines() {
-        assertEquals(List.of(), new KernelLog(() -> "", () -> 0L).since(0));
-        assertEquals(List.of(), KernelLog.NONE.since(0));
+        assertEquals(List.of(), new Dmesg(() -> "", () -> 0L).since(0));
+        assertEquals(List.of(), Dmesg.NONE.since(0));
     }
 
     @Test
@@ -77,7 +77,7 @@ class KernelLogTest {
                         1,
                         "",
                         "device-mapper: reload ioctl on snap (254:3) failed: Invalid argument\nCommand failed.\n"),
-                new KernelLog(() -> DMESG, () -> 12_450_000L));
+                new Dmesg(() -> DMESG, () -> 12_450_000L));
         DeviceMapperException e = assertThrows(
                 DeviceMapperException.class, () -> dm.load("snap", List.of("0 8 snapshot 254:1 254:2 P 8")));
         assertEquals(
@@ -97,7 +97,7 @@ class KernelLogTest {
                 null,
                 true,
                 (command, env, stdin, timeout) -> new ProcessRunner.Result(1, "", "Device does not exist.\n"),
-                new KernelLog(
+                new Dmesg(
                         () -> {
                             throw new AssertionError("must not read the log");
                         },
