@@ -30,7 +30,7 @@ import org.apache.commons.cli.Options;
  */
 final class DmCommand implements Command {
 
-    private static final List<String> WORDS = List.of("snapshot", "status", "remove", "list", "monitor");
+    private static final List<String> WORDS = List.of("snapshot", "status", "merge", "remove", "list", "monitor");
 
     private final Supplier<DeviceMapper> devices;
 
@@ -56,12 +56,13 @@ final class DmCommand implements Command {
     @Override
     public String synopsis() {
         return "snapshot ORIGIN --cow DEVICE --name NAME [--chunk-size SECTORS] [--type WORD] | status NAME"
-                + " | remove NAME | list | monitor NAME [--threshold PCT] [--interval SECONDS] [--count N]";
+                + " | merge NAME [--wait [--timeout SECONDS]] | remove NAME | list"
+                + " | monitor NAME [--threshold PCT] [--interval SECONDS] [--count N]";
     }
 
     @Override
     public String summary() {
-        return "take, inspect, watch and remove kernel snapshots of live device-mapper devices";
+        return "take, inspect, watch, merge and remove kernel snapshots of live device-mapper devices";
     }
 
     @Override
@@ -106,7 +107,17 @@ final class DmCommand implements Command {
                         .longOpt("interval")
                         .hasArg()
                         .argName("SECONDS")
-                        .desc("monitor: seconds between polls (default 10)")
+                        .desc("monitor, merge --wait: seconds between polls (default 10 for monitor, 1 for merge)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("wait")
+                        .desc("merge: wait for the merge to end, then give the origin its own table back")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("timeout")
+                        .hasArg()
+                        .argName("SECONDS")
+                        .desc("merge --wait: stop waiting after this long (the merge goes on in the kernel)")
                         .get())
                 .addOption(Option.builder()
                         .longOpt("count")
@@ -116,7 +127,7 @@ final class DmCommand implements Command {
                         .get())
                 .addOption(Option.builder()
                         .longOpt("json")
-                        .desc("snapshot, status, list: JSON output")
+                        .desc("snapshot, status, merge, list: JSON output")
                         .get());
     }
 
@@ -124,7 +135,11 @@ final class DmCommand implements Command {
     public String footer() {
         return "snapshot moves ORIGIN's table to ORIGIN-real, loads snapshot-origin on ORIGIN and creates NAME, in lvm2's"
                 + " order; any failed step is rolled back. remove takes NAME away; with the last snapshot ORIGIN gets its"
-                + " table back. status prints lvm2's percent; exit 1 for Overflow, Invalid or Merge failed. Exit 1 also"
+                + " table back. status prints lvm2's percent; exit 1 for Overflow, Invalid or Merge failed. merge starts"
+                + " merging snapshot NAME into its origin (lvconvert --merge's order) and returns; with --wait it polls"
+                + " until the kernel is done, then the origin gets its own table back and NAME and ORIGIN-real go (exit 1"
+                + " for Merge failed or a timeout, after which the merge goes on in the kernel); --wait on a merge"
+                + " already under way (e.g. started without --wait) waits for that one. Exit 1 also"
                 + " when the kernel refuses; 2 for bad input (unknown device, name taken, COW missing, no dmsetup or"
                 + " no permission).";
     }
@@ -148,6 +163,7 @@ final class DmCommand implements Command {
             return switch (word) {
                 case "snapshot" -> snapshot(dm, rest.get(0), line, io);
                 case "status" -> status(dm, rest.get(0), line, io);
+                case "merge" -> DmMerge.run(dm, rest.get(0), line, io);
                 case "remove" -> remove(dm, rest.get(0), io);
                 case "list" -> list(dm, line, io);
                 default -> monitor(dm, rest.get(0), line, io);

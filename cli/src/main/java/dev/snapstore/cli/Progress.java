@@ -79,6 +79,17 @@ final class Progress implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports how much is done in all.
+     *
+     * @param done the work done so far
+     */
+    void stepTo(long done) {
+        if (bar != null) {
+            bar.stepTo(done);
+        }
+    }
+
     @Override
     public void close() {
         if (bar != null) {

@@ -1,5 +1,7 @@
 package dev.snapstore.dm;
 
+import java.util.List;
+
 /**
  * A device-mapper operation failed: the kernel refused it, the device does not exist, or
  * {@code dmsetup} could not be run. The message is one line for a person and carries the command's
@@ -16,6 +18,8 @@ public class DeviceMapperException extends Exception {
     private final int exitStatus;
     /** What the command wrote on stderr, stripped; empty when nothing or not run. */
     private final String stderr;
+    /** The kernel's log lines about the failure; not serialisable as a List, so transient and re-made empty. */
+    private final transient List<String> kernelLog;
 
     /**
      * An error without a command result (the command could not be started, or a check before it).
@@ -45,9 +49,25 @@ public class DeviceMapperException extends Exception {
      * @param cause the cause, or {@code null}
      */
     public DeviceMapperException(String message, int exitStatus, String stderr, Throwable cause) {
+        this(message, exitStatus, stderr, List.of(), cause);
+    }
+
+    /**
+     * An error from a command that ran and failed, with what the kernel logged about it.
+     *
+     * @param message the message
+     * @param exitStatus the command's exit status, or -1
+     * @param stderr the command's stderr (may be empty, not null)
+     * @param kernelLog the kernel's {@code device-mapper:} log lines about the failure, oldest first
+     * @param cause the cause, or {@code null}
+     * @since 0.2
+     */
+    public DeviceMapperException(
+            String message, int exitStatus, String stderr, List<String> kernelLog, Throwable cause) {
         super(message, cause);
         this.exitStatus = exitStatus;
         this.stderr = stderr == null ? "" : stderr.strip();
+        this.kernelLog = List.copyOf(kernelLog);
     }
 
     /**
@@ -66,5 +86,17 @@ public class DeviceMapperException extends Exception {
      */
     public String stderr() {
         return stderr;
+    }
+
+    /**
+     * The kernel's own words about the failure, read from its log right after the command failed
+     * (e.g. {@code "device-mapper: table: 254:3: snapshot: Couldn't create exception store (-EINVAL)"});
+     * best effort, empty when the log could not be read or said nothing.
+     *
+     * @return the lines, oldest first
+     * @since 0.2
+     */
+    public List<String> kernelLog() {
+        return kernelLog == null ? List.of() : kernelLog;
     }
 }

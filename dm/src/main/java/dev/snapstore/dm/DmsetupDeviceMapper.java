@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A {@link DeviceMapper} that runs {@code dmsetup}, one process per operation. Tables go to
@@ -20,6 +21,11 @@ import java.util.Optional;
  * command the client checks that {@code /dev/mapper/control} exists and is writable, and says
  * what is wrong in one line when it is not.
  *
+ * <p>When the kernel refuses a {@code create}, {@code load}, {@code suspend} or {@code resume},
+ * the exception also carries the kernel's own {@code device-mapper:} log lines about it
+ * ({@link DeviceMapperException#kernelLog()}, read with {@code dmesg}; best effort, absent when
+ * the log is not readable).
+ *
  * @since 0.1
  */
 public final class DmsetupDeviceMapper implements DeviceMapper {
@@ -30,6 +36,8 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     public static final Path CONTROL = Path.of("/dev/mapper/control");
     /** Exists while udev runs; without it, udev synchronisation would wait for nothing. */
     static final Path UDEV_CONTROL = Path.of("/run/udev/control");
+    /** The commands whose refusal the kernel explains in its log (table constructors, resume hooks). */
+    private static final Set<String> KERNEL_SPEAKS = Set.of("create", "load", "resume", "suspend");
 
     /** Runs one command; the seam for unit tests. */
     interface Runner {
@@ -52,8 +60,14 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     private final Path control;
     private final Boolean udev;
     private final Runner runner;
+    private final Dmesg kernelLog;
 
     DmsetupDeviceMapper(String executable, Duration timeout, Path control, Boolean udev, Runner runner) {
+        this(executable, timeout, control, udev, runner, Dmesg.NONE);
+    }
+
+    DmsetupDeviceMapper(
+            String executable, Duration timeout, Path control, Boolean udev, Runner runner, Dmesg kernelLog) {
         this.executable = Objects.requireNonNull(executable, "executable");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -62,6 +76,7 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
         this.control = control;
         this.udev = udev;
         this.runner = Objects.requireNonNull(runner, "runner");
+        this.kernelLog = Objects.requireNonNull(kernelLog, "kernelLog");
     }
 
     /**
@@ -82,7 +97,7 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
      * @return the client
      */
     public static DmsetupDeviceMapper create(String executable, Duration timeout) {
-        return new DmsetupDeviceMapper(executable, timeout, CONTROL, null, ProcessRunner::run);
+        return new DmsetupDeviceMapper(executable, timeout, CONTROL, null, ProcessRunner::run, Dmesg.dmesg());
     }
 
     @Override
@@ -187,9 +202,12 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     }
 
     private String run(String what, String stdin, String... args) throws DeviceMapperException {
+        long mark = kernelLog.mark();
         ProcessRunner.Result r = start(List.of(args), stdin);
         if (r.status() != 0) {
-            throw failure(what, r);
+            // The ioctl's errno is all dmsetup says; the table constructor's reason is in the kernel log.
+            List<String> kernel = KERNEL_SPEAKS.contains(args[0]) ? kernelLog.since(mark) : List.of();
+            throw failure(what, r, kernel);
         }
         return r.stdout();
     }
@@ -221,15 +239,21 @@ public final class DmsetupDeviceMapper implements DeviceMapper {
     }
 
     private static DeviceMapperException failure(String what, ProcessRunner.Result r) {
+        return failure(what, r, List.of());
+    }
+
+    private static DeviceMapperException failure(String what, ProcessRunner.Result r, List<String> kernel) {
         String words = r.stderr().strip().replace('\n', ' ');
         if (words.endsWith("Command failed.")) {
             words = words.substring(0, words.length() - "Command failed.".length())
                     .strip();
         }
         return new DeviceMapperException(
-                "dmsetup " + what + " failed (exit status " + r.status() + ")" + (words.isEmpty() ? "" : ": " + words),
+                "dmsetup " + what + " failed (exit status " + r.status() + ")" + (words.isEmpty() ? "" : ": " + words)
+                        + (kernel.isEmpty() ? "" : "; kernel: " + String.join("; ", kernel)),
                 r.status(),
                 r.stderr(),
+                kernel,
                 null);
     }
 

@@ -1,6 +1,8 @@
 package dev.snapstore.dm;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +15,7 @@ import java.util.TreeMap;
  * swaps in the inactive table, a device is busy while another device's live or inactive table names it by
  * {@code /dev/mapper/NAME} or {@code major:minor}), records every call as one line such as
  * {@code "load snap"}, and fails a chosen call with a chosen message. Status lines are whatever the
- * test sets, by default none. Thread-safe (every method is synchronized).
+ * test sets ({@link #setStatus}, or a sequence with {@link #scriptStatus}), by default none. Thread-safe (every method is synchronized).
  *
  * @since 0.1
  */
@@ -25,6 +27,7 @@ public final class RecordingDeviceMapper implements DeviceMapper {
         List<String> inactive;
         boolean suspended;
         List<String> status = List.of();
+        final Deque<List<String>> script = new ArrayDeque<>();
 
         Device(int minor) {
             this.minor = minor;
@@ -76,6 +79,21 @@ public final class RecordingDeviceMapper implements DeviceMapper {
      */
     public synchronized void setStatus(String name, List<String> lines) {
         device(name).ifPresent(d -> d.status = List.copyOf(lines));
+    }
+
+    /**
+     * Scripts the status lines a device reports: each {@link #status} call answers the next reading,
+     * and the last one stays, as a merge or a filling COW moves on between polls.
+     *
+     * @param name the device
+     * @param readings the readings in order, each a list of lines
+     * @since 0.2
+     */
+    public synchronized void scriptStatus(String name, List<List<String>> readings) {
+        device(name).ifPresent(d -> {
+            d.script.clear();
+            readings.forEach(r -> d.script.addLast(List.copyOf(r)));
+        });
     }
 
     /**
@@ -174,7 +192,11 @@ public final class RecordingDeviceMapper implements DeviceMapper {
     @Override
     public synchronized List<String> status(String name) throws DeviceMapperException {
         call("status " + name);
-        return existing(name).status;
+        Device d = existing(name);
+        if (!d.script.isEmpty()) {
+            d.status = d.script.removeFirst();
+        }
+        return d.status;
     }
 
     @Override

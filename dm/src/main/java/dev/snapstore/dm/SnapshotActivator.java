@@ -6,6 +6,9 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongSupplier;
 
 /**
  * Puts a {@code snapshot} on an existing device and takes it away again, in lvm2's order of
@@ -242,7 +245,8 @@ public final class SnapshotActivator {
      * then the snapshot (now {@code error}) and {@code -real} are removed.
      *
      * @param origin the merging origin
-     * @param snapshot the snapshot that was merged
+     * @param snapshot the snapshot that was merged, or {@code null} when it is not known (then no
+     *     snapshot device is removed)
      * @throws DeviceMapperException when the origin is not merging or the merge has not finished
      *     (exit status -1, nothing changed), or a step failed
      */
@@ -270,10 +274,151 @@ public final class SnapshotActivator {
             dm.resume(origin);
         });
         steps.run("resume " + origin, () -> dm.resume(origin), () -> {});
-        if (dm.exists(snapshot)) {
+        if (snapshot != null && dm.exists(snapshot)) {
             dm.remove(snapshot);
         }
         dm.remove(real);
+    }
+
+    /**
+     * A merge under way: the origin's table is {@code snapshot-merge} of {@code <origin>-real}.
+     *
+     * @param origin the merging origin
+     * @param snapshot the snapshot device being merged (an {@code error} table now), or empty when
+     *     it cannot be told
+     * @since 0.2
+     */
+    public record Merging(String origin, Optional<String> snapshot) {}
+
+    /**
+     * Starts merging a snapshot ({@link #startMerge}) and waits for it on a scheduler
+     * ({@link MergeWatch}); when it is done the origin is back on its own table and the snapshot
+     * and {@code -real} are gone.
+     *
+     * @param snapshot the snapshot device
+     * @param scheduler where the polls run
+     * @param options the interval, timeout and listener
+     * @return the wait
+     * @throws DeviceMapperException as {@link #startMerge} does; nothing is watched then
+     * @since 0.2
+     */
+    public MergeWatch merge(String snapshot, ScheduledExecutorService scheduler, MergeWatch.Options options)
+            throws DeviceMapperException {
+        return merge(snapshot, MergeWatch.Scheduler.of(scheduler), System::nanoTime, options);
+    }
+
+    MergeWatch merge(String snapshot, MergeWatch.Scheduler scheduler, LongSupplier clock, MergeWatch.Options options)
+            throws DeviceMapperException {
+        Objects.requireNonNull(options, "options");
+        String origin = startMerge(snapshot);
+        return MergeWatch.start(this, origin, Optional.of(snapshot), scheduler, clock, options);
+    }
+
+    /**
+     * Waits for a merge started earlier, e.g. by a process that died or a wait that timed out, and
+     * finishes it ({@link #findMerge} tells which).
+     *
+     * @param name the snapshot being merged, or its origin
+     * @param scheduler where the polls run
+     * @param options the interval, timeout and listener
+     * @return the wait
+     * @throws DeviceMapperException when {@code name} is no merge under way (exit status -1) or the
+     *     devices cannot be read
+     * @since 0.2
+     */
+    public MergeWatch watchMerge(String name, ScheduledExecutorService scheduler, MergeWatch.Options options)
+            throws DeviceMapperException {
+        return watchMerge(name, MergeWatch.Scheduler.of(scheduler), System::nanoTime, options);
+    }
+
+    MergeWatch watchMerge(String name, MergeWatch.Scheduler scheduler, LongSupplier clock, MergeWatch.Options options)
+            throws DeviceMapperException {
+        Objects.requireNonNull(options, "options");
+        Merging merging = findMerge(name)
+                .orElseThrow(() ->
+                        new DeviceMapperException(name + " is not a snapshot being merged, nor an origin merging one"));
+        return MergeWatch.start(this, merging.origin(), merging.snapshot(), scheduler, clock, options);
+    }
+
+    /**
+     * Finds the merge a device takes part in, from the kernel's tables alone (so a new process can
+     * pick up a merge another one started). For an origin whose table is {@code snapshot-merge} of
+     * {@code <origin>-real}, the snapshot is the one {@code error} device of the same length, if
+     * there is exactly one. For a snapshot (an {@code error} table since {@link #startMerge}), the
+     * origin is the one merging origin of the same length; the kernel keeps no other link between them.
+     *
+     * @param name the snapshot being merged, or its origin
+     * @return the merge, or empty when {@code name} takes part in none (or it cannot be told which)
+     * @throws DeviceMapperException when the devices cannot be read
+     * @since 0.2
+     */
+    public Optional<Merging> findMerge(String name) throws DeviceMapperException {
+        if (!dm.exists(name)) {
+            return Optional.empty();
+        }
+        OptionalLong merging = mergeLength(name);
+        if (merging.isPresent()) {
+            List<String> partners = new ArrayList<>();
+            for (String other : dm.list()) {
+                if (errorLength(other).equals(merging)) {
+                    partners.add(other);
+                }
+            }
+            return Optional.of(
+                    new Merging(name, partners.size() == 1 ? Optional.of(partners.get(0)) : Optional.empty()));
+        }
+        OptionalLong error = errorLength(name);
+        if (error.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> origins = new ArrayList<>();
+        for (String other : dm.list()) {
+            if (mergeLength(other).equals(error)) {
+                origins.add(other);
+            }
+        }
+        return origins.size() == 1 ? Optional.of(new Merging(origins.get(0), Optional.of(name))) : Optional.empty();
+    }
+
+    /** The length of a device whose table is {@code snapshot-merge} of its own {@code -real}, else empty. */
+    private OptionalLong mergeLength(String name) throws DeviceMapperException {
+        if (name.endsWith(REAL_SUFFIX)) {
+            return OptionalLong.empty();
+        }
+        Optional<TableLine> line = snapshotLine(name);
+        if (line.isEmpty() || line.get().kind() != TargetKind.SNAPSHOT_MERGE) {
+            return OptionalLong.empty();
+        }
+        String real = name + REAL_SUFFIX;
+        Optional<DeviceInfo> realInfo = dm.info(real);
+        return realInfo.isPresent() && names(line.get().origin(), real, realInfo.get())
+                ? OptionalLong.of(line.get().length())
+                : OptionalLong.empty();
+    }
+
+    /** The length of a device whose table is one {@code error} target from sector 0, else empty. */
+    private OptionalLong errorLength(String name) throws DeviceMapperException {
+        if (!dm.exists(name)) {
+            return OptionalLong.empty();
+        }
+        List<String> table = dm.table(name);
+        if (table.size() != 1) {
+            return OptionalLong.empty();
+        }
+        String[] words = table.get(0).strip().split(" +");
+        if (words.length != 3 || !words[0].equals("0") || !words[2].equals("error")) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(words[1]));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** The client, for {@link MergeWatch}. */
+    DeviceMapper deviceMapper() {
+        return dm;
     }
 
     /**
@@ -398,6 +543,7 @@ public final class SnapshotActivator {
                         what + " failed at \"" + name + "\" (rolled back): " + e.getMessage(),
                         e.exitStatus() < 0 ? 1 : e.exitStatus(),
                         e.stderr(),
+                        e.kernelLog(),
                         e);
                 // The failed step itself may have half-happened (a create whose load failed is removed by the client).
                 while (!undo.isEmpty()) {

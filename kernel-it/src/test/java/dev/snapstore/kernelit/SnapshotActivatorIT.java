@@ -119,6 +119,12 @@ class SnapshotActivatorIT {
                 () -> activator.activate(ORIGIN, device(SMALL).toString(), SNAP1, CHUNK, Optional.of("P")));
         assertTrue(e.getMessage().contains("failed at \"create " + SNAP1 + "\""), e.getMessage());
         assertTrue(e.getMessage().contains("device-mapper"), e.getMessage());
+        // dmsetup only gives the ioctl's errno; the reason is the kernel's own line from its log.
+        assertTrue(
+                e.kernelLog().stream()
+                        .anyMatch(l -> l.startsWith("device-mapper: table: ") && l.contains(": snapshot: ")),
+                e.kernelLog() + " / " + e.getMessage());
+        assertTrue(e.getMessage().contains("; kernel: " + e.kernelLog().get(0)), e.getMessage());
         assertEquals(devices, dm.list());
         assertEquals(ownTable, dm.table(ORIGIN));
         assertFalse(dm.info(ORIGIN).orElseThrow().suspended());
