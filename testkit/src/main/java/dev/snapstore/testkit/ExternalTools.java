@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,21 @@ public final class ExternalTools {
      * @throws InterruptedException when interrupted while waiting
      */
     public static Result run(Path workDir, String... command) throws IOException, InterruptedException {
+        return run(workDir, Duration.ofMinutes(2), command);
+    }
+
+    /**
+     * Runs a command in a folder, with a time limit.
+     *
+     * @param workDir its working folder, which also holds its output file while it runs
+     * @param limit how long it may run
+     * @param command the command and its arguments
+     * @return its exit status (0) and output
+     * @throws AssertionFailedError when it exits non-zero or runs longer than {@code limit}
+     * @throws IOException when it cannot be started or its output not read
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public static Result run(Path workDir, Duration limit, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile(workDir, "client", ".out");
         try {
             Process p = new ProcessBuilder(List.of(command))
@@ -82,10 +98,10 @@ public final class ExternalTools {
                     .redirectErrorStream(true)
                     .redirectOutput(out.toFile())
                     .start();
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new AssertionFailedError(
-                        String.join(" ", command) + " did not finish in two minutes:\n" + Files.readString(out));
+                throw new AssertionFailedError(String.join(" ", command) + " did not finish in " + limit.toSeconds()
+                        + " s:\n" + Files.readString(out));
             }
             String output = Files.readString(out);
             if (p.exitValue() != 0) {
