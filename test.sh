@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the build and the kernel tests need from Debian's
-# packages when it is missing (Java 17, Maven, qemu, cpio, the NBD clients, strace; root and apt-get required only then),
+# packages when it is missing (Java 17, Maven, qemu, cpio, the NBD clients, strace, e2fsprogs; root and apt-get required only then),
 # then runs every test, the in-kernel integration tests (kernel-it, kernel/README.md) included.
 # Arguments go to Maven, e.g. ./test.sh -DskipITs (no kernel tests) or ./test.sh -pl dm -am.
 set -euo pipefail
@@ -17,6 +17,8 @@ command -v qemu-img >/dev/null 2>&1 && command -v qemu-io >/dev/null 2>&1 || nee
 command -v nbdinfo >/dev/null 2>&1 && command -v nbdcopy >/dev/null 2>&1 || need+=(libnbd-bin)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# mkfs.ext4 and e2fsck for the guest test of a served snapshot (kernel-it's NbdGuestHostIT).
+command -v mkfs.ext4 >/dev/null 2>&1 && command -v e2fsck >/dev/null 2>&1 || need+=(e2fsprogs)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]}"
     apt-get update -qq

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once) the guest image of the kernel harness and prints its folder on stdout:
 #   <folder>/vmlinuz        the Debian kernel
-#   <folder>/base.cpio.gz   the initramfs: busybox, dmsetup + libraries, dm/9p/virtio/loop modules, /init
+#   <folder>/base.cpio.gz   the initramfs: busybox, dmsetup + libraries, dm/9p/virtio/loop/ext4 modules, /init
 #   <folder>/KVER           the kernel release, e.g. 6.1.0-56-amd64
 #   <folder>/MANIFEST       the packages (name=version) it was built from
 # The folder is $SNAPSTORE_KERNEL_CACHE (default ~/.cache/snapstore-kernel)/image-<key>, the key a
@@ -31,7 +31,10 @@ fi
 # The guest userland: busybox and dmsetup with its shared-library closure (checked below with the
 # packaged ld.so, so a new dependency fails the build loudly instead of the guest).
 PKGS="$KPKG busybox-static dmsetup libdevmapper1.02.1 libselinux1 libpcre2-8-0 libudev1 libc6"
-MODULES="virtio_pci virtio_blk virtio_console 9pnet_virtio 9p loop dm-mod dm-bufio dm-snapshot"
+# ext4 for the guest test of a served snapshot (NbdGuestHostIT); ext4 asks the crypto API for "crc32c"
+# by name at mount, which no depends= line covers and no modprobe can load here, so crc32c_generic
+# is named explicitly (ext4's own depends= bring jbd2, mbcache, crc16).
+MODULES="virtio_pci virtio_blk virtio_console 9pnet_virtio 9p loop dm-mod dm-bufio dm-snapshot crc32c_generic ext4"
 
 versions=""
 for p in $PKGS; do

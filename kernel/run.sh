@@ -12,6 +12,9 @@
 # Options:
 #   --disk FILE     attach FILE as a raw virtio disk (/dev/vda, /dev/vdb, ... in order, serial diskN)
 #   --scratch N     attach N sparse 1 GiB scratch disks after the --disk ones (serial scratchN)
+#   --nbd URI       attach an NBD export, nbd+unix:///EXPORT?socket=PATH, as a virtio disk through
+#                   qemu's own NBD client (after the others, serial nbdN; repeatable); guest flushes
+#                   reach the server as NBD_CMD_FLUSH, and qemu flushes and disconnects at power-off
 #   --rw DIR        share the host's DIR read-write at the same path (repeatable)
 #   --mem MIB       guest memory (default 2048)   --cpus N  (default 2)
 #   --timeout SEC   wall-clock limit of the whole run (default 900)
@@ -22,14 +25,16 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "kernel/run: $*" >&2; exit 2; }
 
-DISKS=() RW=() SCRATCH=0 MEM=2048 CPUS=2 TIMEOUT=900
+DISKS=() NBDS=() RW=() SCRATCH=0 MEM=2048 CPUS=2 TIMEOUT=900
 while [ $# -gt 0 ]; do
     case "$1" in
         --disk) [ -f "${2:-}" ] || die "no such disk image: ${2:-}"; DISKS+=("$(readlink -f "$2")"); shift 2 ;;
         --scratch) SCRATCH=$2; shift 2 ;;
+        --nbd) [[ "${2:-}" =~ ^nbd\+unix:///[^?]*\?socket=.+$ ]] || die "--nbd wants nbd+unix:///EXPORT?socket=PATH, not ${2:-}"
+               NBDS+=("$2"); shift 2 ;;
         --rw) [ -d "${2:-}" ] || die "no such folder: ${2:-}"; RW+=("$(cd "$2" && pwd -P)"); shift 2 ;;
         --mem) MEM=$2; shift 2 ;;
         --cpus) CPUS=$2; shift 2 ;;
@@ -65,7 +70,7 @@ for d in "${RW[@]}"; do
     i=$((i+1))
 done
 {
-    echo "DISKS=$(( ${#DISKS[@]} + SCRATCH ))"
+    echo "DISKS=$(( ${#DISKS[@]} + SCRATCH + ${#NBDS[@]} ))"
     echo "RW_SHARES=$(q "${shares# }")"
     echo "CWD=$(q "$PWD")"
 } > "$RUN/job/job/config"
@@ -93,6 +98,16 @@ for ((s = 0; s < SCRATCH; s++)); do
     truncate -s 1G "$RUN/scratch$s.img"
     qargs+=(-drive "file=$RUN/scratch$s.img,format=raw,if=none,id=s$s,cache=unsafe"
             -device "virtio-blk-pci,drive=s$s,serial=scratch$s")
+done
+
+i=0
+for u in "${NBDS[@]}"; do
+    name=${u#nbd+unix:///}; name=${name%%\?*}
+    sock=${u#*\?socket=}
+    [ -S "$sock" ] || die "--nbd $u: no unix socket at $sock"
+    qargs+=(-blockdev "driver=nbd,node-name=n$i,server.type=unix,server.path=${sock//,/,,},export=${name//,/,,}"
+            -device "virtio-blk-pci,drive=n$i,serial=nbd$i")
+    i=$((i+1))
 done
 
 ACCEL=${SNAPSTORE_KERNEL_ACCEL:-tcg}

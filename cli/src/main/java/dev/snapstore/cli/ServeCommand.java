@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -45,7 +46,8 @@ final class ServeCommand implements Command {
     @Override
     public String synopsis() {
         return "--origin FILE --cow NAME=FILE [--cow NAME=FILE ...] [--type WORD] [--chunk-size N]"
-                + " --socket PATH [--listen HOST:PORT [--allow-remote]] [--read-only NAME ...]";
+                + " --socket PATH [--listen HOST:PORT [--allow-remote]] [--read-only NAME ...]"
+                + " [--handshake-timeout SECONDS] [--max-connections N]";
     }
 
     @Override
@@ -93,6 +95,20 @@ final class ServeCommand implements Command {
                         .hasArgs()
                         .argName("NAME")
                         .desc("serve these exports read-only ('origin' or a snapshot's NAME)")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("handshake-timeout")
+                        .hasArg()
+                        .argName("SECONDS")
+                        .desc("drop a client that has not finished the handshake after this long (default "
+                                + NbdServer.DEFAULT_HANDSHAKE_TIMEOUT.toSeconds() + ")")
+                        .get())
+                .addOption(Option.builder()
+                        .longOpt("max-connections")
+                        .hasArg()
+                        .argName("N")
+                        .desc("refuse connections beyond N open ones (default " + NbdServer.DEFAULT_MAX_CONNECTIONS
+                                + ")")
                         .get());
     }
 
@@ -115,6 +131,13 @@ final class ServeCommand implements Command {
         if (socket == null && tcp == null) {
             throw CliException.usage(name() + ": give --socket PATH or --listen HOST:PORT");
         }
+        int handshakeSeconds = positive(
+                line,
+                "handshake-timeout",
+                (int) NbdServer.DEFAULT_HANDSHAKE_TIMEOUT.toSeconds(),
+                "a whole number of seconds");
+        int maxConnections =
+                positive(line, "max-connections", NbdServer.DEFAULT_MAX_CONNECTIONS, "a number of connections");
         if (socket != null && Files.exists(socket)) {
             throw CliException.usage(name() + ": --socket " + socket + " exists; remove it or choose another path");
         }
@@ -129,6 +152,8 @@ final class ServeCommand implements Command {
         try {
             NbdServer.Builder builder = NbdServer.builder()
                     .export(EngineExport.origin(ORIGIN_EXPORT, activation.origin(), !originWritable))
+                    .handshakeTimeout(Duration.ofSeconds(handshakeSeconds))
+                    .maxConnections(maxConnections)
                     .log(message -> io.err().println(Snapstore.PROGRAM + ": serve: " + message));
             int i = 0;
             for (String exportName : cows.keySet()) {
@@ -199,6 +224,23 @@ final class ServeCommand implements Command {
             names.add(value);
         }
         return names;
+    }
+
+    /** A positive int option, or its default when absent. */
+    private int positive(CommandLine line, String option, int fallback, String what) throws CliException {
+        String value = line.getOptionValue(option);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw CliException.usage(name() + ": --" + option + " " + value + ": expected " + what + " above 0");
     }
 
     private InetSocketAddress listen(String value, boolean allowRemote) throws CliException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.testkit.ExternalTools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -47,22 +48,22 @@ class ServeClientsTest {
 
     private byte[] readExport(ServeProcess serve, String export) throws Exception {
         Path out = dir.resolve("read-" + export + "-" + System.nanoTime() + ".raw");
-        NbdClients.run(dir, nbdcopy(), "--connections=4", "--threads=4", serve.uri(export), out.toString());
+        ExternalTools.run(dir, nbdcopy(), "--connections=4", "--threads=4", serve.uri(export), out.toString());
         byte[] bytes = Files.readAllBytes(out);
         Files.delete(out);
         return bytes;
     }
 
     private static String nbdcopy() {
-        return NbdClients.require("nbdcopy", "libnbd-bin").toString();
+        return ExternalTools.require("nbdcopy", "libnbd-bin").toString();
     }
 
     @Test
     void realClientsSeeSnapshotSemanticsAndTheCowsStayCleanAcrossARestart() throws Exception {
-        String nbdinfo = NbdClients.require("nbdinfo", "libnbd-bin").toString();
-        String qemuImg = NbdClients.require("qemu-img", "qemu-utils").toString();
-        String qemuIo = NbdClients.require("qemu-io", "qemu-utils").toString();
-        String fio = NbdClients.require("fio", "fio").toString();
+        String nbdinfo = ExternalTools.require("nbdinfo", "libnbd-bin").toString();
+        String qemuImg = ExternalTools.require("qemu-img", "qemu-utils").toString();
+        String qemuIo = ExternalTools.require("qemu-io", "qemu-utils").toString();
+        String fio = ExternalTools.require("fio", "fio").toString();
         byte[] origin0 = random(1, SIZE);
         Path origin = file("origin.img", origin0);
         Path cowA = file("a.cow", new byte[12 << 20]);
@@ -75,7 +76,7 @@ class ServeClientsTest {
         byte[] aModel = origin0.clone();
         byte[] bModel = origin0.clone();
         try (ServeProcess serve = ServeProcess.start(dir, socket, args)) {
-            String list = NbdClients.run(dir, nbdinfo, "--list", "nbd+unix:///?socket=" + socket)
+            String list = ExternalTools.run(dir, nbdinfo, "--list", "nbd+unix:///?socket=" + socket)
                     .output();
             for (String export : List.of("origin", "a", "b")) {
                 assertTrue(list.contains("export=\"" + export + "\""), list);
@@ -85,18 +86,18 @@ class ServeClientsTest {
             // qemu-img writes the whole origin: every chunk is copied out to both snapshots first.
             originModel = random(2, SIZE);
             Path newOrigin = file("new-origin.raw", originModel);
-            NbdClients.run(
+            ExternalTools.run(
                     dir, qemuImg, "convert", "-n", "-f", "raw", "-O", "raw", newOrigin.toString(), serve.uri("origin"));
 
             // nbdcopy with four connections into snapshot a, half of it zeroes (sent as zero-writes).
             aModel = random(3, SIZE);
             Arrays.fill(aModel, SIZE / 2, SIZE / 2 + (1 << 20), (byte) 0);
             Path newA = file("new-a.raw", aModel);
-            NbdClients.run(
+            ExternalTools.run(
                     dir, nbdcopy(), "--connections=4", "--threads=4", "--flush", newA.toString(), serve.uri("a"));
 
             // qemu-io at unaligned offsets into snapshot b: qemu reads, modifies and writes around them.
-            NbdClients.run(
+            ExternalTools.run(
                     dir,
                     qemuIo,
                     "-f",
@@ -113,7 +114,7 @@ class ServeClientsTest {
             Arrays.fill(bModel, 200000, 205000, (byte) 0);
 
             // fio's nbd engine: random 4 KiB writes at queue depth 32 on b, verified by fio itself.
-            NbdClients.run(
+            ExternalTools.run(
                     dir,
                     fio,
                     "--name=randwrite",
@@ -135,10 +136,11 @@ class ServeClientsTest {
             System.arraycopy(b, 1 << 20, bModel, 1 << 20, 2 << 20);
             assertArrayEquals(bModel, b);
             Path fromQemu = dir.resolve("from-qemu.raw");
-            NbdClients.run(dir, qemuImg, "convert", "-f", "raw", "-O", "raw", serve.uri("a"), fromQemu.toString());
+            ExternalTools.run(dir, qemuImg, "convert", "-f", "raw", "-O", "raw", serve.uri("a"), fromQemu.toString());
             assertArrayEquals(aModel, Files.readAllBytes(fromQemu));
 
-            String map = NbdClients.run(dir, nbdinfo, "--map", serve.uri("a")).output();
+            String map =
+                    ExternalTools.run(dir, nbdinfo, "--map", serve.uri("a")).output();
             assertFalse(map.contains("zero"), "never a wrong zero: " + map);
 
             long start = System.nanoTime();
@@ -163,8 +165,8 @@ class ServeClientsTest {
 
     @Test
     void readOnlyExportsRefuseWrites() throws Exception {
-        String qemuIo = NbdClients.require("qemu-io", "qemu-utils").toString();
-        String nbdinfo = NbdClients.require("nbdinfo", "libnbd-bin").toString();
+        String qemuIo = ExternalTools.require("qemu-io", "qemu-utils").toString();
+        String nbdinfo = ExternalTools.require("nbdinfo", "libnbd-bin").toString();
         byte[] origin0 = random(4, 1 << 20);
         Path origin = file("origin.img", origin0);
         Path cow = file("s.cow", new byte[2 << 20]);
@@ -181,7 +183,7 @@ class ServeClientsTest {
                 "--read-only",
                 "origin",
                 "s")) {
-            String info = NbdClients.run(dir, nbdinfo, serve.uri("s")).output();
+            String info = ExternalTools.run(dir, nbdinfo, serve.uri("s")).output();
             assertTrue(info.contains("is_read_only: true"), info);
             Process p = new ProcessBuilder(qemuIo, "-f", "raw", "-c", "write 0 512", serve.uri("origin"))
                     .redirectErrorStream(true)
@@ -203,7 +205,7 @@ class ServeClientsTest {
 
     @Test
     void killNineUnderWriteLoadKeepsEveryAcknowledgedFuaWrite() throws Exception {
-        String qemuIo = NbdClients.require("qemu-io", "qemu-utils").toString();
+        String qemuIo = ExternalTools.require("qemu-io", "qemu-utils").toString();
         int size = 4 << 20;
         byte[] origin0 = random(5, size);
         Path origin = file("origin.img", origin0);

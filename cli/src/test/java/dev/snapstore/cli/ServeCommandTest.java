@@ -47,6 +47,26 @@ class ServeCommandTest {
                 "x");
         refused("is not a loopback address", "--origin", o, "--cow", "a=" + cow, "--listen", "192.0.2.1:10809");
         refused("the port must be 0-65535", "--origin", o, "--cow", "a=" + cow, "--listen", "127.0.0.1:99999");
+        refused(
+                "--handshake-timeout 0: expected a whole number of seconds above 0",
+                "--origin",
+                o,
+                "--cow",
+                "a=" + cow,
+                "--socket",
+                sock,
+                "--handshake-timeout",
+                "0");
+        refused(
+                "--max-connections many: expected a number of connections above 0",
+                "--origin",
+                o,
+                "--cow",
+                "a=" + cow,
+                "--socket",
+                sock,
+                "--max-connections",
+                "many");
         Path existing = Files.write(dir.resolve("taken.sock"), new byte[0]);
         refused("exists", "--origin", o, "--cow", "a=" + cow, "--socket", existing.toString());
         refused(
@@ -68,5 +88,7 @@ class ServeCommandTest {
         assertEquals(ExitStatus.OK, run.status());
         assertTrue(run.out().contains("--cow <NAME=FILE>"), run.out());
         assertTrue(run.out().contains("SIGTERM"), run.out());
+        assertTrue(run.out().contains("--handshake-timeout <SECONDS>"), run.out());
+        assertTrue(run.out().contains("--max-connections <N>"), run.out());
     }
 }

@@ -3,25 +3,23 @@ package dev.snapstore.kernelit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.snapstore.dm.DeviceMapper;
 import dev.snapstore.dm.SnapshotStatus;
 import dev.snapstore.dm.StatusLine;
 import dev.snapstore.spi.Usage;
-import java.io.File;
+import dev.snapstore.testkit.ExternalTools;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -99,8 +97,8 @@ class ServedCowIT {
 
     @Test
     void theServedCowActivatesInTheKernelWithTheSnapshotsBytes() throws Exception {
-        String qemuIo = require("qemu-io", "qemu-utils");
-        String nbdcopy = require("nbdcopy", "libnbd-bin");
+        String qemuIo = ExternalTools.require("qemu-io", "qemu-utils").toString();
+        String nbdcopy = ExternalTools.require("nbdcopy", "libnbd-bin").toString();
         byte[] origin0 = Guest.pattern("ORIGIN", 0, ORIGIN_SECTORS);
         Path origin = Files.write(dir.resolve("origin.img"), origin0);
         Path cow = dir.resolve("s.cow");
@@ -109,7 +107,7 @@ class ServedCowIT {
         }
         Path socket = dir.resolve("nbd.sock");
         Path log = dir.resolve("serve.log");
-        serve = startServe(
+        serve = ServeLauncher.start(
                 log,
                 "--origin",
                 origin.toString(),
@@ -157,11 +155,7 @@ class ServedCowIT {
         assertArrayEquals(snapModel, Files.readAllBytes(snapCopy), "snapshot export");
         Files.delete(snapCopy);
 
-        serve.destroy();
-        if (!serve.waitFor(60, TimeUnit.SECONDS)) {
-            fail("snapstore serve did not stop within 60 s of SIGTERM:\n" + Files.readString(log));
-        }
-        assertEquals(0, serve.exitValue(), () -> "serve's exit status; its log:\n" + readLog(log));
+        ServeLauncher.stop(serve, log);
         assertArrayEquals(originModel, Files.readAllBytes(origin), "origin file");
 
         // The kernel's dm-snapshot on the files serve wrote.
@@ -183,59 +177,6 @@ class ServedCowIT {
         assertEquals(2L * CHUNK, usage.metadataSectors(), status);
     }
 
-    private static String readLog(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(cannot read the log: " + e + ")";
-        }
-    }
-
-    /** Serve from the cli's packaged jar and lib/ (the guest sees the host's checkout read-only). */
-    private static Process startServe(Path log, String... args) throws Exception {
-        Path target = Path.of(System.getProperty("user.dir")).getParent().resolve("cli/target");
-        Path jar;
-        try (Stream<Path> files = Files.list(target)) {
-            jar = files.filter(p -> {
-                        String n = p.getFileName().toString();
-                        return n.startsWith("snapstore-cli-")
-                                && n.endsWith(".jar")
-                                && !n.endsWith("-sources.jar")
-                                && !n.endsWith("-javadoc.jar");
-                    })
-                    .findFirst()
-                    .orElseThrow(() -> new IOException("no snapstore-cli jar in " + target + ": package the cli"));
-        }
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                // C1 only: under TCG the JIT's time is the guest's time.
-                "-XX:TieredStopAtLevel=1",
-                "--module-path",
-                jar + File.pathSeparator + target.resolve("lib"),
-                "--module",
-                "dev.snapstore.cli/dev.snapstore.cli.Main",
-                "serve"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        // The URI lines come after listen(); the socket file alone appears at bind().
-        while (!readLog(log).contains("nbd+unix:///")) {
-            if (!p.isAlive()) {
-                fail("snapstore serve exited with " + p.exitValue() + ":\n" + readLog(log));
-            }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("snapstore serve did not listen within 180 s:\n" + readLog(log));
-            }
-            Thread.sleep(50);
-        }
-        return p;
-    }
-
     private String losetup(Path file) throws Exception {
         String loop = run("losetup", "--find", "--show", file.toString()).strip();
         loops.add(loop);
@@ -255,39 +196,8 @@ class ServedCowIT {
         }
     }
 
-    /** The client on the PATH; a missing one fails under CI=true (.ci/run installs it) and aborts elsewhere. */
-    private static String require(String binary, String debianPackage) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(d.isEmpty() ? "." : d, binary);
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        String message =
-                binary + " is not on the guest's PATH (the host's /): install the Debian package " + debianPackage;
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message + " (CI=true: the real-client tests must run)");
-        }
-        Assumptions.abort(message);
-        return null;
-    }
-
     /** Runs a command, failing unless it exits 0 within three minutes; its stdout and stderr. */
     private String run(String... command) throws Exception {
-        Path out = Files.createTempFile(dir, "cmd", ".out");
-        Process p = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(out.toFile())
-                .start();
-        if (!p.waitFor(3, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail(String.join(" ", command) + " did not finish in three minutes:\n" + Files.readString(out));
-        }
-        String output = Files.readString(out);
-        Files.delete(out);
-        if (p.exitValue() != 0) {
-            fail(String.join(" ", command) + " exited with " + p.exitValue() + ":\n" + output);
-        }
-        return output;
+        return ExternalTools.run(dir, Duration.ofMinutes(3), command).output();
     }
 }

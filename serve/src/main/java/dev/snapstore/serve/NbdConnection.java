@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
 
 /**
  * One client: the handshake, then the transmission phase. A reader thread parses requests and hands
@@ -32,6 +33,8 @@ final class NbdConnection {
     private boolean transmitting;
     private volatile boolean shuttingDown;
     private volatile boolean broken;
+    private volatile boolean handshakeTimedOut;
+    private ScheduledFuture<?> deadline; // set before the reader starts
 
     // in-flight accounting, guarded by this
     private int inFlight;
@@ -55,11 +58,29 @@ final class NbdConnection {
     }
 
     void start() {
+        // Scheduled here, on the accepting thread, so it happens before stop() shuts the timer down.
+        deadline = server.handshakeDeadline(this::handshakeTimeout);
         reader.start();
     }
 
     Thread thread() {
         return reader;
+    }
+
+    String id() {
+        return id;
+    }
+
+    /** The handshake timeout fired: drop a client that is still haggling (or has not said a word). */
+    private void handshakeTimeout() {
+        synchronized (phaseLock) {
+            if (transmitting || shuttingDown) {
+                return;
+            }
+            handshakeTimedOut = true;
+            NbdServer.closeQuietly(channel); // unblocks the reader's read
+        }
+        server.log("nbd " + id + ": dropping the connection: no handshake within " + server.handshakeTimeout());
     }
 
     /** Starts a graceful stop: no new request is read; those already read finish and are answered. */
@@ -93,14 +114,15 @@ final class NbdConnection {
             server.log("nbd " + id + ": dropping the connection: " + e.getMessage());
             drainFirst = false;
         } catch (EOFException e) {
-            if (!shuttingDown) {
+            if (!shuttingDown && !handshakeTimedOut) {
                 server.log("nbd " + id + ": client disconnected " + e.getMessage());
             }
         } catch (IOException e) {
-            if (!shuttingDown && !broken) {
+            if (!shuttingDown && !broken && !handshakeTimedOut) {
                 server.log("nbd " + id + ": connection failed: " + e);
             }
         } finally {
+            deadline.cancel(false);
             if (!drainFirst) {
                 abort();
             }

@@ -26,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,7 +47,10 @@ import java.util.function.Consumer;
  * <p>A client that breaks the protocol (bad magic, a huge option, a request cut short) loses its
  * own connection with one log line; every other client keeps being served. Requests that are well
  * framed but wrong (past the end, unaligned, too large, unknown command or flag) get the protocol's
- * error and the connection stays.
+ * error and the connection stays. A client that has not finished the handshake within the handshake
+ * timeout (one that connects and says nothing, or stalls mid-option) is dropped, and connections
+ * beyond the connection limit are closed at once, each with one log line: idle or surplus sockets
+ * cannot pin the server's threads.
  *
  * <p>Lifecycle: {@link Builder#start()} binds and accepts; {@link #stop()} stops accepting, lets
  * every request already read finish and be answered (later ones get {@code ESHUTDOWN} or are not
@@ -57,6 +62,12 @@ import java.util.function.Consumer;
 public final class NbdServer implements AutoCloseable {
     /** The largest READ or WRITE payload by default: 32 MiB, what the protocol says to accept. */
     public static final int DEFAULT_MAX_PAYLOAD = 32 << 20;
+
+    /** How long a client may take to finish the handshake by default (see {@link Builder#handshakeTimeout}). */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The most connections open at once by default (see {@link Builder#maxConnections}). */
+    public static final int DEFAULT_MAX_CONNECTIONS = 64;
 
     /** The fewest worker threads by default (see {@link Builder#workers}). */
     private static final int DEFAULT_MIN_WORKERS = 32;
@@ -77,7 +88,10 @@ public final class NbdServer implements AutoCloseable {
     private final long maxInFlightBytes;
     private final Consumer<String> log;
     private final Duration drainTimeout;
+    private final Duration handshakeTimeout;
+    private final int maxConnections;
     private final ExecutorService workers;
+    private final ScheduledThreadPoolExecutor timer;
     private final BufferPool buffers = new BufferPool();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final List<Thread> acceptors = new ArrayList<>();
@@ -96,6 +110,14 @@ public final class NbdServer implements AutoCloseable {
         this.maxInFlightBytes = b.maxInFlightBytes;
         this.log = b.log;
         this.drainTimeout = b.drainTimeout;
+        this.handshakeTimeout = b.handshakeTimeout;
+        this.maxConnections = b.maxConnections;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "nbd-handshake-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true); // a finished handshake leaves nothing queued
         AtomicInteger workerIds = new AtomicInteger();
         this.workers =
                 new ThreadPoolExecutor(b.workers, b.workers, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -211,6 +233,7 @@ public final class NbdServer implements AutoCloseable {
                 closeQuietly(l);
             }
             joinAll(acceptors);
+            timer.shutdownNow(); // connections still haggling are closed below anyway
             List<NbdConnection> open = new ArrayList<>(connections);
             for (NbdConnection c : open) {
                 c.shutdown();
@@ -301,6 +324,12 @@ public final class NbdServer implements AutoCloseable {
                     closeQuietly(channel);
                     return;
                 }
+                if (connections.size() >= maxConnections) {
+                    closeQuietly(channel);
+                    log.accept("nbd " + c.id() + ": refusing the connection: " + maxConnections
+                            + " connections are open already (the limit)");
+                    continue;
+                }
                 connections.add(c);
             }
             c.start();
@@ -341,6 +370,15 @@ public final class NbdServer implements AutoCloseable {
         return workers;
     }
 
+    /** Runs {@code onTimeout} when the handshake timeout has passed, unless cancelled first. */
+    ScheduledFuture<?> handshakeDeadline(Runnable onTimeout) {
+        return timer.schedule(onTimeout, handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
     BufferPool buffers() {
         return buffers;
     }
@@ -352,6 +390,11 @@ public final class NbdServer implements AutoCloseable {
     /** How many connections were accepted since start, for tests that check clients really used several. */
     int acceptedConnections() {
         return connectionIds.get();
+    }
+
+    /** How many connections are open now, haggling or transmitting. */
+    int openConnections() {
+        return connections.size();
     }
 
     void closed(NbdConnection c) {
@@ -377,6 +420,8 @@ public final class NbdServer implements AutoCloseable {
         private int maxPayload = DEFAULT_MAX_PAYLOAD;
         private long maxInFlightBytes = 128L << 20;
         private Duration drainTimeout = Duration.ofSeconds(30);
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Consumer<String> log =
                 line -> System.getLogger("dev.snapstore.serve").log(System.Logger.Level.WARNING, line);
 
@@ -527,6 +572,39 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
+         * How long a client may take from connecting to the end of the handshake (its
+         * {@code NBD_OPT_GO} or {@code NBD_OPT_EXPORT_NAME}); a client still haggling then, or one that
+         * never sent a byte, is dropped with one log line. The transmission phase has no such limit:
+         * an idle attached client is normal.
+         *
+         * @param timeout positive; {@link #DEFAULT_HANDSHAKE_TIMEOUT} by default
+         * @return this builder
+         */
+        public Builder handshakeTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("handshake timeout not positive: " + timeout);
+            }
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The most connections open at once, haggling or transmitting; a client connecting beyond it
+         * is closed before the handshake, with one log line.
+         *
+         * @param count at least 1; {@link #DEFAULT_MAX_CONNECTIONS} by default
+         * @return this builder
+         */
+        public Builder maxConnections(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("max connections: " + count);
+            }
+            this.maxConnections = count;
+            return this;
+        }
+
+        /**
          * Where the one-line reports go (dropped connections, failed operations); the
          * {@code dev.snapstore.serve} {@link System.Logger} at WARNING by default.
          *
@@ -594,6 +672,7 @@ public final class NbdServer implements AutoCloseable {
                     Files.deleteIfExists(server.unixSocket);
                 }
                 server.workers.shutdown();
+                server.timer.shutdownNow();
                 throw e;
             }
             for (Thread t : server.acceptors) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.testkit.ExternalTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -79,9 +80,9 @@ class RealClientsTest {
 
     @Test
     void nbdinfoListsEveryExportWithSizesFlagsAndBlockSizes() throws Exception {
-        Path nbdinfo = ExternalClients.require("nbdinfo", "libnbd-bin");
+        Path nbdinfo = ExternalTools.require("nbdinfo", "libnbd-bin");
         String out =
-                ExternalClients.run(dir, nbdinfo.toString(), "--list", uri("")).output();
+                ExternalTools.run(dir, nbdinfo.toString(), "--list", uri("")).output();
         assertTrue(out.contains("newstyle-fixed"), out);
         assertTrue(out.contains("using structured packets"), out);
         String diskPart = out.substring(out.indexOf("export=\"disk\""), out.indexOf("export=\"rom\""));
@@ -108,12 +109,12 @@ class RealClientsTest {
 
     @Test
     void nbdinfoMapShowsDataWhereWrittenAndHolesElsewhere() throws Exception {
-        Path nbdinfo = ExternalClients.require("nbdinfo", "libnbd-bin");
+        Path nbdinfo = ExternalTools.require("nbdinfo", "libnbd-bin");
         put(CHUNK, random(CHUNK, 1));
         put(5L * CHUNK + 512, random(1024, 2)); // part of a chunk allocates it whole
         put(100L * CHUNK, random(3 * CHUNK, 3));
-        String out = ExternalClients.run(dir, nbdinfo.toString(), "--map", uri("disk"))
-                .output();
+        String out =
+                ExternalTools.run(dir, nbdinfo.toString(), "--map", uri("disk")).output();
         List<long[]> expected = List.of(
                 new long[] {0, CHUNK, 3},
                 new long[] {CHUNK, CHUNK, 0},
@@ -153,37 +154,37 @@ class RealClientsTest {
 
     @Test
     void qemuImgConvertsFromTheExport() throws Exception {
-        Path qemuImg = ExternalClients.require("qemu-img", "qemu-utils");
+        Path qemuImg = ExternalTools.require("qemu-img", "qemu-utils");
         put(0, random(3 * CHUNK + 4096, 4));
         put(SIZE - CHUNK, random(CHUNK, 5));
         Path out = dir.resolve("out.raw");
-        ExternalClients.run(dir, qemuImg.toString(), "convert", "-f", "raw", "-O", "raw", uri("disk"), out.toString());
+        ExternalTools.run(dir, qemuImg.toString(), "convert", "-f", "raw", "-O", "raw", uri("disk"), out.toString());
         assertArrayEquals(model, Files.readAllBytes(out));
     }
 
     @Test
     void qemuImgConvertsIntoTheExport() throws Exception {
-        Path qemuImg = ExternalClients.require("qemu-img", "qemu-utils");
+        Path qemuImg = ExternalTools.require("qemu-img", "qemu-utils");
         put(2L * CHUNK, random(CHUNK, 6)); // overwritten by the zeroes of the source
         byte[] source = new byte[(int) SIZE];
         System.arraycopy(random(5 * CHUNK + 512, 7), 0, source, 7 * CHUNK, 5 * CHUNK + 512);
         System.arraycopy(random(CHUNK, 8), 0, source, (int) SIZE - CHUNK, CHUNK);
         Path in = dir.resolve("in.raw");
         Files.write(in, source);
-        ExternalClients.run(
+        ExternalTools.run(
                 dir, qemuImg.toString(), "convert", "-n", "-f", "raw", "-O", "raw", in.toString(), uri("disk"));
         assertArrayEquals(source, contents());
     }
 
     @Test
     void nbdcopyCopiesBothWaysOverFourConnections() throws Exception {
-        Path nbdcopy = ExternalClients.require("nbdcopy", "libnbd-bin");
+        Path nbdcopy = ExternalTools.require("nbdcopy", "libnbd-bin");
         byte[] source = random((int) SIZE, 9);
         Arrays.fill(source, 3 * CHUNK, 9 * CHUNK, (byte) 0); // a zero run the copy may write as zeroes
         Path in = dir.resolve("in.raw");
         Files.write(in, source);
         int before = server.acceptedConnections();
-        ExternalClients.run(
+        ExternalTools.run(
                 dir, nbdcopy.toString(), "--connections=4", "--threads=4", "--flush", in.toString(), uri("disk"));
         // nbdcopy opens one connection per thread (at most one per CPU unless told) when the server allows multi-conn
         assertTrue(server.acceptedConnections() - before >= 4, "nbdcopy used CAN_MULTI_CONN");
@@ -191,7 +192,7 @@ class RealClientsTest {
         put(CHUNK, random(CHUNK, 10));
         Path out = dir.resolve("out.raw");
         before = server.acceptedConnections();
-        ExternalClients.run(dir, nbdcopy.toString(), "--connections=4", "--threads=4", uri("disk"), out.toString());
+        ExternalTools.run(dir, nbdcopy.toString(), "--connections=4", "--threads=4", uri("disk"), out.toString());
         assertTrue(server.acceptedConnections() - before >= 4, "nbdcopy used CAN_MULTI_CONN");
         assertArrayEquals(expectedAfterCopy(source), Files.readAllBytes(out));
     }
@@ -204,9 +205,9 @@ class RealClientsTest {
 
     @Test
     void qemuIoWritesAtUnalignedOffsets() throws Exception {
-        Path qemuIo = ExternalClients.require("qemu-io", "qemu-utils");
+        Path qemuIo = ExternalTools.require("qemu-io", "qemu-utils");
         put(0, random(CHUNK, 11)); // qemu reads around the unaligned edges and must keep these bytes
-        ExternalClients.Result r = ExternalClients.run(
+        ExternalTools.Result r = ExternalTools.run(
                 dir,
                 qemuIo.toString(),
                 "-f",
@@ -232,13 +233,13 @@ class RealClientsTest {
 
     @Test
     void fioRandomWritesAtQueueDepth32() throws Exception {
-        Path fio = ExternalClients.require("fio", "fio");
-        String engines = ExternalClients.run(dir, fio.toString(), "--enghelp").output();
+        Path fio = ExternalTools.require("fio", "fio");
+        String engines = ExternalTools.run(dir, fio.toString(), "--enghelp").output();
         if (!engines.contains("nbd")) { // Debian's fio has it; a build without libnbd does not
-            ExternalClients.require("fio-with-the-nbd-engine", "fio (built with libnbd)");
+            ExternalTools.require("fio-with-the-nbd-engine", "fio (built with libnbd)");
         }
         put(0, random(CHUNK, 12));
-        ExternalClients.run(
+        ExternalTools.run(
                 dir,
                 fio.toString(),
                 "--name=randwrite",
@@ -253,7 +254,7 @@ class RealClientsTest {
                 "--output-format=terse");
         Arrays.fill(model, 1 << 20, 5 << 20, (byte) 0x5a); // a random map visits every block once
         assertArrayEquals(model, contents());
-        ExternalClients.run(
+        ExternalTools.run(
                 dir,
                 fio.toString(),
                 "--name=verify",
@@ -272,9 +273,9 @@ class RealClientsTest {
 
     @Test
     void readOnlyExportRefusesQemuIoWrites() throws Exception {
-        Path qemuIo = ExternalClients.require("qemu-io", "qemu-utils");
-        ExternalClients.Result r =
-                ExternalClients.run(dir, qemuIo.toString(), "-r", "-f", "raw", uri("rom"), "-c", "read -P 0 4096 4096");
+        Path qemuIo = ExternalTools.require("qemu-io", "qemu-utils");
+        ExternalTools.Result r =
+                ExternalTools.run(dir, qemuIo.toString(), "-r", "-f", "raw", uri("rom"), "-c", "read -P 0 4096 4096");
         assertTrue(r.output().contains("read 4096/4096"), r.output());
     }
 }

@@ -10,11 +10,11 @@ import org.junit.jupiter.api.Test;
 class ModuleDescriptorTest {
 
     @Test
-    void exportsItsPackageAndReadsXzImages() {
+    void exportsItsPackageAndReadsXzImagesAndOpentest4j() {
         assertEquals(
                 new ModuleFacts(
                         "dev.snapstore.testkit",
-                        Set.of("java.base", "dev.snapstore.spi", "org.tukaani.xz"),
+                        Set.of("java.base", "dev.snapstore.spi", "org.tukaani.xz", "org.opentest4j"),
                         Set.of("dev.snapstore.testkit"),
                         Set.of(),
                         Set.of(),
