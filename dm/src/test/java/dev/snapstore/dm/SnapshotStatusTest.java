@@ -112,6 +112,13 @@ class SnapshotStatusTest {
     }
 
     @Test
+    void leadingZerosAreReadAsLvm2sScanfReadsThem() throws StatusException {
+        assertEquals(SnapshotStatus.parse("7/16 8"), SnapshotStatus.parse("007/016 08"));
+        assertEquals("7/16 8", SnapshotStatus.parse("007/016 08").format());
+        assertEquals("0/0", SnapshotStatus.parseLegacy("00/0").format());
+    }
+
+    @Test
     void fullRangeOfUnsigned64() throws StatusException {
         SnapshotStatus s = SnapshotStatus.parse("18446744073709551615/18446744073709551615 0");
         assertEquals(-1L, s.usage().allocatedSectors());
@@ -167,7 +174,9 @@ class SnapshotStatusTest {
     void randomTextOnlyEverThrowsStatusException(@ForAll("noise") String text) {
         try {
             SnapshotStatus s = SnapshotStatus.parseLegacy(text);
-            assertEquals(text, s.format());
+            // Numbers are read as lvm2's sscanf("%llu") reads them, leading zeros too ("00/0" is 0/0);
+            // the kernel prints none, so the rendering is the text without them.
+            assertEquals(text.replaceAll("(?<!\\d)0+(?=\\d)", ""), s.format());
         } catch (StatusException expected) {
             assertFalse(expected.getMessage().isEmpty());
         }
