@@ -10,6 +10,7 @@ import java.lang.module.ModuleReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -164,6 +165,46 @@ class DistributionIT {
         for (String command : List.of("demo", "create", "status", "types", "negotiate", "check")) {
             assertTrue(run.out().stream().anyMatch(line -> line.startsWith("  " + command + " ")), command);
         }
+    }
+
+    @Test
+    void lightCommandsStartFromAClassDataSharingArchiveInTheUsersCache() throws Exception {
+        Path cache = work.resolve("cache");
+        Map<String, String> env = Map.of("PATH", System.getenv("PATH"), "XDG_CACHE_HOME", cache.toString());
+        Path cow = work.resolve("cds-cow.img");
+        Path origin = Files.write(work.resolve("cds-origin.img"), new byte[1 << 20]);
+        Run create = run(env, launcher(), "create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8");
+        assertEquals(0, create.status(), create.err());
+        // The first light command dumped the archive, whole and under its final name only.
+        Set<String> archives = names(cache.resolve("snapstore"));
+        assertEquals(1, archives.size(), archives.toString());
+        Path archive = cache.resolve("snapstore").resolve(archives.iterator().next());
+        assertTrue(archive.getFileName().toString().endsWith(".jsa"), archive.toString());
+        assertTrue(Files.size(archive) > 0);
+
+        String[] status = {launcher(), "status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P"};
+        Run mapped = run(env, status);
+        assertEquals(0, mapped.status(), mapped.err());
+        assertEquals(List.of("16/2048 16"), mapped.out());
+        assertEquals("", mapped.err());
+        // A start with plug-ins runs on the module path: the class-path start must print the same.
+        Path noPlugins = Files.createDirectories(work.resolve("no-plugins"));
+        Run onModulePath = run(Map.of("PATH", onlyJava.toString(), "SNAPSTORE_PLUGINS", noPlugins.toString()), status);
+        assertEquals(mapped, onModulePath);
+
+        // An archive older than a jar (an upgrade in place) is made again.
+        Files.setLastModifiedTime(archive, FileTime.fromMillis(0));
+        assertEquals(mapped, run(env, status));
+        assertTrue(Files.getLastModifiedTime(archive).toMillis() > 0, "the stale archive was not replaced");
+        assertEquals(Set.of(archive.getFileName().toString()), names(cache.resolve("snapstore")));
+
+        // SNAPSTORE_CDS=0 keeps none.
+        Path noCache = work.resolve("no-cache");
+        Run off = run(
+                Map.of("PATH", System.getenv("PATH"), "XDG_CACHE_HOME", noCache.toString(), "SNAPSTORE_CDS", "0"),
+                status);
+        assertEquals(mapped, off);
+        assertTrue(Files.notExists(noCache), "SNAPSTORE_CDS=0 wrote " + noCache);
     }
 
     @Test
