@@ -20,17 +20,17 @@
 #
 # One connection for every client: qemu-nbd does not offer multi-conn on a writable export, so nbdcopy
 # would fall back to one connection there anyway; nbdcopy's defaults otherwise (64 requests of 256 KiB).
-# The default size keeps the whole script under about 10 minutes on a busy 2-core machine: snapstore's
-# sequential write at 4 KiB chunks runs at 2-5 MiB/s (see BENCHMARKS.md), and it covers the whole
-# export three times. Files go to ${SNAPSTORE_BENCH_DIR:-/tmp/snapstore-bench}/nbd (a real disk).
+# A 1 GiB base (fio: 64 MiB of random writes) makes each run long enough that a server's start-up,
+# and the JIT warming snapstore's JVM, is not most of it; the whole script takes about 2.5 minutes
+# on a quiet 2-core machine. Files go to ${SNAPSTORE_BENCH_DIR:-/tmp/snapstore-bench}/nbd (a real disk).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-size=${NBD_BENCH_SIZE:-128M}
+size=${NBD_BENCH_SIZE:-1G}
 reps=${NBD_BENCH_REPS:-3}
 chunks=${NBD_BENCH_CHUNKS:-"4096 65536"}
-fio_bytes=${NBD_BENCH_FIO_BYTES:-16M}
+fio_bytes=${NBD_BENCH_FIO_BYTES:-64M}
 dir=${SNAPSTORE_BENCH_DIR:-/tmp/snapstore-bench}/nbd
 export TMPDIR=$dir # nbdkit's cow filter puts its overlay in $TMPDIR: the same disk as the others
 
