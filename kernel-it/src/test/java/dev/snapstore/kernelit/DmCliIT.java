@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.dm.DeviceMapper;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,8 +22,6 @@ class DmCliIT {
     private Path cow;
 
     /** One run of the program: exit status and both outputs. */
-    private record Run(int status, String out, String err) {}
-
     @BeforeEach
     void origin() throws Exception {
         Guest.requireKernel();
@@ -41,38 +36,23 @@ class DmCliIT {
         Guest.removeAll(dm, SNAP, ORIGIN, ORIGIN + "-real");
     }
 
-    private static Run snapstore(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.snapstore.cli.Main"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Run(p.waitFor(), out, err);
-    }
-
     @Test
     void snapshotStatusListRemove() throws Exception {
         List<String> ownTable = dm.table(ORIGIN);
-        Run snap = snapstore("dm", "snapshot", ORIGIN, "--cow", cow.toString(), "--name", SNAP);
+        Guest.CliRun snap = Guest.snapstore("dm", "snapshot", ORIGIN, "--cow", cow.toString(), "--name", SNAP);
         assertEquals(0, snap.status(), snap.toString());
         assertTrue(snap.out().contains(" PO 8"), snap.out());
 
-        Run status = snapstore("dm", "status", SNAP);
+        Guest.CliRun status = Guest.snapstore("dm", "status", SNAP);
         assertEquals(0, status.status(), status.toString());
         // A fresh COW on a 1 GiB disk: the header chunk and the first metadata area.
         assertEquals(SNAP + ": 0.00% used (16 of 2097152 sectors, 16 of metadata)\n", status.out());
 
-        Run taken = snapstore("dm", "snapshot", ORIGIN, "--cow", cow.toString(), "--name", SNAP);
+        Guest.CliRun taken = Guest.snapstore("dm", "snapshot", ORIGIN, "--cow", cow.toString(), "--name", SNAP);
         assertEquals(2, taken.status(), taken.toString());
         assertEquals(1, taken.err().lines().count(), taken.err());
 
-        Run remove = snapstore("dm", "remove", SNAP);
+        Guest.CliRun remove = Guest.snapstore("dm", "remove", SNAP);
         assertEquals(0, remove.status(), remove.toString());
         assertFalse(dm.exists(SNAP));
         assertEquals(ownTable, dm.table(ORIGIN));

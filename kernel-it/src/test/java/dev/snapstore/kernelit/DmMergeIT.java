@@ -14,7 +14,6 @@ import dev.snapstore.dm.SnapshotMonitor;
 import dev.snapstore.dm.SnapshotStatus;
 import dev.snapstore.dm.StatusLine;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +42,6 @@ class DmMergeIT {
     private final SnapshotActivator activator = new SnapshotActivator(dm);
 
     /** One run of the program: exit status and both outputs. */
-    private record Run(int status, String out, String err) {}
-
     @BeforeEach
     void kernel() {
         Guest.requireKernel();
@@ -78,23 +75,6 @@ class DmMergeIT {
         return StatusLine.parse(dm.status(name).get(0)).status();
     }
 
-    private static Run snapstore(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-XX:-UsePerfData",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.snapstore.cli.Main"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Run(p.waitFor(), out, err);
-    }
-
     @Test
     void overflowIsSeenByStatusAndByTheMonitorAndTheSnapshotStaysReadable() throws Exception {
         origin(2048);
@@ -118,7 +98,7 @@ class DmMergeIT {
                 "WARNING: Snapshot " + SNAP + " changed state to: Overflow and should be removed.",
                 events.get(events.size() - 1).message());
 
-        Run status = snapstore("dm", "status", SNAP);
+        Guest.CliRun status = Guest.snapstore("dm", "status", SNAP);
         assertEquals(1, status.status(), status.toString());
         assertEquals(SNAP + ": Overflow\n", status.out());
         // Overflow is not Invalid: what was written stays readable, the rest is the origin's.
@@ -155,7 +135,7 @@ class DmMergeIT {
         Guest.write(device(ORIGIN), 0, Guest.pattern("LATER", 0, 2 * CHUNK));
         byte[] expected = Guest.read(device(SNAP), 0, 2048);
 
-        Run merge = snapstore("dm", "merge", SNAP, "--wait", "--interval", "0.2");
+        Guest.CliRun merge = Guest.snapstore("dm", "merge", SNAP, "--wait", "--interval", "0.2");
         assertEquals(0, merge.status(), merge.toString());
         assertTrue(
                 merge.out().endsWith(SNAP + ": merged into " + ORIGIN + "; " + ORIGIN + " is on its own table again\n"),
@@ -176,14 +156,14 @@ class DmMergeIT {
         Guest.write(device(SNAP), 0, Guest.pattern("SNAP", 0, 8 * CHUNK));
         byte[] expected = Guest.read(device(SNAP), 0, 2048);
 
-        Run start = snapstore("dm", "merge", SNAP);
+        Guest.CliRun start = Guest.snapstore("dm", "merge", SNAP);
         assertEquals(0, start.status(), start.toString());
         assertTrue(start.out().startsWith(SNAP + ": merging into " + ORIGIN), start.out());
         // The starting process is gone; the kernel merges (or has merged) on its own.
         assertEquals("snapshot-merge", dm.table(ORIGIN).get(0).split(" ")[2]);
         assertEquals(List.of("0 2048 error"), dm.table(SNAP));
 
-        Run resume = snapstore("dm", "merge", SNAP, "--wait", "--json", "--interval", "0.2");
+        Guest.CliRun resume = Guest.snapstore("dm", "merge", SNAP, "--wait", "--json", "--interval", "0.2");
         assertEquals(0, resume.status(), resume.toString());
         assertTrue(resume.out().contains("\"state\" : \"merged\""), resume.out());
         assertTrue(resume.out().contains("\"started\" : false"), resume.out());

@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What the tests know about the guest kernel of kernel/run.sh: its scratch disks (found by serial
@@ -93,5 +95,29 @@ final class Guest {
                 dm.remove(name);
             }
         }
+    }
+
+    /** What a {@link #snapstore} process printed, and its exit status. */
+    record CliRun(int status, String out, String err) {}
+
+    /**
+     * Runs the CLI in its own process, as an operator would, on this JVM's class path; the quick
+     * compiler, the serial collector and no perf data keep its start-up short under TCG.
+     */
+    static CliRun snapstore(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-XX:-UsePerfData",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.snapstore.cli.Main"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new CliRun(p.waitFor(), out, err);
     }
 }
