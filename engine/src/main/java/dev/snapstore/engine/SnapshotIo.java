@@ -87,14 +87,13 @@ final class SnapshotIo {
                     chunks++;
                 }
             } else {
-                core.track(firstChunk);
                 while (bytes < rest.remaining()
                         && bytes < MAX_READ_RUN_BYTES
                         && complete.lookup(firstChunk + chunks) == ExceptionTable.NONE) {
-                    core.track(firstChunk + chunks);
                     bytes += Math.min(chunkBytes, rest.remaining() - bytes);
                     chunks++;
                 }
+                core.track(firstChunk, chunks); // one entry for the run, under the lock of the lookups
             }
         } finally {
             core.lock.unlock();
