@@ -8,8 +8,7 @@ import dev.snapstore.spi.ExceptionStoreType;
 import dev.snapstore.spi.KernelLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -55,8 +54,16 @@ final class SnapshotCore {
 
     /** The completed exceptions; guarded by {@link #lock}. */
     final ExceptionTable complete;
-    /** Origin chunks with snapshot I/O in flight and how many (track_chunk); guarded by {@link #lock}. */
-    private final Map<Long, int[]> tracked = new HashMap<>();
+    /**
+     * Runs of origin chunks with snapshot I/O in flight (track_chunk), one entry per I/O, as many as
+     * I/Os are in flight (a handful): {@code trackedFirst[i]} and the {@code trackedCount[i]} chunks from
+     * it; guarded by {@link #lock}. The kernel tracks per bio, and its bios are one chunk at most; a
+     * joined read of many chunks is one entry here, not one per chunk.
+     */
+    private long[] trackedFirst = new long[16];
+
+    private int[] trackedCount = new int[16];
+    private int trackedRuns;
     /** Changed under {@link #lock} or the origin's control lock; read anywhere. */
     private final AtomicReference<SnapshotState> state;
 
@@ -123,25 +130,32 @@ final class SnapshotCore {
 
     // --- tracked chunks (track_chunk, stop_tracking_chunk, __check_for_conflicting_io) ---------
 
-    /** Called under lock. */
-    void track(long chunk) {
-        tracked.computeIfAbsent(chunk, c -> new int[1])[0]++;
+    /** Tracks {@code chunks} chunks from {@code firstChunk} until {@link #untrack}; called under lock. */
+    void track(long firstChunk, int chunks) {
+        if (trackedRuns == trackedFirst.length) {
+            trackedFirst = Arrays.copyOf(trackedFirst, trackedRuns * 2);
+            trackedCount = Arrays.copyOf(trackedCount, trackedRuns * 2);
+        }
+        trackedFirst[trackedRuns] = firstChunk;
+        trackedCount[trackedRuns] = chunks;
+        trackedRuns++;
     }
 
+    /** Ends one {@link #track} of the same run; wakes those waiting for its chunks. */
     void untrack(long firstChunk, int chunks) {
         lock.lock();
         try {
-            boolean signal = false;
-            for (long chunk = firstChunk; chunk < firstChunk + chunks; chunk++) {
-                int[] count = tracked.get(chunk);
-                if (--count[0] == 0) {
-                    tracked.remove(chunk);
-                    signal = true;
+            for (int i = trackedRuns - 1; i >= 0; i--) {
+                if (trackedFirst[i] == firstChunk && trackedCount[i] == chunks) {
+                    trackedRuns--;
+                    trackedFirst[i] = trackedFirst[trackedRuns];
+                    trackedCount[i] = trackedCount[trackedRuns];
+                    changed.signalAll();
+                    return;
                 }
             }
-            if (signal) {
-                changed.signalAll();
-            }
+            throw new IllegalStateException(
+                    "chunks " + Long.toUnsignedString(firstChunk) + "+" + chunks + " were not tracked");
         } finally {
             lock.unlock();
         }
@@ -149,9 +163,18 @@ final class SnapshotCore {
 
     /** Waits, under lock, until no tracked I/O of the chunk is in flight. */
     void awaitUntracked(long chunk) {
-        while (tracked.containsKey(chunk)) {
+        while (isTracked(chunk)) {
             changed.awaitUninterruptibly();
         }
+    }
+
+    private boolean isTracked(long chunk) {
+        for (int i = 0; i < trackedRuns; i++) {
+            if (chunk - trackedFirst[i] >= 0 && chunk - trackedFirst[i] < trackedCount[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -60,9 +60,9 @@ final class SnapshotIo {
 
     /**
      * snapshot_map for reads, over as many whole chunks in a row as map to one place: the origin
-     * (each chunk tracked, as {@code track_chunk} does per bio), or consecutive COW chunks. The
-     * kernel's bios are one chunk at most; joining them here makes a large read one device read
-     * instead of one per chunk, with the same bytes and the same tracking.
+     * (tracked until the read ends, as {@code track_chunk} tracks each bio: the run as one entry), or
+     * consecutive COW chunks. The kernel's bios are one chunk at most; joining them here makes a large
+     * read one device read instead of one per chunk, with the same bytes and the same tracking.
      *
      * @return how many bytes of {@code rest} were read
      */
@@ -87,14 +87,13 @@ final class SnapshotIo {
                     chunks++;
                 }
             } else {
-                core.track(firstChunk);
                 while (bytes < rest.remaining()
                         && bytes < MAX_READ_RUN_BYTES
                         && complete.lookup(firstChunk + chunks) == ExceptionTable.NONE) {
-                    core.track(firstChunk + chunks);
                     bytes += Math.min(chunkBytes, rest.remaining() - bytes);
                     chunks++;
                 }
+                core.track(firstChunk, chunks); // one entry for the run, under the lock of the lookups
             }
         } finally {
             core.lock.unlock();

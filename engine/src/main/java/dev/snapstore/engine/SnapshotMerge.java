@@ -212,7 +212,7 @@ final class SnapshotMerge {
                         direct = true;
                     } else {
                         cowSector = core.remap(newChunk, sector);
-                        core.track(chunk);
+                        core.track(chunk, 1);
                     }
                 }
             }

@@ -85,6 +85,53 @@ class ConcurrencyTest {
     }
 
     /**
+     * A snapshot read of several origin chunks is one device read and one tracked run: an origin
+     * write to a chunk inside the run (not only its first) waits for it; one outside does not.
+     */
+    @Test
+    void anOriginWriteWaitsForAJoinedReadCoveringItsChunk() throws Exception {
+        FaultInjectingBlockDevice originDevice = FaultInjectingBlockDevice.passThrough(SnapshotTest.origin(64));
+        Origin origin = new Origin(originDevice, log);
+        Snapshot s = origin.createSnapshot(StoreTypes.load(), "N", "8", new MemoryBlockDevice("cow", 1024), 64);
+        s.activate();
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean first = new AtomicBoolean(true);
+        originDevice.hook((kind, sector, sectors) -> {
+            if (kind == Kind.READ && sector == 8 && sectors == 32 && first.getAndSet(false)) {
+                reading.countDown();
+                MergeTest.await(release);
+            }
+        });
+        CompletableFuture<byte[]> snapshotRead = CompletableFuture.supplyAsync(() -> {
+            try {
+                return read(s, 8, 32); // chunks 1-4 in one run
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertTrue(reading.await(10, TimeUnit.SECONDS));
+        write(origin, 48, "AFTER", 8); // chunk 6: not tracked, not held up
+        CompletableFuture<Void> originWrite = CompletableFuture.runAsync(() -> {
+            try {
+                write(origin, 24, "NEW", 8); // chunk 3: the middle of the run
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(200);
+        assertFalse(originWrite.isDone(), "the origin write waits for the tracked run");
+        assertEquals(2, s.exceptionCount(), "both copies are done and committed meanwhile");
+        release.countDown();
+        assertArrayEquals(pattern("ORIGIN", 8, 32), snapshotRead.get(10, TimeUnit.SECONDS));
+        originWrite.get(10, TimeUnit.SECONDS);
+        assertArrayEquals(pattern("NEW", 24, 8), read(origin, 24, 8));
+        assertArrayEquals(pattern("AFTER", 48, 8), read(origin, 48, 8));
+        assertArrayEquals(pattern("ORIGIN", 8, 32), read(s, 8, 32));
+        assertArrayEquals(pattern("ORIGIN", 48, 8), read(s, 48, 8));
+    }
+
+    /**
      * A snapshot write that needs a new exception lands in the COW only after the store reported
      * the exception committed; until then reads of the chunk still come from the origin.
      */
