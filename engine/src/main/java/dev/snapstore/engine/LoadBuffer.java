@@ -3,7 +3,6 @@ package dev.snapstore.engine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntToLongFunction;
 
 /**
  * The exceptions a store's metadata load hands to {@link ExceptionTable#append}, in load order, as
@@ -28,6 +27,15 @@ final class LoadBuffer {
     private int count;
     /** Whether the runs' first chunks never went down (unsigned) so far: then no sort is needed. */
     private boolean sorted = true;
+    /** While sorted: whether each run starts after the one before it ends (no chunk twice). */
+    private boolean disjoint = true;
+    /** The exceptions appended: the chunks the runs hold when no two overlap. */
+    private long records;
+    /** The page holding the last run, and its place there: appends touch no list. */
+    private long[] tailOld;
+
+    private long[] tailNew;
+    private int tailAt;
 
     int size() {
         return count;
@@ -48,23 +56,28 @@ final class LoadBuffer {
      */
     void append(long oldChunk, long newChunk) {
         if (count > 0) {
-            int i = count - 1;
-            long[] olds = oldPages.get(i >>> PAGE_SHIFT);
-            long[] news = newPages.get(i >>> PAGE_SHIFT);
-            int at = i & (PAGE - 1);
-            long start = olds[at];
-            long nc = news[at];
+            long nc = tailNew[tailAt];
             int length = ExceptionTable.runLength(nc);
-            long first = nc & ExceptionTable.NEW_MASK;
+            long start = tailOld[tailAt];
             if (length < ExceptionTable.MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
+                long first = nc & ExceptionTable.NEW_MASK;
                 if (oldChunk == start + length && newChunk == first + length) {
-                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT);
+                    tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT);
+                    records++;
                     return;
                 }
                 if (oldChunk == start - 1 && newChunk == first - 1) {
-                    sorted &= i == 0 || Long.compareUnsigned(old(i - 1), oldChunk) <= 0;
-                    olds[at] = oldChunk;
-                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+                    int i = count - 1;
+                    if (i > 0) {
+                        long before = old(i - 1);
+                        sorted &= Long.compareUnsigned(before, oldChunk) <= 0;
+                        disjoint &=
+                                Long.compareUnsigned(oldChunk, before + ExceptionTable.runLength(encodedNew(i - 1)) - 1)
+                                        > 0;
+                    }
+                    records++;
+                    tailOld[tailAt] = oldChunk;
+                    tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
                     return;
                 }
             }
@@ -86,30 +99,48 @@ final class LoadBuffer {
         if (count == Integer.MAX_VALUE - PAGE) {
             throw new IllegalStateException("too many runs to load: " + count);
         }
-        if ((count & (PAGE - 1)) == 0 && count > 0) {
-            oldPages.add(new long[PAGE]);
-            newPages.add(new long[PAGE]);
-        } else if (oldPages.isEmpty()) {
-            oldPages.add(new long[1024]);
-            newPages.add(new long[1024]);
-        } else if (count == oldPages.get(0).length) {
-            // The first page grows by half up to a full page, so that a small table stays small.
-            int size = Math.min(PAGE, count + (count >>> 1));
-            oldPages.set(0, Arrays.copyOf(oldPages.get(0), size));
-            newPages.set(0, Arrays.copyOf(newPages.get(0), size));
+        int at = count & (PAGE - 1);
+        if (count == 0) {
+            tailOld = new long[1024];
+            tailNew = new long[1024];
+            oldPages.add(tailOld);
+            newPages.add(tailNew);
+        } else {
+            long last = tailOld[tailAt];
+            sorted &= Long.compareUnsigned(last, oldChunk) <= 0;
+            disjoint &= Long.compareUnsigned(oldChunk, last + ExceptionTable.runLength(tailNew[tailAt]) - 1) > 0;
+            if (at == 0) {
+                tailOld = new long[PAGE];
+                tailNew = new long[PAGE];
+                oldPages.add(tailOld);
+                newPages.add(tailNew);
+            } else if (at == tailOld.length) {
+                // The first page grows by half up to a full page, so that a small table stays small.
+                int size = Math.min(PAGE, at + (at >>> 1));
+                tailOld = Arrays.copyOf(tailOld, size);
+                tailNew = Arrays.copyOf(tailNew, size);
+                oldPages.set(0, tailOld);
+                newPages.set(0, tailNew);
+            }
         }
-        sorted &= count == 0 || Long.compareUnsigned(old(count - 1), oldChunk) <= 0;
-        oldPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = oldChunk;
-        newPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = encodedNew;
+        tailOld[at] = oldChunk;
+        tailNew[at] = encodedNew;
+        tailAt = at;
         count++;
+        records += ExceptionTable.runLength(encodedNew);
     }
 
     /** Drops the pages. */
     void clear() {
         oldPages.clear();
         newPages.clear();
+        tailOld = null;
+        tailNew = null;
+        tailAt = 0;
         count = 0;
         sorted = true;
+        disjoint = true;
+        records = 0;
     }
 
     long memoryBytes() {
@@ -120,47 +151,65 @@ final class LoadBuffer {
         return bytes;
     }
 
-    /** Receives the loaded runs sorted by first old chunk: each run's start, and the new chunks. */
+    /** Receives the loaded runs as the table's main part, and how many exceptions they hold. */
     @FunctionalInterface
-    interface Sorted {
-        void build(IntToLongFunction start, long[] news, int n);
+    interface Built {
+        void install(MainBuilder main, long exceptions);
     }
 
     /**
-     * Hands the runs, sorted by first old chunk, to {@code into} and drops the pages, unless two runs
-     * share a chunk (only corrupt metadata has them). Runs loaded in order are not sorted and their
-     * starts not copied: {@code into} reads them straight from the pages (16 bytes per run for the
-     * pages, 8 for the new chunks, and {@code into}'s own). Other runs are sorted into two arrays
-     * (16 bytes per run besides the pages' 16), and the pages are dropped before {@code into} runs.
+     * Hands the runs, sorted by first old chunk, to {@code into} as main arrays and drops the pages,
+     * unless two runs share a chunk (only corrupt metadata has them). Runs loaded in order are not
+     * sorted: their main arrays are filled straight from the pages, each page dropped once copied
+     * (at most 16 bytes per run for the pages and 12 for the main arrays at once). Other runs are
+     * sorted into two arrays (16 bytes per run besides the pages' 16), and the pages are dropped
+     * before the main arrays are built from them.
      *
      * @return {@code false} when two runs overlap; the pages are then kept for a replay in load order
      */
-    boolean finish(Sorted into) {
+    boolean finish(Built into) {
         int n = count;
-        long[] values = new long[n];
-        IntToLongFunction start;
+        long exceptions = records;
+        MainBuilder main;
         if (sorted) {
-            copyPages(newPages, values);
-            start = this::old;
-        } else {
-            long[] keys = new long[n];
-            sortInto(keys, values);
-            start = i -> keys[i];
-        }
-        for (int i = 1; i < n; i++) {
-            long previousEnd = start.applyAsLong(i - 1) + ExceptionTable.runLength(values[i - 1]) - 1;
-            if (Long.compareUnsigned(start.applyAsLong(i), previousEnd) <= 0) {
+            if (!disjoint) {
                 return false;
             }
-        }
-        if (sorted) {
-            into.build(start, values, n);
+            long[] news = new long[n];
+            for (int p = 0; p < newPages.size(); p++) {
+                int from = p << PAGE_SHIFT;
+                System.arraycopy(newPages.get(p), 0, news, from, Math.min(newPages.get(p).length, n - from));
+                newPages.set(p, null);
+            }
+            main = new MainBuilder(news);
+            for (int p = 0; p < oldPages.size(); p++) {
+                long[] page = oldPages.get(p);
+                int from = p << PAGE_SHIFT;
+                int end = Math.min(page.length, n - from);
+                for (int i = 0; i < end; i++) {
+                    main.start(from + i, page[i]);
+                }
+                oldPages.set(p, null);
+            }
             clear();
         } else {
+            long[] keys = new long[n];
+            long[] values = new long[n];
+            sortInto(keys, values);
+            for (int i = 1; i < n; i++) {
+                long previousEnd = keys[i - 1] + ExceptionTable.runLength(values[i - 1]) - 1;
+                if (Long.compareUnsigned(keys[i], previousEnd) <= 0) {
+                    return false;
+                }
+            }
             // The pages are no longer needed for a replay: gone before the main arrays are built.
             clear();
-            into.build(start, values, n);
+            main = new MainBuilder(values);
+            for (int i = 0; i < n; i++) {
+                main.start(i, keys[i]);
+            }
         }
+        into.install(main, exceptions);
         return true;
     }
 
