@@ -7,10 +7,15 @@ import java.util.List;
 /**
  * The exceptions a store's metadata load hands to {@link ExceptionTable#append}, in load order, as
  * runs (first old chunk, first new chunk with the run length in its top 8 bits), in pages of
- * {@value #PAGE} entries (the first one grows up to that): growing never copies more than a page, so
- * the buffer holds about 16 bytes per run and nothing more. {@link #sortInto} then sorts them into exactly sized arrays with one stable radix scatter
- * straight from the pages and a pass per lower byte inside each bucket, with a scratch area as large
- * as the largest bucket only. The pages keep the load order for a replay until {@link #clear()}.
+ * {@value #PAGE} entries (the first one grows up to that): growing never copies more than a page.
+ * While each run starts after the one before it ends (metadata written in origin order), the pages
+ * hold the main arrays' own form, 12 bytes per run: the low 32 bits of each start (as
+ * {@link MainBuilder} keeps them, with the index of the upper bits) and the new chunks; {@link
+ * #finish} then only concatenates them. The first run out of order turns the pages into 16 bytes per
+ * run, the full first old chunk, and {@link #sortInto} sorts them into exactly sized arrays with one
+ * stable radix scatter straight from the pages and a pass per lower byte inside each bucket, with a
+ * scratch area as large as the largest bucket only. The pages keep the load order for a replay until
+ * {@link #clear()}.
  */
 final class LoadBuffer {
 
@@ -22,18 +27,26 @@ final class LoadBuffer {
     /** The widest digit of the passes inside a bucket: 2048 counts, 8 KiB. */
     private static final int DIGIT_BITS = 11;
 
+    /** The full first old chunks, once the runs are no longer in order. */
     private final List<long[]> oldPages = new ArrayList<>();
+    /** The low words of the first old chunks while the runs are in order (the upper ones in starts). */
+    private final List<int[]> lowPages = new ArrayList<>();
+
     private final List<long[]> newPages = new ArrayList<>();
     private int count;
+    /** Whether each run so far starts after the one before it ends: lowPages and starts hold them. */
+    private boolean inOrder = true;
     /** Whether the runs' first chunks never went down (unsigned) so far: then no sort is needed. */
     private boolean sorted = true;
-    /** While sorted: whether each run starts after the one before it ends (no chunk twice). */
-    private boolean disjoint = true;
+    /** The upper words of the starts while in order; the low words are in lowPages. */
+    private MainBuilder starts = new MainBuilder();
     /** The exceptions appended: the chunks the runs hold when no two overlap. */
     private long records;
-    /** The page holding the last run, and its place there: appends touch no list. */
-    private long[] tailOld;
+    /** The last run: its start, and the pages and place holding it, so appends touch no list. */
+    private long tailStart;
 
+    private int[] tailLow;
+    private long[] tailOld;
     private long[] tailNew;
     private int tailAt;
 
@@ -42,6 +55,9 @@ final class LoadBuffer {
     }
 
     long old(int i) {
+        if (inOrder) {
+            return starts.startOf(i, lowPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)]);
+        }
         return oldPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)];
     }
 
@@ -58,7 +74,7 @@ final class LoadBuffer {
         if (count > 0) {
             long nc = tailNew[tailAt];
             int length = ExceptionTable.runLength(nc);
-            long start = tailOld[tailAt];
+            long start = tailStart;
             if (length < ExceptionTable.MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
                 long first = nc & ExceptionTable.NEW_MASK;
                 if (oldChunk == start + length && newChunk == first + length) {
@@ -67,22 +83,33 @@ final class LoadBuffer {
                     return;
                 }
                 if (oldChunk == start - 1 && newChunk == first - 1) {
-                    int i = count - 1;
-                    if (i > 0) {
-                        long before = old(i - 1);
-                        sorted &= Long.compareUnsigned(before, oldChunk) <= 0;
-                        disjoint &=
-                                Long.compareUnsigned(oldChunk, before + ExceptionTable.runLength(encodedNew(i - 1)) - 1)
-                                        > 0;
-                    }
-                    records++;
-                    tailOld[tailAt] = oldChunk;
-                    tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+                    prepend(oldChunk, nc);
                     return;
                 }
             }
         }
         add(oldChunk, ExceptionTable.encode(newChunk, 1));
+    }
+
+    /** Moves the last run's start down by one, to {@code oldChunk}, as the kernel's "insert before". */
+    private void prepend(long oldChunk, long nc) {
+        int i = count - 1;
+        if (i > 0) {
+            long before = old(i - 1);
+            if (inOrder
+                    && Long.compareUnsigned(oldChunk, before + ExceptionTable.runLength(encodedNew(i - 1)) - 1) <= 0) {
+                leaveOrder();
+            }
+            sorted &= Long.compareUnsigned(before, oldChunk) <= 0;
+        }
+        tailStart = oldChunk;
+        if (inOrder) {
+            tailLow[tailAt] = MainBuilder.low(oldChunk);
+        } else {
+            tailOld[tailAt] = oldChunk;
+        }
+        tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+        records++;
     }
 
     /** {@link #append} of each record of {@link dev.snapstore.spi.ExceptionSink#addAll}, checked one by one. */
@@ -100,53 +127,101 @@ final class LoadBuffer {
             throw new IllegalStateException("too many runs to load: " + count);
         }
         int at = count & (PAGE - 1);
+        if (count > 0
+                && Long.compareUnsigned(oldChunk, tailStart + ExceptionTable.runLength(tailNew[tailAt]) - 1) <= 0) {
+            if (inOrder) {
+                leaveOrder();
+            }
+            sorted &= Long.compareUnsigned(tailStart, oldChunk) <= 0;
+        }
         if (count == 0) {
-            tailOld = new long[1024];
-            tailNew = new long[1024];
-            oldPages.add(tailOld);
-            newPages.add(tailNew);
-        } else {
-            long last = tailOld[tailAt];
-            sorted &= Long.compareUnsigned(last, oldChunk) <= 0;
-            disjoint &= Long.compareUnsigned(oldChunk, last + ExceptionTable.runLength(tailNew[tailAt]) - 1) > 0;
-            if (at == 0) {
-                tailOld = new long[PAGE];
-                tailNew = new long[PAGE];
-                oldPages.add(tailOld);
-                newPages.add(tailNew);
-            } else if (at == tailOld.length) {
-                // The first page grows by half up to a full page, so that a small table stays small.
-                int size = Math.min(PAGE, at + (at >>> 1));
+            newPage(1024);
+        } else if (at == 0) {
+            newPage(PAGE);
+        } else if (at == tailNew.length) {
+            // The first page grows by half up to a full page, so that a small table stays small.
+            int size = Math.min(PAGE, at + (at >>> 1));
+            tailNew = Arrays.copyOf(tailNew, size);
+            newPages.set(0, tailNew);
+            if (inOrder) {
+                tailLow = Arrays.copyOf(tailLow, size);
+                lowPages.set(0, tailLow);
+            } else {
                 tailOld = Arrays.copyOf(tailOld, size);
-                tailNew = Arrays.copyOf(tailNew, size);
                 oldPages.set(0, tailOld);
-                newPages.set(0, tailNew);
             }
         }
-        tailOld[at] = oldChunk;
+        if (inOrder) {
+            starts.group(count, oldChunk >>> 32);
+            tailLow[at] = MainBuilder.low(oldChunk);
+        } else {
+            tailOld[at] = oldChunk;
+        }
         tailNew[at] = encodedNew;
+        tailStart = oldChunk;
         tailAt = at;
         count++;
         records += ExceptionTable.runLength(encodedNew);
     }
 
+    private void newPage(int size) {
+        tailNew = new long[size];
+        newPages.add(tailNew);
+        if (inOrder) {
+            tailLow = new int[size];
+            lowPages.add(tailLow);
+        } else {
+            tailOld = new long[size];
+            oldPages.add(tailOld);
+        }
+    }
+
+    /** A run out of order, or a chunk twice: the low words become full first old chunks. */
+    private void leaveOrder() {
+        for (int p = 0; p < lowPages.size(); p++) {
+            int[] lows = lowPages.get(p);
+            long[] olds = new long[lows.length];
+            int from = p << PAGE_SHIFT;
+            int end = Math.min(lows.length, count - from);
+            for (int i = 0; i < end; i++) {
+                olds[i] = starts.startOf(from + i, lows[i]);
+            }
+            oldPages.add(olds);
+        }
+        lowPages.clear();
+        tailLow = null;
+        tailOld = oldPages.isEmpty() ? null : oldPages.get(oldPages.size() - 1);
+        starts = new MainBuilder();
+        inOrder = false;
+    }
+
     /** Drops the pages. */
     void clear() {
         oldPages.clear();
+        lowPages.clear();
         newPages.clear();
+        tailLow = null;
         tailOld = null;
         tailNew = null;
         tailAt = 0;
+        tailStart = 0;
         count = 0;
+        inOrder = true;
         sorted = true;
-        disjoint = true;
+        starts = new MainBuilder();
         records = 0;
     }
 
     long memoryBytes() {
         long bytes = 0;
+        for (long[] page : newPages) {
+            bytes += ExceptionTable.ARRAY_HEADER + 8L * page.length;
+        }
         for (long[] page : oldPages) {
-            bytes += 2 * (ExceptionTable.ARRAY_HEADER + 8L * page.length);
+            bytes += ExceptionTable.ARRAY_HEADER + 8L * page.length;
+        }
+        for (int[] page : lowPages) {
+            bytes += ExceptionTable.ARRAY_HEADER + 4L * page.length;
         }
         return bytes;
     }
@@ -159,11 +234,11 @@ final class LoadBuffer {
 
     /**
      * Hands the runs, sorted by first old chunk, to {@code into} as main arrays and drops the pages,
-     * unless two runs share a chunk (only corrupt metadata has them). Runs loaded in order are not
-     * sorted: their main arrays are filled straight from the pages, each page dropped once copied
-     * (at most 16 bytes per run for the pages and 12 for the main arrays at once). Other runs are
-     * sorted into two arrays (16 bytes per run besides the pages' 16), and the pages are dropped
-     * before the main arrays are built from them.
+     * unless two runs share a chunk (only corrupt metadata has them). Runs loaded in order are
+     * already in the main arrays' form: the pages are concatenated, each dropped once copied (at most
+     * 12 bytes per run for the pages and 12 for the main arrays at once). Other runs are sorted into
+     * two arrays (16 bytes per run besides the pages' 16), and the pages are dropped before the main
+     * arrays are built from them.
      *
      * @return {@code false} when two runs overlap; the pages are then kept for a replay in load order
      */
@@ -171,27 +246,23 @@ final class LoadBuffer {
         int n = count;
         long exceptions = records;
         MainBuilder main;
-        if (sorted) {
-            if (!disjoint) {
-                return false;
-            }
+        if (inOrder) {
             long[] news = new long[n];
+            int[] lows = new int[n];
             for (int p = 0; p < newPages.size(); p++) {
                 int from = p << PAGE_SHIFT;
-                System.arraycopy(newPages.get(p), 0, news, from, Math.min(newPages.get(p).length, n - from));
+                int length = Math.min(newPages.get(p).length, n - from);
+                System.arraycopy(newPages.get(p), 0, news, from, length);
                 newPages.set(p, null);
+                System.arraycopy(lowPages.get(p), 0, lows, from, length);
+                lowPages.set(p, null);
             }
-            main = new MainBuilder(news);
-            for (int p = 0; p < oldPages.size(); p++) {
-                long[] page = oldPages.get(p);
-                int from = p << PAGE_SHIFT;
-                int end = Math.min(page.length, n - from);
-                for (int i = 0; i < end; i++) {
-                    main.start(from + i, page[i]);
-                }
-                oldPages.set(p, null);
-            }
+            main = starts;
+            main.arrays(lows, news);
             clear();
+        } else if (sorted) {
+            // In order, but a chunk twice.
+            return false;
         } else {
             long[] keys = new long[n];
             long[] values = new long[n];
@@ -226,6 +297,9 @@ final class LoadBuffer {
      */
     void sortInto(long[] keys, long[] values) {
         int n = count;
+        if (inOrder) {
+            leaveOrder();
+        }
         if (sorted) {
             // Metadata written in origin order: already sorted, copied page by page.
             copyPages(oldPages, keys);

@@ -136,7 +136,9 @@ class ExceptionTableTest {
         ExceptionTable inserted = new ExceptionTable();
         ExceptionSink sink = loaded.loader();
         long[] records = new long[2 * n];
-        long base = random.nextBoolean() ? 0 : (random.nextLong() >>> 1) - 4000;
+        // From 0, from somewhere high, or across a multiple of 2^32 (two groups of upper words).
+        int from = random.nextInt(3);
+        long base = from == 0 ? 0 : from == 1 ? (random.nextLong() >>> 1) - 4000 : (5L << 32) - random.nextInt(3000);
         long old = base;
         for (int i = 0; i < n; i++) {
             int step = random.nextInt(10);
