@@ -3,7 +3,6 @@ package dev.snapstore.engine;
 import dev.snapstore.dm.KernelMessages;
 import dev.snapstore.spi.ExceptionSink;
 import java.util.Arrays;
-import java.util.function.IntToLongFunction;
 
 /**
  * A snapshot's table of completed exceptions: which origin chunk ({@code old}) has its copy in which
@@ -346,7 +345,7 @@ public final class ExceptionTable {
         }
         LoadBuffer loaded = load;
         load = null;
-        if (!loaded.finish(this::buildMain)) {
+        if (!loaded.finish(this::install)) {
             // Two loaded exceptions for one chunk: only corrupt metadata has them. Replay in load
             // order through insert(), where the first one wins, as in the kernel's lookup.
             for (int r = 0; r < loaded.size(); r++) {
@@ -360,38 +359,23 @@ public final class ExceptionTable {
 
     /** Replaces the main part with these runs, sorted by unsigned start, and empties the delta. */
     private void buildMain(long[] starts, long[] news, int total) {
-        buildMain(i -> starts[i], news, total);
-    }
-
-    private void buildMain(IntToLongFunction start, long[] news, int total) {
-        int[] newLows = new int[total];
         // An exactly sized array of new chunks is taken over: no second copy of it at any time.
-        long[] newMain = news.length == total ? news : new long[total];
-        long[] keys = new long[Math.min(total, 4)];
-        int[] firsts = new int[keys.length + 1];
-        int groups = 0;
+        MainBuilder main = new MainBuilder(news.length == total ? news : Arrays.copyOf(news, total));
         long count = 0;
         for (int i = 0; i < total; i++) {
-            long first = start.applyAsLong(i);
-            long high = first >>> 32;
-            if (groups == 0 || keys[groups - 1] != high) {
-                if (groups == keys.length) {
-                    keys = Arrays.copyOf(keys, groups * 2);
-                    firsts = Arrays.copyOf(firsts, groups * 2 + 1);
-                }
-                keys[groups] = high;
-                firsts[groups] = i;
-                groups++;
-            }
-            newLows[i] = (int) first ^ Integer.MIN_VALUE;
-            newMain[i] = news[i];
+            main.start(i, starts[i]);
             count += runLength(news[i]);
         }
-        highKeys = Arrays.copyOf(keys, groups);
-        highStart = Arrays.copyOf(firsts, groups + 1);
-        highStart[groups] = total;
-        lows = newLows;
-        mainNew = newMain;
+        install(main, count);
+    }
+
+    /** Makes these runs the main part, with this many exceptions, and empties the delta. */
+    void install(MainBuilder main, long count) {
+        highKeys = main.highKeys();
+        highStart = main.highStart();
+        lows = main.lows;
+        mainNew = main.news;
+        int total = lows.length;
         sample = new int[(total + SAMPLE - 1) >>> SAMPLE_SHIFT];
         for (int k = 0; k < sample.length; k++) {
             sample[k] = lows[k << SAMPLE_SHIFT];

@@ -3,15 +3,19 @@ package dev.snapstore.engine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntToLongFunction;
 
 /**
  * The exceptions a store's metadata load hands to {@link ExceptionTable#append}, in load order, as
  * runs (first old chunk, first new chunk with the run length in its top 8 bits), in pages of
- * {@value #PAGE} entries (the first one grows up to that): growing never copies more than a page, so
- * the buffer holds about 16 bytes per run and nothing more. {@link #sortInto} then sorts them into exactly sized arrays with one stable radix scatter
- * straight from the pages and a pass per lower byte inside each bucket, with a scratch area as large
- * as the largest bucket only. The pages keep the load order for a replay until {@link #clear()}.
+ * {@value #PAGE} entries (the first one grows up to that): growing never copies more than a page.
+ * While each run starts after the one before it ends (metadata written in origin order), the pages
+ * hold the main arrays' own form, 12 bytes per run: the low 32 bits of each start (as
+ * {@link MainBuilder} keeps them, with the index of the upper bits) and the new chunks; {@link
+ * #finish} then only concatenates them. The first run out of order turns the pages into 16 bytes per
+ * run, the full first old chunk, and {@link #sortInto} sorts them into exactly sized arrays with one
+ * stable radix scatter straight from the pages and a pass per lower byte inside each bucket, with a
+ * scratch area as large as the largest bucket only. The pages keep the load order for a replay until
+ * {@link #clear()}.
  */
 final class LoadBuffer {
 
@@ -23,17 +27,37 @@ final class LoadBuffer {
     /** The widest digit of the passes inside a bucket: 2048 counts, 8 KiB. */
     private static final int DIGIT_BITS = 11;
 
+    /** The full first old chunks, once the runs are no longer in order. */
     private final List<long[]> oldPages = new ArrayList<>();
+    /** The low words of the first old chunks while the runs are in order (the upper ones in starts). */
+    private final List<int[]> lowPages = new ArrayList<>();
+
     private final List<long[]> newPages = new ArrayList<>();
     private int count;
+    /** Whether each run so far starts after the one before it ends: lowPages and starts hold them. */
+    private boolean inOrder = true;
     /** Whether the runs' first chunks never went down (unsigned) so far: then no sort is needed. */
     private boolean sorted = true;
+    /** The upper words of the starts while in order; the low words are in lowPages. */
+    private MainBuilder starts = new MainBuilder();
+    /** The exceptions appended: the chunks the runs hold when no two overlap. */
+    private long records;
+    /** The last run: its start, and the pages and place holding it, so appends touch no list. */
+    private long tailStart;
+
+    private int[] tailLow;
+    private long[] tailOld;
+    private long[] tailNew;
+    private int tailAt;
 
     int size() {
         return count;
     }
 
     long old(int i) {
+        if (inOrder) {
+            return starts.startOf(i, lowPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)]);
+        }
         return oldPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)];
     }
 
@@ -48,28 +72,44 @@ final class LoadBuffer {
      */
     void append(long oldChunk, long newChunk) {
         if (count > 0) {
-            int i = count - 1;
-            long[] olds = oldPages.get(i >>> PAGE_SHIFT);
-            long[] news = newPages.get(i >>> PAGE_SHIFT);
-            int at = i & (PAGE - 1);
-            long start = olds[at];
-            long nc = news[at];
+            long nc = tailNew[tailAt];
             int length = ExceptionTable.runLength(nc);
-            long first = nc & ExceptionTable.NEW_MASK;
+            long start = tailStart;
             if (length < ExceptionTable.MAX_RUN && (oldChunk >>> 32) == (start >>> 32)) {
+                long first = nc & ExceptionTable.NEW_MASK;
                 if (oldChunk == start + length && newChunk == first + length) {
-                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT);
+                    tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT);
+                    records++;
                     return;
                 }
                 if (oldChunk == start - 1 && newChunk == first - 1) {
-                    sorted &= i == 0 || Long.compareUnsigned(old(i - 1), oldChunk) <= 0;
-                    olds[at] = oldChunk;
-                    news[at] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+                    prepend(oldChunk, nc);
                     return;
                 }
             }
         }
         add(oldChunk, ExceptionTable.encode(newChunk, 1));
+    }
+
+    /** Moves the last run's start down by one, to {@code oldChunk}, as the kernel's "insert before". */
+    private void prepend(long oldChunk, long nc) {
+        int i = count - 1;
+        if (i > 0) {
+            long before = old(i - 1);
+            if (inOrder
+                    && Long.compareUnsigned(oldChunk, before + ExceptionTable.runLength(encodedNew(i - 1)) - 1) <= 0) {
+                leaveOrder();
+            }
+            sorted &= Long.compareUnsigned(before, oldChunk) <= 0;
+        }
+        tailStart = oldChunk;
+        if (inOrder) {
+            tailLow[tailAt] = MainBuilder.low(oldChunk);
+        } else {
+            tailOld[tailAt] = oldChunk;
+        }
+        tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
+        records++;
     }
 
     /** {@link #append} of each record of {@link dev.snapstore.spi.ExceptionSink#addAll}, checked one by one. */
@@ -86,81 +126,161 @@ final class LoadBuffer {
         if (count == Integer.MAX_VALUE - PAGE) {
             throw new IllegalStateException("too many runs to load: " + count);
         }
-        if ((count & (PAGE - 1)) == 0 && count > 0) {
-            oldPages.add(new long[PAGE]);
-            newPages.add(new long[PAGE]);
-        } else if (oldPages.isEmpty()) {
-            oldPages.add(new long[1024]);
-            newPages.add(new long[1024]);
-        } else if (count == oldPages.get(0).length) {
-            // The first page grows by half up to a full page, so that a small table stays small.
-            int size = Math.min(PAGE, count + (count >>> 1));
-            oldPages.set(0, Arrays.copyOf(oldPages.get(0), size));
-            newPages.set(0, Arrays.copyOf(newPages.get(0), size));
+        int at = count & (PAGE - 1);
+        if (count > 0
+                && Long.compareUnsigned(oldChunk, tailStart + ExceptionTable.runLength(tailNew[tailAt]) - 1) <= 0) {
+            if (inOrder) {
+                leaveOrder();
+            }
+            sorted &= Long.compareUnsigned(tailStart, oldChunk) <= 0;
         }
-        sorted &= count == 0 || Long.compareUnsigned(old(count - 1), oldChunk) <= 0;
-        oldPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = oldChunk;
-        newPages.get(count >>> PAGE_SHIFT)[count & (PAGE - 1)] = encodedNew;
+        if (count == 0) {
+            newPage(1024);
+        } else if (at == 0) {
+            newPage(PAGE);
+        } else if (at == tailNew.length) {
+            // The first page grows by half up to a full page, so that a small table stays small.
+            int size = Math.min(PAGE, at + (at >>> 1));
+            tailNew = Arrays.copyOf(tailNew, size);
+            newPages.set(0, tailNew);
+            if (inOrder) {
+                tailLow = Arrays.copyOf(tailLow, size);
+                lowPages.set(0, tailLow);
+            } else {
+                tailOld = Arrays.copyOf(tailOld, size);
+                oldPages.set(0, tailOld);
+            }
+        }
+        if (inOrder) {
+            starts.group(count, oldChunk >>> 32);
+            tailLow[at] = MainBuilder.low(oldChunk);
+        } else {
+            tailOld[at] = oldChunk;
+        }
+        tailNew[at] = encodedNew;
+        tailStart = oldChunk;
+        tailAt = at;
         count++;
+        records += ExceptionTable.runLength(encodedNew);
+    }
+
+    private void newPage(int size) {
+        tailNew = new long[size];
+        newPages.add(tailNew);
+        if (inOrder) {
+            tailLow = new int[size];
+            lowPages.add(tailLow);
+        } else {
+            tailOld = new long[size];
+            oldPages.add(tailOld);
+        }
+    }
+
+    /** A run out of order, or a chunk twice: the low words become full first old chunks. */
+    private void leaveOrder() {
+        for (int p = 0; p < lowPages.size(); p++) {
+            int[] lows = lowPages.get(p);
+            long[] olds = new long[lows.length];
+            int from = p << PAGE_SHIFT;
+            int end = Math.min(lows.length, count - from);
+            for (int i = 0; i < end; i++) {
+                olds[i] = starts.startOf(from + i, lows[i]);
+            }
+            oldPages.add(olds);
+        }
+        lowPages.clear();
+        tailLow = null;
+        tailOld = oldPages.isEmpty() ? null : oldPages.get(oldPages.size() - 1);
+        starts = new MainBuilder();
+        inOrder = false;
     }
 
     /** Drops the pages. */
     void clear() {
         oldPages.clear();
+        lowPages.clear();
         newPages.clear();
+        tailLow = null;
+        tailOld = null;
+        tailNew = null;
+        tailAt = 0;
+        tailStart = 0;
         count = 0;
+        inOrder = true;
         sorted = true;
+        starts = new MainBuilder();
+        records = 0;
     }
 
     long memoryBytes() {
         long bytes = 0;
+        for (long[] page : newPages) {
+            bytes += ExceptionTable.ARRAY_HEADER + 8L * page.length;
+        }
         for (long[] page : oldPages) {
-            bytes += 2 * (ExceptionTable.ARRAY_HEADER + 8L * page.length);
+            bytes += ExceptionTable.ARRAY_HEADER + 8L * page.length;
+        }
+        for (int[] page : lowPages) {
+            bytes += ExceptionTable.ARRAY_HEADER + 4L * page.length;
         }
         return bytes;
     }
 
-    /** Receives the loaded runs sorted by first old chunk: each run's start, and the new chunks. */
+    /** Receives the loaded runs as the table's main part, and how many exceptions they hold. */
     @FunctionalInterface
-    interface Sorted {
-        void build(IntToLongFunction start, long[] news, int n);
+    interface Built {
+        void install(MainBuilder main, long exceptions);
     }
 
     /**
-     * Hands the runs, sorted by first old chunk, to {@code into} and drops the pages, unless two runs
-     * share a chunk (only corrupt metadata has them). Runs loaded in order are not sorted and their
-     * starts not copied: {@code into} reads them straight from the pages (16 bytes per run for the
-     * pages, 8 for the new chunks, and {@code into}'s own). Other runs are sorted into two arrays
-     * (16 bytes per run besides the pages' 16), and the pages are dropped before {@code into} runs.
+     * Hands the runs, sorted by first old chunk, to {@code into} as main arrays and drops the pages,
+     * unless two runs share a chunk (only corrupt metadata has them). Runs loaded in order are
+     * already in the main arrays' form: the pages are concatenated, each dropped once copied (at most
+     * 12 bytes per run for the pages and 12 for the main arrays at once). Other runs are sorted into
+     * two arrays (16 bytes per run besides the pages' 16), and the pages are dropped before the main
+     * arrays are built from them.
      *
      * @return {@code false} when two runs overlap; the pages are then kept for a replay in load order
      */
-    boolean finish(Sorted into) {
+    boolean finish(Built into) {
         int n = count;
-        long[] values = new long[n];
-        IntToLongFunction start;
-        if (sorted) {
-            copyPages(newPages, values);
-            start = this::old;
+        long exceptions = records;
+        MainBuilder main;
+        if (inOrder) {
+            long[] news = new long[n];
+            int[] lows = new int[n];
+            for (int p = 0; p < newPages.size(); p++) {
+                int from = p << PAGE_SHIFT;
+                int length = Math.min(newPages.get(p).length, n - from);
+                System.arraycopy(newPages.get(p), 0, news, from, length);
+                newPages.set(p, null);
+                System.arraycopy(lowPages.get(p), 0, lows, from, length);
+                lowPages.set(p, null);
+            }
+            main = starts;
+            main.arrays(lows, news);
+            clear();
+        } else if (sorted) {
+            // In order, but a chunk twice.
+            return false;
         } else {
             long[] keys = new long[n];
+            long[] values = new long[n];
             sortInto(keys, values);
-            start = i -> keys[i];
-        }
-        for (int i = 1; i < n; i++) {
-            long previousEnd = start.applyAsLong(i - 1) + ExceptionTable.runLength(values[i - 1]) - 1;
-            if (Long.compareUnsigned(start.applyAsLong(i), previousEnd) <= 0) {
-                return false;
+            for (int i = 1; i < n; i++) {
+                long previousEnd = keys[i - 1] + ExceptionTable.runLength(values[i - 1]) - 1;
+                if (Long.compareUnsigned(keys[i], previousEnd) <= 0) {
+                    return false;
+                }
             }
-        }
-        if (sorted) {
-            into.build(start, values, n);
-            clear();
-        } else {
             // The pages are no longer needed for a replay: gone before the main arrays are built.
             clear();
-            into.build(start, values, n);
+            main = new MainBuilder(values);
+            for (int i = 0; i < n; i++) {
+                main.start(i, keys[i]);
+            }
         }
+        into.install(main, exceptions);
         return true;
     }
 
@@ -177,6 +297,9 @@ final class LoadBuffer {
      */
     void sortInto(long[] keys, long[] values) {
         int n = count;
+        if (inOrder) {
+            leaveOrder();
+        }
         if (sorted) {
             // Metadata written in origin order: already sorted, copied page by page.
             copyPages(oldPages, keys);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.snapstore.spi.ExceptionSink;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -123,6 +124,54 @@ class ExceptionTableTest {
         for (long c = base - 1; c < base + span + n + 1; c++) {
             assertEquals(inserted.lookup(c), loaded.lookup(c));
         }
+    }
+
+    @Property(tries = 100)
+    void loadingInOrderWithOverlapsEqualsInserting(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 3000) int n, @ForAll boolean batches) {
+        // Starts that never go down, as metadata written in origin order has, but with duplicates
+        // and records inside the run before: the direct in-order build must see them and replay.
+        Random random = new Random(seed);
+        ExceptionTable loaded = new ExceptionTable();
+        ExceptionTable inserted = new ExceptionTable();
+        ExceptionSink sink = loaded.loader();
+        long[] records = new long[2 * n];
+        // From 0, from somewhere high, or across a multiple of 2^32 (two groups of upper words).
+        int from = random.nextInt(3);
+        long base = from == 0 ? 0 : from == 1 ? (random.nextLong() >>> 1) - 4000 : (5L << 32) - random.nextInt(3000);
+        long old = base;
+        for (int i = 0; i < n; i++) {
+            int step = random.nextInt(10);
+            old += step < 6 ? 1 : step < 8 ? 2 + random.nextInt(5) : step < 9 ? 0 : -Math.min(old - base, 2);
+            records[2 * i] = old;
+            records[2 * i + 1] = 2 + i;
+            if (!batches) {
+                sink.add(old, 2 + i);
+            }
+            inserted.insert(old, 2 + i);
+        }
+        if (batches) {
+            sink.addAll(records, n);
+        }
+        assertEquals(inserted.size(), loaded.size());
+        assertEquals(inserted.runCount(), loaded.runCount());
+        for (long c = base - 1; c < old + 2; c++) {
+            assertEquals(inserted.lookup(c), loaded.lookup(c));
+        }
+    }
+
+    @Test
+    void loadingSeesARunPrependedIntoTheOneBefore() {
+        ExceptionTable t = new ExceptionTable();
+        t.append(5, 50);
+        t.append(6, 51);
+        t.append(7, 52);
+        t.append(9, 60);
+        t.append(8, 59); // prepends: 8..9
+        t.append(7, 58); // prepends again, into 5..7: a duplicate of 7, the first one wins
+        assertEquals(52, t.lookup(7));
+        assertEquals(59, t.lookup(8));
+        assertEquals(5, t.size());
     }
 
     @Test
