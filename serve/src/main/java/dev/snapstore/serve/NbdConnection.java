@@ -80,6 +80,9 @@ final class NbdConnection {
             handshakeTimedOut = true;
             NbdServer.closeQuietly(channel); // unblocks the reader's read
         }
+        // Its slot under the connection limit is free from now on, not only once the reader thread
+        // has noticed: a client that reconnects after this line is not refused.
+        server.closed(this);
         server.log("nbd " + id + ": dropping the connection: no handshake within " + server.handshakeTimeout());
     }
 

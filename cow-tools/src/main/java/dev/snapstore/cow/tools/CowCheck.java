@@ -1,10 +1,13 @@
 package dev.snapstore.cow.tools;
 
+import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -16,12 +19,16 @@ import java.util.OptionalLong;
  * metadata area, on the COW, the one the kernel would have allocated next; old chunk not mapped
  * twice and, when the origin's size is known, on the origin; nothing after the terminator; no
  * area missing. Memory is bounded by the origin (a bitmap of its chunks) or by 8 bytes per record,
- * whichever is smaller, not by a map of every record; the table is read twice.
+ * whichever is smaller, not by a map of every record; the table is read once, and a second time
+ * only when an old chunk is mapped twice.
  */
 public final class CowCheck {
 
     /** How many findings a report lists by default; the count goes on past it. */
     public static final int MAX_LISTED = 1000;
+
+    /** Records decoded at once: 8 KiB of longs, whatever the chunk size. */
+    private static final int BATCH = 512;
 
     private CowCheck() {}
 
@@ -61,29 +68,87 @@ public final class CowCheck {
         int cs = header.chunkSize();
         long sectors = cow.sizeInSectors();
         long originChunks = originSectors.isPresent() ? (originSectors.getAsLong() + cs - 1) / cs : -1;
-        // Two walks: the first finds the old chunks mapped twice with a bitmap or a sorted array
-        // (RepeatedChunks), so that the second keeps first holders for those only.
-        RepeatedChunks repeated = RepeatedChunks.scan(cow, cs, originChunks);
+        long cowChunks = sectors / cs;
+        // One walk checks every rule and notes which old chunks repeat (RepeatedChunks); only when
+        // some do is the table walked again, remembering first holders for those chunks only, so
+        // that a duplicate's finding can name its first holder. The second walk's findings replace
+        // the first's (they are the same but for the duplicates).
+        int headerListed = listed.size();
+        long headerTotal = total[0];
+        RepeatedChunks repeated = new RepeatedChunks(originChunks, cowChunks);
         TableChecker checker = new TableChecker(
-                cs, sectors / cs, originChunks, repeated.predicate(), f -> keep(f, listed, total, maxListed));
-        long exceptions;
-        try {
-            exceptions = CowTable.walk(cow, header, new CowTable.Visitor() {
-                @Override
-                public void record(DumpRecord record) {
-                    checker.record(record);
-                }
-
-                @Override
-                public void end(long area, int index, ByteBuffer areaBytes) {
-                    checker.end(area, index, areaBytes);
-                }
-            });
-        } catch (TruncatedTableException e) {
-            checker.truncated(e);
-            exceptions = checker.records();
+                cs, cowChunks, originChunks, TableChecker.REMEMBER_NONE, f -> keep(f, listed, total, maxListed));
+        walk(cow, cs, repeated, checker);
+        repeated.finish();
+        if (repeated.any()) {
+            listed.subList(headerListed, listed.size()).clear();
+            total[0] = headerTotal;
+            checker = new TableChecker(
+                    cs, cowChunks, originChunks, repeated.predicate(), f -> keep(f, listed, total, maxListed));
+            walk(cow, cs, null, checker);
         }
+        long exceptions = checker.records();
         return new CheckReport(header, sectors << CowFormat.SECTOR_SHIFT, exceptions, listed, total[0]);
+    }
+
+    /**
+     * Walks the table as the kernel's {@code read_exceptions} does (areas in order while they are
+     * full, up to the first record whose new chunk is 0), a batch of an area's records at a time
+     * as plain {@code long}s: no object and no call per field.
+     *
+     * @param cow the COW
+     * @param chunkSize its chunk size in sectors, usable
+     * @param seen receives each record's old chunk, or null
+     * @param checker receives each record, the end or the truncation (an area beyond the end of the
+     *     COW), or null to stop quietly there
+     */
+    static void walk(BlockDevice cow, int chunkSize, RepeatedChunks seen, TableChecker checker) throws IOException {
+        int epa = new CowAreaReader(cow, chunkSize).exceptionsPerArea(); // checks the chunk size
+        long sectors = cow.sizeInSectors();
+        long cowChunks = sectors / chunkSize;
+        long[] fields = new long[2 * Math.min(BATCH, epa)];
+        // Direct: a heap buffer would be read through the JDK's own direct buffer and copied.
+        ByteBuffer buffer =
+                ByteBuffer.allocateDirect(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
+        for (long area = 0; ; area++) {
+            // CowAreaReader.areaFits, with the COW's size asked once rather than per area
+            long location = CowFormat.areaLocation(epa, area);
+            if (location <= 0 || Long.compareUnsigned(location, cowChunks) >= 0) {
+                if (checker != null) {
+                    checker.truncated(new TruncatedTableException(
+                            area, location, location * chunkSize * 512, sectors << CowFormat.SECTOR_SHIFT));
+                }
+                return;
+            }
+            cow.read(location * chunkSize, buffer.clear());
+            buffer.clear();
+            LongBuffer longs = buffer.asLongBuffer();
+            for (int from = 0; from < epa; from += BATCH) {
+                int batch = Math.min(BATCH, epa - from);
+                longs.get(2 * from, fields, 0, 2 * batch);
+                int count = batch;
+                for (int i = 0; i < batch; i++) {
+                    if (fields[2 * i + 1] == 0) {
+                        count = i;
+                        break;
+                    }
+                }
+                if (seen != null) {
+                    seen.addAll(fields, count);
+                }
+                if (checker != null) {
+                    for (int i = 0; i < count; i++) {
+                        checker.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
+                    }
+                }
+                if (count < batch) {
+                    if (checker != null) {
+                        checker.end(area, from + count, buffer);
+                    }
+                    return;
+                }
+            }
+        }
     }
 
     private static void keep(Finding f, List<Finding> listed, long[] total, int maxListed) {

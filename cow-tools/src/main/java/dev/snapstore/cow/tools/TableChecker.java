@@ -14,6 +14,9 @@ import java.util.function.LongPredicate;
  */
 final class TableChecker {
 
+    /** For the constructor's {@code mayRepeat}: no old chunk repeats, so none is remembered. */
+    static final LongPredicate REMEMBER_NONE = chunk -> false;
+
     private final int chunkSize;
     private final int epa;
     private final long cowChunks;
@@ -23,7 +26,11 @@ final class TableChecker {
     // that may repeat when the caller knows them (CowCheck's first walk), else for every record
     private final ChunkIndex seen = new ChunkIndex();
     private final LongPredicate mayRepeat;
+    private final boolean rememberAny;
+    private final int stride;
+    // the chunk the kernel would allocate next, and its remainder modulo the stride
     private long expected;
+    private int expectedPhase;
     private long records;
 
     /**
@@ -45,12 +52,14 @@ final class TableChecker {
      */
     TableChecker(int chunkSize, long cowChunks, long originChunks, LongPredicate mayRepeat, Consumer<Finding> sink) {
         this.mayRepeat = mayRepeat;
+        this.rememberAny = mayRepeat != REMEMBER_NONE;
         this.chunkSize = chunkSize;
         this.epa = CowFormat.exceptionsPerArea(chunkSize);
         this.cowChunks = cowChunks;
         this.originChunks = originChunks;
         this.sink = sink;
-        this.expected = CowFormat.skipMetadata(epa, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1);
+        this.stride = epa + 1;
+        expect(CowFormat.skipMetadata(epa, CowFormat.NUM_SNAPSHOT_HDR_CHUNKS + 1));
     }
 
     /** The header's version and valid flag. */
@@ -89,58 +98,105 @@ final class TableChecker {
 
     /** One record of the table, not its terminator. */
     void record(DumpRecord r) {
-        long offset = r.byteOffset(chunkSize);
-        if (r.newChunk() == 0) {
-            // Only a dump can hold one: on a COW it ends the table (see end()).
-            sink.accept(pointsAtHeader(r.area(), r.index(), offset, r.oldChunk()));
+        record(r.area(), r.index(), r.oldChunk(), r.newChunk());
+    }
+
+    /**
+     * One record of the table, not its terminator, as plain numbers: the check's walk calls this
+     * once per record, so a record the kernel would have written costs a few comparisons and
+     * allocates nothing; the findings are built only for what is wrong.
+     *
+     * @param area the metadata area
+     * @param index the index within the area
+     * @param oldChunk the origin chunk
+     * @param newChunk the COW chunk
+     */
+    void record(long area, long index, long oldChunk, long newChunk) {
+        // expected is never a metadata chunk (skipMetadata), so a non-zero newChunk that is the
+        // expected one and lies on the COW passes the first three rules.
+        boolean inOrder = newChunk == expected && newChunk != 0 && Long.compareUnsigned(newChunk, cowChunks) < 0;
+        if (!inOrder) {
+            newChunkFindings(area, index, oldChunk, newChunk);
         }
-        if (CowFormat.isMetadataChunk(epa, r.newChunk())) {
-            sink.accept(new Finding(
-                    Finding.Kind.POINTS_AT_METADATA,
-                    r.area(),
-                    r.index(),
-                    offset,
-                    "new chunk " + Long.toUnsignedString(r.newChunk()) + " is a metadata area"));
-        } else if (Long.compareUnsigned(r.newChunk(), cowChunks) >= 0) {
-            sink.accept(new Finding(
-                    Finding.Kind.PAST_END,
-                    r.area(),
-                    r.index(),
-                    offset,
-                    "new chunk " + Long.toUnsignedString(r.newChunk()) + " is past the end of the COW (" + cowChunks
-                            + " chunks)"));
-        }
-        if (r.newChunk() != expected) {
-            sink.accept(new Finding(
-                    Finding.Kind.ALLOCATION_ORDER,
-                    r.area(),
-                    r.index(),
-                    offset,
-                    "new chunk " + Long.toUnsignedString(r.newChunk())
-                            + " where the kernel would have allocated " + Long.toUnsignedString(expected)
-                            + " (it allocates strictly increasing by 1, skipping metadata)"));
-        }
-        long first = mayRepeat.test(r.oldChunk()) ? seen.putIfAbsent(r.oldChunk(), records) : -1;
+        long first = rememberAny && mayRepeat.test(oldChunk) ? seen.putIfAbsent(oldChunk, records) : -1;
         if (first >= 0) {
             sink.accept(new Finding(
                     Finding.Kind.DUPLICATE_ORIGIN_CHUNK,
-                    r.area(),
-                    r.index(),
-                    offset,
-                    "old chunk " + Long.toUnsignedString(r.oldChunk()) + " already mapped at area " + first / epa
+                    area,
+                    index,
+                    offset(area, index),
+                    "old chunk " + Long.toUnsignedString(oldChunk) + " already mapped at area " + first / epa
                             + " index " + first % epa));
         }
-        if (originChunks >= 0 && Long.compareUnsigned(r.oldChunk(), originChunks) >= 0) {
+        if (originChunks >= 0 && Long.compareUnsigned(oldChunk, originChunks) >= 0) {
             sink.accept(new Finding(
                     Finding.Kind.PAST_ORIGIN_END,
-                    r.area(),
-                    r.index(),
-                    offset,
-                    "old chunk " + Long.toUnsignedString(r.oldChunk()) + " is past the end of the origin ("
-                            + originChunks + " chunks)"));
+                    area,
+                    index,
+                    offset(area, index),
+                    "old chunk " + Long.toUnsignedString(oldChunk) + " is past the end of the origin (" + originChunks
+                            + " chunks)"));
         }
-        expected = CowFormat.skipMetadata(epa, r.newChunk() + 1);
+        if (inOrder) {
+            // skipMetadata(epa, newChunk + 1) without a division: follow the cursor's place in the
+            // stride (newChunk < cowChunks, so + 1 does not wrap).
+            long next = newChunk + 1;
+            int phase = expectedPhase + 1 == stride ? 0 : expectedPhase + 1;
+            if (phase == CowFormat.NUM_SNAPSHOT_HDR_CHUNKS) {
+                next++;
+                phase++;
+            }
+            expected = next;
+            expectedPhase = phase;
+        } else {
+            expect(CowFormat.skipMetadata(epa, newChunk + 1));
+        }
         records++;
+    }
+
+    private void expect(long chunk) {
+        expected = chunk;
+        expectedPhase = (int) Long.remainderUnsigned(chunk, stride);
+    }
+
+    private long offset(long area, long index) {
+        return CowFormat.areaLocation(epa, area) * ((long) chunkSize << CowFormat.SECTOR_SHIFT)
+                + index * CowFormat.DISK_EXCEPTION_SIZE;
+    }
+
+    /** The rules on a new chunk that is not the one expected, in the order the check reports them. */
+    private void newChunkFindings(long area, long index, long oldChunk, long newChunk) {
+        long offset = offset(area, index);
+        if (newChunk == 0) {
+            // Only a dump can hold one: on a COW it ends the table (see end()).
+            sink.accept(pointsAtHeader(area, index, offset, oldChunk));
+        }
+        if (CowFormat.isMetadataChunk(epa, newChunk)) {
+            sink.accept(new Finding(
+                    Finding.Kind.POINTS_AT_METADATA,
+                    area,
+                    index,
+                    offset,
+                    "new chunk " + Long.toUnsignedString(newChunk) + " is a metadata area"));
+        } else if (Long.compareUnsigned(newChunk, cowChunks) >= 0) {
+            sink.accept(new Finding(
+                    Finding.Kind.PAST_END,
+                    area,
+                    index,
+                    offset,
+                    "new chunk " + Long.toUnsignedString(newChunk) + " is past the end of the COW (" + cowChunks
+                            + " chunks)"));
+        }
+        if (newChunk != expected) {
+            sink.accept(new Finding(
+                    Finding.Kind.ALLOCATION_ORDER,
+                    area,
+                    index,
+                    offset,
+                    "new chunk " + Long.toUnsignedString(newChunk)
+                            + " where the kernel would have allocated " + Long.toUnsignedString(expected)
+                            + " (it allocates strictly increasing by 1, skipping metadata)"));
+        }
     }
 
     private static Finding pointsAtHeader(long area, long index, long offset, long oldChunk) {

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.snapstore.cow.CowAreaReader;
+import dev.snapstore.cow.CowFormat;
 import dev.snapstore.spi.MemoryBlockDevice;
 import dev.snapstore.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -53,6 +55,55 @@ class CowCheckTest {
         CheckReport report = check(cow);
         assertTrue(report.clean(), () -> report.lines("cow").toString());
         assertEquals(List.of(), report.findings());
+    }
+
+    /**
+     * A table of 1-sector chunks (32 records an area) over many areas, in the kernel's order but for
+     * a few places: the walk's division-free cursor must flag exactly what skipMetadata does.
+     */
+    @Test
+    void theAllocationOrderAcrossManyAreasIsTheKernels() throws IOException {
+        int epa = CowFormat.exceptionsPerArea(1);
+        int records = 20 * epa + 7;
+        long[] newChunks = new long[records];
+        long next = CowFormat.skipMetadata(epa, 2);
+        for (int n = 0; n < records; n++) {
+            newChunks[n] = next;
+            next = CowFormat.skipMetadata(epa, next + 1);
+        }
+        newChunks[3 * epa + 5] += 1; // a gap
+        newChunks[7 * epa + epa - 1] = CowFormat.areaLocation(epa, 8); // an area's own chunk
+        newChunks[9 * epa] = 2; // back to the start
+        newChunks[12 * epa + 2] = -1L; // far past the end
+        long areas = records / epa + 1;
+        MemoryBlockDevice cow = new MemoryBlockDevice("cow", CowFormat.areaLocation(epa, areas) + 1000);
+        poke(cow, 0, (1L << 32) | Integer.toUnsignedLong(CowFormat.SNAP_MAGIC), (1L << 32) | 1);
+        for (int n = 0; n < records; n++) {
+            poke(cow, CowFormat.areaLocation(epa, n / epa) * 512 + 16L * (n % epa), 1000 + n, newChunks[n]);
+        }
+        List<String> expected = new ArrayList<>();
+        long want = CowFormat.skipMetadata(epa, 2);
+        for (int n = 0; n < records; n++) {
+            if (newChunks[n] != want) {
+                expected.add("area " + n / epa + " index " + n % epa);
+            }
+            want = CowFormat.skipMetadata(epa, newChunks[n] + 1);
+        }
+        assertEquals(7, expected.size(), expected::toString);
+        CheckReport report = CowCheck.check(cow, CowAreaReader.readHeader(cow), OptionalLong.of(1 << 20));
+        assertEquals(records, report.exceptions());
+        assertEquals(
+                expected,
+                report.findings().stream()
+                        .filter(f -> f.kind() == Finding.Kind.ALLOCATION_ORDER)
+                        .map(f -> "area " + f.area() + " index " + f.index())
+                        .toList());
+        assertEquals(
+                List.of(Finding.Kind.POINTS_AT_METADATA, Finding.Kind.PAST_END),
+                report.findings().stream()
+                        .map(Finding::kind)
+                        .filter(k -> k != Finding.Kind.ALLOCATION_ORDER)
+                        .toList());
     }
 
     @Test
