@@ -154,7 +154,9 @@ class ExceptionTableTest {
             sink.addAll(records, n);
         }
         assertEquals(inserted.size(), loaded.size());
-        assertEquals(inserted.runCount(), loaded.runCount());
+        // Not the run count: inserts keep runs inside 256-aligned groups, a load joins across them
+        // (records 20, 21, 22 with 22 a multiple of 256 are two runs inserted, one loaded), so only
+        // the mapping itself is the same.
         for (long c = base - 1; c < old + 2; c++) {
             assertEquals(inserted.lookup(c), loaded.lookup(c));
         }
