@@ -30,6 +30,12 @@ public final class FileBlockDevice implements BlockDevice {
     private final int logicalBlockSize;
     private final String sysfsDevice;
     private final Object identity;
+    /**
+     * The size {@link #sizeInSectors()} last read. A range inside it is checked without a system call
+     * (an {@code fstat}, or a sysfs read for a block device, per request cost the metadata load and
+     * {@code check} a third of their time); a range beyond it reads the size again.
+     */
+    private volatile long knownSectors = -1;
 
     private FileBlockDevice(
             Path path,
@@ -129,19 +135,40 @@ public final class FileBlockDevice implements BlockDevice {
         return key != null ? key : path.toRealPath();
     }
 
+    /** Reads the size now; every call sees a file that grew or shrank since. */
     @Override
     public long sizeInSectors() {
+        long sectors;
         try {
             long bytes = channel.size();
             if (bytes == 0 && sysfsDevice != null) {
                 // fstat reports 0 for block devices; sysfs has the size in 512-byte sectors.
-                return Long.parseLong(
+                sectors = Long.parseLong(
                         Files.readString(Path.of(sysfsDevice, "size")).trim());
+            } else {
+                sectors = bytes >>> ChunkSize.SECTOR_SHIFT;
             }
-            return bytes >>> ChunkSize.SECTOR_SHIFT;
         } catch (IOException e) {
             throw new UncheckedIOException(path + ": cannot read the size", e);
         }
+        knownSectors = sectors;
+        return sectors;
+    }
+
+    /**
+     * {@link BlockDevice#checkRange} against the size last read when the range fits in it, else
+     * against the size read now. A device that shrank since is still caught: a read past its real end
+     * finds the end of file, and {@link #read} reports that as beyond the end of the device.
+     */
+    private void checkRangeKnown(long sector, int bytes) throws BeyondEndOfDeviceException {
+        long known = knownSectors;
+        if ((bytes & (ChunkSize.SECTOR_SIZE - 1)) == 0
+                && sector >= 0
+                && sector <= known
+                && bytes >>> ChunkSize.SECTOR_SHIFT <= known - sector) {
+            return;
+        }
+        BlockDevice.checkRange(this, sector, bytes);
     }
 
     @Override
@@ -151,7 +178,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void read(long sector, ByteBuffer dst) throws IOException {
-        BlockDevice.checkRange(this, sector, dst.remaining());
+        checkRangeKnown(sector, dst.remaining());
         long position = sector << ChunkSize.SECTOR_SHIFT;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, position);
@@ -190,7 +217,13 @@ public final class FileBlockDevice implements BlockDevice {
         if (readOnly) {
             throw new IOException(name() + ": opened read-only");
         }
-        BlockDevice.checkRange(this, sector, src.remaining());
+        if (sysfsDevice != null) {
+            // The kernel refuses a write past a block device's end (ENOSPC), so the size last read will do.
+            checkRangeKnown(sector, src.remaining());
+        } else {
+            // A write past a file's real end would grow it: check against its size now.
+            BlockDevice.checkRange(this, sector, src.remaining());
+        }
         long position = sector << ChunkSize.SECTOR_SHIFT;
         while (src.hasRemaining()) {
             position += channel.write(src, position);

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -89,6 +91,33 @@ class BlockDeviceTest {
         }
         byte[] raw = Files.readAllBytes(file);
         assertEquals(4096 + 100, raw.length, "the file never grows");
+    }
+
+    /** Ranges inside the size last read skip the fstat; a file that changes size since is still seen. */
+    @Test
+    void fileDeviceSeesTheFileGrowAndShrinkUnderIt() throws IOException {
+        Path file = tmp.resolve("grows.img");
+        Files.write(file, new byte[4096]);
+        try (FileBlockDevice device = FileBlockDevice.open(file, true);
+                FileChannel other = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            device.read(0, ByteBuffer.allocate(4096));
+            byte[] tail = new byte[512];
+            new Random(2).nextBytes(tail);
+            other.write(ByteBuffer.wrap(tail), 8192 + 512);
+            ByteBuffer grown = ByteBuffer.allocate(512);
+            device.read(17, grown);
+            assertArrayEquals(tail, grown.array(), "a read past the size last seen reads the size again");
+
+            other.truncate(2048);
+            BeyondEndOfDeviceException read =
+                    assertThrows(BeyondEndOfDeviceException.class, () -> device.read(2, ByteBuffer.allocate(4096)));
+            assertEquals(4, read.limit(), read.getMessage());
+            BeyondEndOfDeviceException write =
+                    assertThrows(BeyondEndOfDeviceException.class, () -> device.write(6, ByteBuffer.allocate(512)));
+            assertEquals(4, write.limit(), write.getMessage());
+            assertEquals(2048, Files.size(file), "a write past a shrunk file's end does not grow it");
+            device.read(0, ByteBuffer.allocate(2048));
+        }
     }
 
     @Test
