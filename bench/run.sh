@@ -22,7 +22,7 @@ jar=$here/target/bench.jar
 # Build when the jar is missing or older than any main source or pom of the modules it runs.
 stale=
 if [[ -f $jar ]]; then
-  stale=$(find "$root"/{spi,cow-format,store-persistent,store-transient,engine,bench} \
+  stale=$(find "$root"/{spi,cow-format,cow-tools,store-persistent,store-transient,engine,bench} \
     \( -path '*/src/main/*' -o -name pom.xml \) -newer "$jar" -print -quit)
 fi
 if [[ ! -f $jar || -n $stale ]]; then

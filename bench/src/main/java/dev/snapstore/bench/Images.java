@@ -40,6 +40,17 @@ public final class Images {
     /** Old chunk of the {@code i}-th exception: consecutive, the sequential-write case. */
     public static final LongUnaryOperator IN_RUNS = i -> i;
 
+    /** The origin chunks {@link #RANDOM} spreads over: 2<sup>25</sup>, 128 GiB at 4 KiB. */
+    public static final long RANDOM_ORIGIN_CHUNKS = 1L << 25;
+
+    /**
+     * Old chunk of the {@code i}-th exception in the order random writes leave in a kernel COW: a
+     * pseudo-random permutation of the origin's chunks (an odd multiplier is a bijection modulo a
+     * power of two), so no two form a run and nothing is sorted. For up to {@link
+     * #RANDOM_ORIGIN_CHUNKS} exceptions.
+     */
+    public static final LongUnaryOperator RANDOM = i -> (i * 0x9E3779B97F4A7C15L) & (RANDOM_ORIGIN_CHUNKS - 1);
+
     private Images() {}
 
     /**
@@ -84,12 +95,20 @@ public final class Images {
     public static Path cow(String name, int chunkSize, long count, LongUnaryOperator old, boolean withData)
             throws IOException {
         Path file = dir().resolve(name);
+        int epa = CowFormat.exceptionsPerArea(chunkSize);
+        int chunkBytes = chunkSize << CowFormat.SECTOR_SHIFT;
+        // The COW ends after its last data chunk, as a kernel COW does (check reports a record past it).
+        long endBytes = (count == 0 ? CowFormat.areaLocation(epa, 0) + 1 : newChunk(epa, count - 1) + 1) * chunkBytes;
         if (Files.exists(file)) {
+            // Files made before this rule ended at their last area: extend them in place.
+            if (Files.size(file) < endBytes) {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    extend(ch, endBytes);
+                }
+            }
             return file;
         }
         Path tmp = dir().resolve(name + ".tmp");
-        int epa = CowFormat.exceptionsPerArea(chunkSize);
-        int chunkBytes = chunkSize << CowFormat.SECTOR_SHIFT;
         try (FileChannel ch = FileChannel.open(
                 tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(chunkBytes);
@@ -112,11 +131,17 @@ public final class Images {
             if (withData) {
                 writeData(ch, epa, chunkBytes, count);
             }
-            long end = count == 0 ? CowFormat.areaLocation(epa, 0) + 1 : newChunk(epa, count - 1) + 1;
-            ch.truncate(Math.max(ch.size(), end * chunkBytes));
+            extend(ch, endBytes);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         return file;
+    }
+
+    /** Makes the file {@code bytes} long, sparse, unless it is longer (truncate only shrinks a file). */
+    private static void extend(FileChannel ch, long bytes) throws IOException {
+        if (ch.size() < bytes) {
+            ch.write(ByteBuffer.allocate(1), bytes - 1);
+        }
     }
 
     /** The data chunks between the areas, in pieces of at most 1 MiB. */

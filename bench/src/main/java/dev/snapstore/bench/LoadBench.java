@@ -1,6 +1,9 @@
 package dev.snapstore.bench;
 
+import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.tools.CheckReport;
+import dev.snapstore.cow.tools.CowCheck;
 import dev.snapstore.engine.ExceptionTable;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
@@ -14,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,14 +48,39 @@ public class LoadBench {
     @Param({"8"})
     public int chunkSize;
 
+    /**
+     * The records' order on the COW: {@code sorted} by old chunk (what sequential writes leave, and
+     * the issue's first measurement) or {@code random} (what random writes leave: the table is sorted
+     * while it loads).
+     */
+    @Param({"sorted", "random"})
+    public String order;
+
     private Path cow;
     private StoreTypes types;
+    private long originSectors;
 
     /** Makes (or finds) the COW and loads the store types once. */
     @Setup
     public void setup() throws IOException {
-        cow = Images.cow("load-" + chunkSize + "-" + count + ".cow", chunkSize, count, Images.SCATTERED);
+        cow = image(chunkSize, count, order);
+        originSectors = (order.equals("random") ? Images.RANDOM_ORIGIN_CHUNKS : 2 * count) * chunkSize;
         types = StoreTypes.load();
+    }
+
+    /**
+     * The COW of this many exceptions in this order, made once.
+     *
+     * @param chunkSize chunk size in sectors
+     * @param count exceptions
+     * @param order {@code sorted} or {@code random}
+     * @return its path
+     * @throws IOException when it cannot be written
+     */
+    static Path image(int chunkSize, long count, String order) throws IOException {
+        return order.equals("random")
+                ? Images.cow("load-" + chunkSize + "-" + count + "-random.cow", chunkSize, count, Images.RANDOM)
+                : Images.cow("load-" + chunkSize + "-" + count + ".cow", chunkSize, count, Images.SCATTERED);
     }
 
     /**
@@ -86,6 +115,23 @@ public class LoadBench {
             table.compact();
         }
         return table.size();
+    }
+
+    /**
+     * {@code snapstore check}'s work without the process: the header read, every record checked
+     * against the kernel's rules, the origin's size and every other record.
+     *
+     * @return the number of exceptions checked
+     */
+    @Benchmark
+    public long check() throws IOException {
+        try (FileBlockDevice dev = FileBlockDevice.open(cow, false)) {
+            CheckReport report = CowCheck.check(dev, CowAreaReader.readHeader(dev), OptionalLong.of(originSectors));
+            if (!report.clean()) {
+                throw new IllegalStateException(report.lines(cow.toString()).toString());
+            }
+            return report.exceptions();
+        }
     }
 
     /**
