@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -205,6 +206,126 @@ class DistributionIT {
                 status);
         assertEquals(mapped, off);
         assertTrue(Files.notExists(noCache), "SNAPSTORE_CDS=0 wrote " + noCache);
+    }
+
+    @Test
+    void dataCommandsPrintOnTheClassPathWhatTheyPrintOnTheModulePath() throws Exception {
+        Path cache = work.resolve("data-cache");
+        // mv on PATH too: the launcher keeps an archive only with it.
+        Map<String, String> classPath = Map.of("PATH", System.getenv("PATH"), "XDG_CACHE_HOME", cache.toString());
+        // With plug-ins (none here) every command starts on the module path.
+        Path noPlugins = Files.createDirectories(work.resolve("data-no-plugins"));
+        Map<String, String> modulePath = Map.of("PATH", onlyJava.toString(), "SNAPSTORE_PLUGINS", noPlugins.toString());
+        Path origin = Files.write(work.resolve("data-origin.img"), new byte[1 << 20]);
+        Path cow = work.resolve("data-cow.img");
+        Path notACow = Files.write(work.resolve("data-not-a-cow.img"), new byte[1 << 20]);
+        String o = origin.toString();
+        String c = cow.toString();
+        // A data command without an archive starts without one and dumps none: only the short
+        // commands run java as a child of the launcher, as dumping at exit needs.
+        Run early = run(classPath, launcher(), "dump", "--cow", notACow.toString());
+        assertEquals(2, early.status(), early.err());
+        assertTrue(Files.notExists(cache), "a data command dumped an archive into " + cache);
+        assertEquals(
+                0,
+                run(classPath, launcher(), "create", "--cow", c, "--size", "1M", "--chunk-size", "8")
+                        .status());
+        assertEquals(1, names(cache.resolve("snapstore")).size());
+        Run write = run(
+                classPath,
+                launcher(),
+                "write",
+                "--origin",
+                o,
+                "--cow",
+                c,
+                "--type",
+                "P",
+                "--chunk-size",
+                "8",
+                "--to",
+                "snapshot",
+                "--offset",
+                "8192",
+                "--fill",
+                "7",
+                "--length",
+                "20000");
+        assertEquals(0, write.status(), write.err());
+
+        Path missing = work.resolve("data-missing.img");
+        List<List<String>> commands = List.of(
+                List.of("check", "--origin", o, "--cow", c),
+                List.of("check", "--origin", o, "--cow", c, "--json"),
+                List.of("dump", "--cow", c),
+                List.of("dump", "--cow", c, "--json"),
+                List.of(
+                        "read",
+                        "--origin",
+                        o,
+                        "--cow",
+                        c,
+                        "--type",
+                        "P",
+                        "--chunk-size",
+                        "8",
+                        "--from",
+                        "snapshot",
+                        "--offset",
+                        "8000",
+                        "--length",
+                        "300",
+                        "--output",
+                        "-"),
+                List.of("check", "--origin", o, "--cow", notACow.toString()),
+                List.of(
+                        "export",
+                        "--origin",
+                        o,
+                        "--cow",
+                        missing.toString(),
+                        "--output",
+                        work.resolve("data-none.img").toString()),
+                List.of("--version"));
+        for (List<String> args : commands) {
+            Run onClassPath = run(classPath, with(launcher(), args));
+            assertEquals(run(modulePath, with(launcher(), args)), onClassPath, args.toString());
+            assertTrue(onClassPath.status() != 0 || onClassPath.err().isEmpty(), args + ": " + onClassPath.err());
+        }
+        assertEquals(2, run(classPath, with(launcher(), commands.get(5))).status(), "not a COW: usage or input error");
+        assertEquals(2, run(classPath, with(launcher(), commands.get(6))).status(), "no COW: usage or input error");
+
+        // export and merge write files: the same bytes either way.
+        Path onClassPath = work.resolve("data-export-cp.img");
+        Path onModulePath = work.resolve("data-export-mp.img");
+        Run exportClassPath =
+                run(classPath, launcher(), "export", "--origin", o, "--cow", c, "--output", onClassPath.toString());
+        Run exportModulePath =
+                run(modulePath, launcher(), "export", "--origin", o, "--cow", c, "--output", onModulePath.toString());
+        assertEquals(0, exportClassPath.status(), exportClassPath.err());
+        assertEquals(
+                exportModulePath.out(),
+                exportClassPath.out().stream()
+                        .map(line -> line.replace(onClassPath.toString(), onModulePath.toString()))
+                        .toList());
+        assertEquals(-1L, Files.mismatch(onClassPath, onModulePath));
+        byte[] originBefore = Files.readAllBytes(origin);
+        byte[] cowBefore = Files.readAllBytes(cow);
+        Run mergeClassPath = run(classPath, launcher(), "merge", "--origin", o, "--cow", c);
+        byte[] mergedOrigin = Files.readAllBytes(origin);
+        byte[] mergedCow = Files.readAllBytes(cow);
+        Files.write(origin, originBefore);
+        Files.write(cow, cowBefore);
+        Run mergeModulePath = run(modulePath, launcher(), "merge", "--origin", o, "--cow", c);
+        assertEquals(0, mergeClassPath.status(), mergeClassPath.err());
+        assertEquals(mergeModulePath, mergeClassPath);
+        assertTrue(Arrays.equals(mergedOrigin, Files.readAllBytes(origin)));
+        assertTrue(Arrays.equals(mergedCow, Files.readAllBytes(cow)));
+        assertTrue(Arrays.equals(Files.readAllBytes(onClassPath), mergedOrigin), "merge = export");
+    }
+
+    private static String[] with(String first, List<String> rest) {
+        return Stream.concat(Stream.of(first), rest.stream()).toArray(String[]::new);
     }
 
     @Test
