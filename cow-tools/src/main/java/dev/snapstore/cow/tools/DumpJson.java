@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
+import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -47,7 +48,9 @@ public final class DumpJson {
          */
         public Writer(PrintStream out) throws IOException {
             this.out = out;
-            this.g = ToolJson.MAPPER.getFactory().createGenerator(out);
+            // The generator's own buffer is 8000 bytes: this one makes fewer, larger writes to
+            // out (System.out writes each through at once). A flush of the generator flushes it.
+            this.g = ToolJson.MAPPER.getFactory().createGenerator(new BufferedOutputStream(out, 1 << 16));
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             // A truncated table must not end in a well-formed document.
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
@@ -85,14 +88,36 @@ public final class DumpJson {
          * @throws IOException when writing fails
          */
         public void record(DumpRecord r) throws IOException {
+            record(r.area(), r.index(), r.oldChunk(), r.newChunk());
+        }
+
+        /**
+         * One record, from plain numbers.
+         *
+         * @param area the metadata area, written signed (a walk never reaches 2^63 areas)
+         * @param index the index within the area, written signed
+         * @param oldChunk the origin chunk, written unsigned
+         * @param newChunk the COW chunk, written unsigned
+         * @throws IOException when writing fails
+         */
+        public void record(long area, long index, long oldChunk, long newChunk) throws IOException {
             g.writeStartObject();
-            g.writeNumberField("area", r.area());
-            g.writeNumberField("index", r.index());
+            g.writeNumberField("area", area);
+            g.writeNumberField("index", index);
             g.writeFieldName("oldChunk");
-            g.writeNumber(unsigned(r.oldChunk()));
+            unsigned(oldChunk);
             g.writeFieldName("newChunk");
-            g.writeNumber(unsigned(r.newChunk()));
+            unsigned(newChunk);
             g.writeEndObject();
+        }
+
+        private void unsigned(long value) throws IOException {
+            if (value >= 0) {
+                g.writeNumber(value);
+            } else {
+                // the same digits as a long would give, were it unsigned
+                g.writeNumber(new BigInteger(Long.toUnsignedString(value)));
+            }
         }
 
         /**
@@ -126,8 +151,10 @@ public final class DumpJson {
     }
 
     /**
-     * Dumps a COW's table as it walks it ({@link CowTable#walk}). When the walk fails, what was
-     * written is flushed and the document stays unfinished.
+     * Dumps a COW's table as it walks it ({@link CowTable#walk}), a batch of records at a time as
+     * plain numbers. When the walk fails, what was written is flushed and the document stays
+     * unfinished. (A caller that must print nothing for a table that fails part-way reads it
+     * first with {@link CowTable#count}, as {@code snapstore dump --json} does.)
      *
      * @param out where the dump goes
      * @param cow the COW's name
@@ -141,7 +168,11 @@ public final class DumpJson {
             writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
             long count;
             try {
-                count = CowTable.walk(device, header, writer::record);
+                count = CowTable.walk(device, header.chunkSize(), (area, from, fields, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
+                    }
+                });
             } finally {
                 writer.flush();
             }
@@ -167,10 +198,6 @@ public final class DumpJson {
             }
             writer.end(dump.records().size());
         }
-    }
-
-    private static BigInteger unsigned(long value) {
-        return new BigInteger(Long.toUnsignedString(value));
     }
 
     /**
