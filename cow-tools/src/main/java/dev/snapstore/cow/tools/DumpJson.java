@@ -2,6 +2,10 @@ package dev.snapstore.cow.tools;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
@@ -10,6 +14,7 @@ import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Serializable;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +42,12 @@ public final class DumpJson {
     /** Writes a JSON dump record by record, so that a table of any size streams out. Not thread-safe. */
     public static final class Writer implements Closeable {
 
+        // Field names encoded once: the generator copies their bytes rather than checking each char.
+        private static final SerializableString AREA = new SerializedString("area");
+        private static final SerializableString INDEX = new SerializedString("index");
+        private static final SerializableString OLD_CHUNK = new SerializedString("oldChunk");
+        private static final SerializableString NEW_CHUNK = new SerializedString("newChunk");
+
         private final PrintStream out;
         private final JsonGenerator g;
 
@@ -54,7 +65,7 @@ public final class DumpJson {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             // A truncated table must not end in a well-formed document.
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
-            g.useDefaultPrettyPrinter();
+            g.setPrettyPrinter(new BytePrettyPrinter());
         }
 
         /**
@@ -102,11 +113,13 @@ public final class DumpJson {
          */
         public void record(long area, long index, long oldChunk, long newChunk) throws IOException {
             g.writeStartObject();
-            g.writeNumberField("area", area);
-            g.writeNumberField("index", index);
-            g.writeFieldName("oldChunk");
+            g.writeFieldName(AREA);
+            g.writeNumber(area);
+            g.writeFieldName(INDEX);
+            g.writeNumber(index);
+            g.writeFieldName(OLD_CHUNK);
             unsigned(oldChunk);
-            g.writeFieldName("newChunk");
+            g.writeFieldName(NEW_CHUNK);
             unsigned(newChunk);
             g.writeEndObject();
         }
@@ -147,6 +160,74 @@ public final class DumpJson {
         @Override
         public void close() throws IOException {
             g.close();
+        }
+    }
+
+    /**
+     * Jackson's default pretty printer, writing its line breaks, indentation and separators as
+     * bytes encoded once: the default one writes each as chars that the generator encodes one by
+     * one, which was half of a 10 M record dump's time. The output is the same.
+     */
+    private static final class BytePrettyPrinter extends DefaultPrettyPrinter {
+
+        private static final long serialVersionUID = 1L;
+        private static final SerializableString FIELD_VALUE = new SerializedString(" : ");
+
+        BytePrettyPrinter() {
+            _objectIndenter = new LevelIndenter();
+        }
+
+        private BytePrettyPrinter(BytePrettyPrinter base) {
+            super(base);
+        }
+
+        @Override
+        public DefaultPrettyPrinter createInstance() {
+            return new BytePrettyPrinter(this);
+        }
+
+        @Override
+        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(FIELD_VALUE);
+        }
+
+        @Override
+        public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(',');
+            _objectIndenter.writeIndentation(g, _nesting);
+        }
+
+        @Override
+        public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(',');
+            _arrayIndenter.writeIndentation(g, _nesting);
+        }
+    }
+
+    /** {@link DefaultIndenter#SYSTEM_LINEFEED_INSTANCE}, with each level's bytes made once. */
+    private static final class LevelIndenter implements DefaultPrettyPrinter.Indenter, Serializable {
+
+        private static final long serialVersionUID = 1L;
+        private static final SerializableString[] LEVELS = new SerializableString[16];
+
+        static {
+            for (int i = 0; i < LEVELS.length; i++) {
+                LEVELS[i] = new SerializedString(System.lineSeparator() + "  ".repeat(i));
+            }
+        }
+
+        @Override
+        public void writeIndentation(JsonGenerator g, int level) throws IOException {
+            if (level >= 0 && level < LEVELS.length) {
+                g.writeRaw(LEVELS[level]);
+            } else {
+                DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.writeIndentation(g, level);
+            }
+        }
+
+        @Override
+        public boolean isInline() {
+            return false;
         }
     }
 
