@@ -1,13 +1,10 @@
 package dev.snapstore.cow.tools;
 
-import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -26,9 +23,6 @@ public final class CowCheck {
 
     /** How many findings a report lists by default; the count goes on past it. */
     public static final int MAX_LISTED = 1000;
-
-    /** Records decoded at once: 8 KiB of longs, whatever the chunk size. */
-    private static final int BATCH = 512;
 
     private CowCheck() {}
 
@@ -92,9 +86,8 @@ public final class CowCheck {
     }
 
     /**
-     * Walks the table as the kernel's {@code read_exceptions} does (areas in order while they are
-     * full, up to the first record whose new chunk is 0), a batch of an area's records at a time
-     * as plain {@code long}s: no object and no call per field.
+     * Walks the table ({@link CowTable#walk(BlockDevice, int, CowTable.Batches)}: areas in order
+     * while they are full, up to the first record whose new chunk is 0) as plain {@code long}s.
      *
      * @param cow the COW
      * @param chunkSize its chunk size in sectors, usable
@@ -103,50 +96,31 @@ public final class CowCheck {
      *     COW), or null to stop quietly there
      */
     static void walk(BlockDevice cow, int chunkSize, RepeatedChunks seen, TableChecker checker) throws IOException {
-        int epa = new CowAreaReader(cow, chunkSize).exceptionsPerArea(); // checks the chunk size
-        long sectors = cow.sizeInSectors();
-        long cowChunks = sectors / chunkSize;
-        long[] fields = new long[2 * Math.min(BATCH, epa)];
-        // Direct: a heap buffer would be read through the JDK's own direct buffer and copied.
-        ByteBuffer buffer =
-                ByteBuffer.allocateDirect(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
-        for (long area = 0; ; area++) {
-            // CowAreaReader.areaFits, with the COW's size asked once rather than per area
-            long location = CowFormat.areaLocation(epa, area);
-            if (location <= 0 || Long.compareUnsigned(location, cowChunks) >= 0) {
-                if (checker != null) {
-                    checker.truncated(new TruncatedTableException(
-                            area, location, location * chunkSize * 512, sectors << CowFormat.SECTOR_SHIFT));
-                }
-                return;
-            }
-            cow.read(location * chunkSize, buffer.clear());
-            buffer.clear();
-            LongBuffer longs = buffer.asLongBuffer();
-            for (int from = 0; from < epa; from += BATCH) {
-                int batch = Math.min(BATCH, epa - from);
-                longs.get(2 * from, fields, 0, 2 * batch);
-                int count = batch;
-                for (int i = 0; i < batch; i++) {
-                    if (fields[2 * i + 1] == 0) {
-                        count = i;
-                        break;
+        try {
+            CowTable.walk(cow, chunkSize, new CowTable.Batches() {
+                @Override
+                public void records(long area, int from, long[] fields, int count) {
+                    if (seen != null) {
+                        seen.addAll(fields, count);
                     }
-                }
-                if (seen != null) {
-                    seen.addAll(fields, count);
-                }
-                if (checker != null) {
-                    for (int i = 0; i < count; i++) {
-                        checker.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
-                    }
-                }
-                if (count < batch) {
                     if (checker != null) {
-                        checker.end(area, from + count, buffer);
+                        for (int i = 0; i < count; i++) {
+                            checker.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
+                        }
                     }
-                    return;
                 }
+
+                @Override
+                public void end(long area, int index, ByteBuffer areaBytes) {
+                    if (checker != null) {
+                        checker.end(area, index, areaBytes);
+                    }
+                }
+            });
+        } catch (TruncatedTableException e) {
+            // only the walk's own: neither sink throws
+            if (checker != null) {
+                checker.truncated(e);
             }
         }
     }

@@ -3,10 +3,11 @@ package dev.snapstore.cow.tools;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
-import dev.snapstore.cow.CowRecord;
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 
 /**
  * Walks a COW's exception table as the kernel's {@code read_exceptions} does: area after area
@@ -14,6 +15,9 @@ import java.nio.ByteBuffer;
  * whatever the size of the table. Read-only.
  */
 public final class CowTable {
+
+    /** Records decoded at once: 8 KiB of longs, whatever the chunk size. */
+    private static final int BATCH = 512;
 
     /** Receives the table in order. */
     public interface Visitor {
@@ -39,6 +43,25 @@ public final class CowTable {
         default void end(long area, int index, ByteBuffer areaBytes) throws IOException {}
     }
 
+    /**
+     * Receives the table a batch of one area's records at a time, as plain {@code long}s: the
+     * walk the tools use on large tables (check, dump), with no object and no call per record.
+     */
+    @FunctionalInterface
+    interface Batches {
+
+        /**
+         * Records {@code from} to {@code from + count - 1} of {@code area}, none the terminator.
+         *
+         * @param fields old chunk, new chunk, old chunk, ...: {@code 2 * count} of them are valid,
+         *     only during the call
+         */
+        void records(long area, int from, long[] fields, int count) throws IOException;
+
+        /** As {@link Visitor#end}. */
+        default void end(long area, int index, ByteBuffer areaBytes) throws IOException {}
+    }
+
     private CowTable() {}
 
     /**
@@ -55,27 +78,86 @@ public final class CowTable {
      * @throws IllegalArgumentException when the header's chunk size is not usable
      */
     public static long walk(BlockDevice cow, CowHeader header, Visitor visitor) throws IOException {
-        CowAreaReader reader = new CowAreaReader(cow, header.chunkSize());
-        int epa = reader.exceptionsPerArea();
-        long count = 0;
-        for (long area = 0; ; area++) {
-            if (!reader.areaFits(area)) {
-                long location = CowFormat.areaLocation(epa, area);
-                throw new TruncatedTableException(
-                        area,
-                        location,
-                        location * header.chunkSize() * 512,
-                        cow.sizeInSectors() << CowFormat.SECTOR_SHIFT);
-            }
-            ByteBuffer buffer = reader.readArea(area);
-            for (int i = 0; i < epa; i++) {
-                CowRecord record = CowRecord.decode(buffer, i);
-                if (record.isTerminator()) {
-                    visitor.end(area, i, buffer);
-                    return count;
+        return walk(cow, header.chunkSize(), new Batches() {
+            @Override
+            public void records(long area, int from, long[] fields, int count) throws IOException {
+                for (int i = 0; i < count; i++) {
+                    visitor.record(new DumpRecord(area, from + i, fields[2 * i], fields[2 * i + 1]));
                 }
-                visitor.record(DumpRecord.at(area, i, record));
-                count++;
+            }
+
+            @Override
+            public void end(long area, int index, ByteBuffer areaBytes) throws IOException {
+                visitor.end(area, index, areaBytes);
+            }
+        });
+    }
+
+    /**
+     * Reads the whole table and only counts it: whether a walk would get to its end, with nothing
+     * kept (what {@code snapstore dump --json} does before it prints anything).
+     *
+     * @param cow the COW
+     * @param header its header, with a usable magic and chunk size
+     * @return how many records the table holds
+     * @throws TruncatedTableException when an area the table needs lies beyond the end of the COW
+     * @throws IOException on a read error
+     * @throws IllegalArgumentException when the header's chunk size is not usable
+     */
+    public static long count(BlockDevice cow, CowHeader header) throws IOException {
+        return walk(cow, header.chunkSize(), (area, from, fields, count) -> {});
+    }
+
+    /**
+     * Walks the table (as {@link #walk(BlockDevice, CowHeader, Visitor)}), a batch of an area's
+     * records at a time, decoded with one bulk copy into a small {@code long[]}.
+     *
+     * @param cow the COW
+     * @param chunkSize its chunk size in sectors
+     * @param sink receives the batches and the end
+     * @return how many records the table holds
+     * @throws TruncatedTableException when an area the table needs lies beyond the end of the COW;
+     *     the records before it were passed on
+     * @throws IOException on a read error, or what the sink throws
+     * @throws IllegalArgumentException when the chunk size is not usable
+     */
+    static long walk(BlockDevice cow, int chunkSize, Batches sink) throws IOException {
+        int epa = new CowAreaReader(cow, chunkSize).exceptionsPerArea(); // checks the chunk size
+        long sectors = cow.sizeInSectors();
+        long cowChunks = sectors / chunkSize;
+        long[] fields = new long[2 * Math.min(BATCH, epa)];
+        // Direct: a heap buffer would be read through the JDK's own direct buffer and copied.
+        ByteBuffer buffer =
+                ByteBuffer.allocateDirect(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
+        long records = 0;
+        for (long area = 0; ; area++) {
+            // CowAreaReader.areaFits, with the COW's size asked once rather than per area
+            long location = CowFormat.areaLocation(epa, area);
+            if (location <= 0 || Long.compareUnsigned(location, cowChunks) >= 0) {
+                throw new TruncatedTableException(
+                        area, location, location * chunkSize * 512, sectors << CowFormat.SECTOR_SHIFT);
+            }
+            cow.read(location * chunkSize, buffer.clear());
+            buffer.clear();
+            LongBuffer longs = buffer.asLongBuffer();
+            for (int from = 0; from < epa; from += BATCH) {
+                int batch = Math.min(BATCH, epa - from);
+                longs.get(2 * from, fields, 0, 2 * batch);
+                int count = batch;
+                for (int i = 0; i < batch; i++) {
+                    if (fields[2 * i + 1] == 0) {
+                        count = i;
+                        break;
+                    }
+                }
+                if (count > 0) {
+                    sink.records(area, from, fields, count);
+                    records += count;
+                }
+                if (count < batch) {
+                    sink.end(area, from + count, buffer);
+                    return records;
+                }
             }
         }
     }

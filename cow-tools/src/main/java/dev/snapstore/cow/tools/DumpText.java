@@ -4,10 +4,12 @@ import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import java.io.BufferedReader;
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -44,10 +46,29 @@ public final class DumpText {
 
     private DumpText() {}
 
-    /** Writes a text dump line by line, so that a table of any size streams out. Not thread-safe. */
-    public static final class Writer {
+    /**
+     * Writes a text dump. The record lines are formatted as bytes into a 64 KiB buffer that goes
+     * to {@code out} in one write when full (a table of 10 M records is half a gigabyte of text:
+     * {@code System.out} alone would make a system call per line), so a caller that stops before
+     * {@link #end} must {@link #flush()}. Not thread-safe.
+     */
+    public static final class Writer implements Flushable {
+
+        private static final int BUFFER_BYTES = 1 << 16;
+        // "exception area=" + 4 numbers of at most 20 digits and a sign + the names + a line break
+        private static final int MAX_LINE = 128;
+        private static final byte[] AREA = ascii("exception area=");
+        private static final byte[] INDEX = ascii(" index=");
+        private static final byte[] OLD = ascii(" old=");
+        private static final byte[] NEW = ascii(" new=");
+        private static final byte[] END_LINE = ascii("end exceptions=");
+        // what println writes
+        private static final byte[] LINE_BREAK = ascii(System.lineSeparator());
 
         private final PrintStream out;
+        private final byte[] buffer = new byte[BUFFER_BYTES];
+        private final byte[] digits = new byte[20];
+        private int size;
 
         /**
          * Creates a writer.
@@ -66,6 +87,8 @@ public final class DumpText {
          * @param header the header
          */
         public void begin(String cow, long cowBytes, CowHeader header) {
+            flush();
+            // Through the stream, in its charset: the COW's name need not be ASCII.
             out.println(MAGIC_LINE);
             out.println("# COW " + cow + ", " + cowBytes + " bytes, " + CowFormat.exceptionsPerArea(header.chunkSize())
                     + " exceptions per area");
@@ -83,23 +106,103 @@ public final class DumpText {
          * @param r the record
          */
         public void record(DumpRecord r) {
-            out.println("exception area=" + r.area() + " index=" + r.index() + " old="
-                    + Long.toUnsignedString(r.oldChunk()) + " new=" + Long.toUnsignedString(r.newChunk()));
+            record(r.area(), r.index(), r.oldChunk(), r.newChunk());
         }
 
         /**
-         * The end line.
+         * One record line, from plain numbers.
+         *
+         * @param area the metadata area, printed signed (a walk never reaches 2^63 areas)
+         * @param index the index within the area, printed signed
+         * @param oldChunk the origin chunk, printed unsigned
+         * @param newChunk the COW chunk, printed unsigned
+         */
+        public void record(long area, long index, long oldChunk, long newChunk) {
+            if (size > BUFFER_BYTES - MAX_LINE) {
+                drain();
+            }
+            put(AREA);
+            signed(area);
+            put(INDEX);
+            signed(index);
+            put(OLD);
+            unsigned(oldChunk);
+            put(NEW);
+            unsigned(newChunk);
+            put(LINE_BREAK);
+        }
+
+        /**
+         * The end line, then a {@link #flush()}.
          *
          * @param count how many records were written
          */
         public void end(long count) {
-            out.println("end exceptions=" + count);
+            if (size > BUFFER_BYTES - MAX_LINE) {
+                drain();
+            }
+            put(END_LINE);
+            signed(count);
+            put(LINE_BREAK);
+            flush();
+        }
+
+        /** Writes out the lines still in the buffer and flushes {@code out}. */
+        @Override
+        public void flush() {
+            drain();
+            out.flush();
+        }
+
+        private void drain() {
+            if (size > 0) {
+                out.write(buffer, 0, size);
+                size = 0;
+            }
+        }
+
+        private void put(byte[] bytes) {
+            System.arraycopy(bytes, 0, buffer, size, bytes.length);
+            size += bytes.length;
+        }
+
+        private void signed(long value) {
+            if (value < 0) {
+                buffer[size++] = '-';
+                unsigned(-value); // Long.MIN_VALUE negates to itself: unsigned, that is its magnitude
+            } else {
+                unsigned(value);
+            }
+        }
+
+        /** {@link Long#toUnsignedString(long)}, as ASCII bytes into the buffer. */
+        private void unsigned(long value) {
+            int p = digits.length;
+            long v = value;
+            if (v < 0) { // above Long.MAX_VALUE: one unsigned division makes it non-negative
+                long q = (v >>> 1) / 5;
+                digits[--p] = (byte) ('0' + (v - q * 10));
+                v = q;
+            }
+            while (v >= 10) {
+                long q = v / 10;
+                digits[--p] = (byte) ('0' + (v - q * 10));
+                v = q;
+            }
+            digits[--p] = (byte) ('0' + v);
+            int n = digits.length - p;
+            System.arraycopy(digits, p, buffer, size, n);
+            size += n;
+        }
+
+        private static byte[] ascii(String s) {
+            return s.getBytes(StandardCharsets.US_ASCII);
         }
     }
 
     /**
-     * Dumps a COW's table as it walks it ({@link CowTable#walk}). When the walk fails, what was
-     * written stays written and has no end line.
+     * Dumps a COW's table as it walks it ({@link CowTable#walk}), a batch of records at a time as
+     * plain numbers. When the walk fails, what was written is flushed and has no end line.
      *
      * @param out where the dump goes
      * @param cow the COW's name, for the comment
@@ -111,7 +214,16 @@ public final class DumpText {
     public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
         Writer writer = new Writer(out);
         writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
-        long count = CowTable.walk(device, header, writer::record);
+        long count;
+        try {
+            count = CowTable.walk(device, header.chunkSize(), (area, from, fields, n) -> {
+                for (int i = 0; i < n; i++) {
+                    writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
+                }
+            });
+        } finally {
+            writer.flush();
+        }
         writer.end(count);
         return count;
     }
