@@ -2,6 +2,8 @@ package dev.snapstore.engine;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 
 /**
  * Sorts the runs of a {@link LoadBuffer} loaded out of order straight into the main arrays' 12-byte
@@ -13,6 +15,11 @@ import java.util.List;
  * below the top eight differing ones to lie in the low words: {@link #fits}, true when the first old
  * chunks spread over less than 2<sup>40</sup> chunks (any real origin); other loads take {@link
  * LoadBuffer#sortInto}. Runs with equal first chunks keep their load order.
+ *
+ * <p>From {@value #PARALLEL_RUNS} runs on, on more than one processor, a task in the {@linkplain
+ * ForkJoinPool#commonPool() common pool} sorts the buckets of the upper half of the runs while the
+ * calling thread sorts the lower half: the buckets are disjoint, so the result is the same as with
+ * one thread.
  */
 final class LoadSort {
 
@@ -20,6 +27,8 @@ final class LoadSort {
     private static final int BUCKETS = 1 << BITS;
     /** The widest digit of the passes inside a bucket: 2048 counts, 8 KiB. */
     private static final int DIGIT_BITS = 11;
+    /** From this many runs on the buckets are sorted by two threads. */
+    static final int PARALLEL_RUNS = 1 << 18;
 
     private LoadSort() {}
 
@@ -102,14 +111,76 @@ final class LoadSort {
         int low = Long.numberOfTrailingZeros(differing);
         int passes = low < shift ? (shift - low + DIGIT_BITS - 1) / DIGIT_BITS : 0;
         int bits = passes == 0 ? 0 : (shift - low + passes - 1) / passes;
+        long above = reference >>> shift & -(long) BUCKETS;
+        // The buckets are independent: two threads take half of the runs each when there are many.
+        int split = BUCKETS;
+        ForkJoinTask<Boolean> upper = null;
+        if (n >= PARALLEL_RUNS && Runtime.getRuntime().availableProcessors() > 1) {
+            split = 0;
+            while (starts[split + 1] <= n / 2) {
+                split++;
+            }
+            int from = split;
+            int scratch = largest;
+            upper = ForkJoinPool.commonPool()
+                    .submit(() ->
+                            sortBuckets(lows, news, starts, from, BUCKETS, scratch, low, passes, bits, above, shift));
+        }
+        boolean apart = sortBuckets(lows, news, starts, 0, split, largest, low, passes, bits, above, shift);
+        if (upper != null) {
+            apart &= upper.join();
+        }
+        MainBuilder main = new MainBuilder();
+        main.arrays(lows, news);
+        for (int b = 0; b < BUCKETS; b++) {
+            if (starts[b + 1] > starts[b]) {
+                main.group(starts[b], high(above, b, shift));
+            }
+        }
+        int first = starts[split];
+        if (!apart
+                || (first > 0
+                        && first < n
+                        && Long.compareUnsigned(main.startOf(first, lows[first]), end(main, lows, news, first - 1))
+                                <= 0)) {
+            return null;
+        }
+        return main;
+    }
+
+    /** The last chunk of run {@code i}, once its group is noted in {@code main}. */
+    private static long end(MainBuilder main, int[] lows, long[] news, int i) {
+        return main.startOf(i, lows[i]) + ExceptionTable.runLength(news[i]) - 1;
+    }
+
+    /** The upper word of the starts in bucket {@code b}: the digit's bits reach at most bit 39. */
+    private static long high(long above, int b, int shift) {
+        return ((above | b) << shift) >>> Integer.SIZE;
+    }
+
+    /**
+     * Sorts the buckets {@code [fromBucket, toBucket)} by the bits below the top digit, each between
+     * itself and a scratch area, and checks them for overlapping runs while they are in the cache.
+     *
+     * @return {@code false} when two runs in them share a chunk
+     */
+    private static boolean sortBuckets(
+            int[] lows,
+            long[] news,
+            int[] starts,
+            int fromBucket,
+            int toBucket,
+            int largest,
+            int low,
+            int passes,
+            int bits,
+            long above,
+            int shift) {
         int[] tk = new int[passes == 0 ? 0 : largest];
         long[] tv = new long[passes == 0 ? 0 : largest];
         int[] counts = new int[1 << bits];
-        MainBuilder main = new MainBuilder();
-        main.arrays(lows, news);
-        long above = reference >>> shift & -(long) BUCKETS;
         long previousEnd = 0;
-        for (int b = 0; b < BUCKETS; b++) {
+        for (int b = fromBucket; b < toBucket; b++) {
             int from = starts[b];
             int length = starts[b + 1] - from;
             if (length == 0) {
@@ -129,19 +200,16 @@ final class LoadSort {
                 System.arraycopy(tk, 0, lows, from, length);
                 System.arraycopy(tv, 0, news, from, length);
             }
-            // Inside a bucket the upper word is the same: the digit's bits reach at most bit 39.
-            long high = ((above | b) << shift) >>> Integer.SIZE;
-            main.group(from, high);
-            long upper = high << Integer.SIZE;
+            long upper = high(above, b, shift) << Integer.SIZE;
             for (int i = from; i < from + length; i++) {
                 long start = upper | ((lows[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL);
-                if (i > 0 && Long.compareUnsigned(start, previousEnd) <= 0) {
-                    return null;
+                if (i > starts[fromBucket] && Long.compareUnsigned(start, previousEnd) <= 0) {
+                    return false;
                 }
                 previousEnd = start + ExceptionTable.runLength(news[i]) - 1;
             }
         }
-        return main;
+        return true;
     }
 
     /** One stable counting pass by the {@code bits} at {@code shift} of the low words. */

@@ -137,6 +137,25 @@ class LoadBufferTest {
     }
 
     @Test
+    void twoThreadsSortTheBucketsAndSeeAnOverlapAcrossTheirBoundary() {
+        int n = 1 << 19;
+        assertTrue(n >= LoadSort.PARALLEL_RUNS);
+        checkFinish(n, i -> (i * 0x9E3779B1L) & (n - 1), true);
+        checkFinish(n, i -> i < 3 ? 1 << 20 | i : (i * 0x9E3779B1L) & (n - 1), true);
+        checkFinish(n, i -> i == 5 ? n / 2 : (i * 0x9E3779B1L) & (n - 1), false);
+        // A permutation of [0, 2^19): 256 buckets of 2048 runs, the upper thread's from n / 2 on. A
+        // run of two chunks ending there overlaps the upper half's first run.
+        for (int length = 1; length <= 2; length++) {
+            LoadBuffer buffer = new LoadBuffer();
+            for (int i = 0; i < n; i++) {
+                long key = (i * 0x9E3779B1L) & (n - 1);
+                buffer.add(key, ExceptionTable.encode(key, key == n / 2 - 1 ? length : 1));
+            }
+            assertEquals(length == 1, buffer.finish((main, count) -> {}));
+        }
+    }
+
+    @Test
     void pagesHoldTwelveBytesPerRunUnderOneUpperWordAndSixteenOtherwise() {
         LoadBuffer buffer = new LoadBuffer();
         for (int i = 0; i < 1_000_000; i++) {
