@@ -336,8 +336,8 @@ public final class ExceptionTable {
     }
 
     /**
-     * Sorts the loaded runs into the main arrays ({@link LoadBuffer#finish}: at most 32 bytes per run
-     * at once), the main arrays taking over the sorted new chunks.
+     * Sorts the loaded runs into the main arrays ({@link LoadBuffer#finish}: at most 24 bytes per run
+     * at once for starts under one upper word, 28 over two to 2<sup>40</sup> chunks, 32 beyond).
      */
     private void finishLoading() {
         if (load == null) {

@@ -11,11 +11,11 @@ import java.util.List;
  * While each run starts after the one before it ends (metadata written in origin order), the pages
  * hold the main arrays' own form, 12 bytes per run: the low 32 bits of each start (as
  * {@link MainBuilder} keeps them, with the index of the upper bits) and the new chunks; {@link
- * #finish} then only concatenates them. The first run out of order turns the pages into 16 bytes per
- * run, the full first old chunk, and {@link #sortInto} sorts them into exactly sized arrays with one
- * stable radix scatter straight from the pages and a pass per lower byte inside each bucket, with a
- * scratch area as large as the largest bucket only. The pages keep the load order for a replay until
- * {@link #clear()}.
+ * #finish} then only concatenates them. Runs out of order keep that form while their starts share one
+ * upper word (origins below 2<sup>32</sup> chunks); a second upper word turns the pages into 16 bytes
+ * per run, the full first old chunk ("wide"). {@link #finish} then sorts them straight into the main
+ * arrays' form ({@link LoadSort}), or, for starts spread over 2<sup>40</sup> chunks and more, with
+ * {@link #sortInto}. The pages keep the load order for a replay until {@link #clear()}.
  */
 final class LoadBuffer {
 
@@ -27,9 +27,9 @@ final class LoadBuffer {
     /** The widest digit of the passes inside a bucket: 2048 counts, 8 KiB. */
     private static final int DIGIT_BITS = 11;
 
-    /** The full first old chunks, once the runs are no longer in order. */
+    /** The full first old chunks, once the runs are out of order with two upper words (wide). */
     private final List<long[]> oldPages = new ArrayList<>();
-    /** The low words of the first old chunks while the runs are in order (the upper ones in starts). */
+    /** The low words of the first old chunks unless wide (the upper ones in starts). */
     private final List<int[]> lowPages = new ArrayList<>();
 
     private final List<long[]> newPages = new ArrayList<>();
@@ -38,8 +38,16 @@ final class LoadBuffer {
     private boolean inOrder = true;
     /** Whether the runs' first chunks never went down (unsigned) so far: then no sort is needed. */
     private boolean sorted = true;
-    /** The upper words of the starts while in order; the low words are in lowPages. */
+    /** Whether oldPages hold the full first old chunks: out of order, with two upper words. */
+    private boolean wide;
+    /** Out of order and not wide: the one upper word of every start. */
+    private long high;
+    /** The upper words of the starts unless wide (out of order: one); the low words are in lowPages. */
     private MainBuilder starts = new MainBuilder();
+    /** The first start appended, and the bits in which any start since differs from it. */
+    private long reference;
+
+    private long differing;
     /** The exceptions appended: the chunks the runs hold when no two overlap. */
     private long records;
     /** The last run: its start, and the pages and place holding it, so appends touch no list. */
@@ -55,7 +63,7 @@ final class LoadBuffer {
     }
 
     long old(int i) {
-        if (inOrder) {
+        if (!wide) {
             return starts.startOf(i, lowPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)]);
         }
         return oldPages.get(i >>> PAGE_SHIFT)[i & (PAGE - 1)];
@@ -103,10 +111,11 @@ final class LoadBuffer {
             sorted &= Long.compareUnsigned(before, oldChunk) <= 0;
         }
         tailStart = oldChunk;
-        if (inOrder) {
-            tailLow[tailAt] = MainBuilder.low(oldChunk);
-        } else {
+        differing |= oldChunk ^ reference;
+        if (wide) {
             tailOld[tailAt] = oldChunk;
+        } else {
+            tailLow[tailAt] = MainBuilder.low(oldChunk);
         }
         tailNew[tailAt] = nc + (1L << ExceptionTable.COUNT_SHIFT) - 1;
         records++;
@@ -114,12 +123,95 @@ final class LoadBuffer {
 
     /** {@link #append} of each record of {@link dev.snapstore.spi.ExceptionSink#addAll}, checked one by one. */
     void appendAll(long[] records, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        while (i < n) {
+            if (count > 0 && !wide) {
+                i = appendLows(records, i, n);
+                if (i == n) {
+                    break;
+                }
+            }
             long oldChunk = records[2 * i];
             long newChunk = records[2 * i + 1];
             ExceptionTable.checkChunks(oldChunk, newChunk);
             append(oldChunk, newChunk);
+            i++;
         }
+    }
+
+    /**
+     * {@link #appendAll}'s loop while the pages hold low words, with the state in locals: it takes the
+     * records that start a new run in the last page or extend the last run upwards, under the last
+     * run's upper word, and stops at the first other one (a bad chunk, a new page, a new upper word, a
+     * run extended downwards, the first run out of order) for {@link #append} to take.
+     *
+     * @return the index of the first record not taken
+     */
+    private int appendLows(long[] batch, int i, int n) {
+        int[] lw = tailLow;
+        long[] nw = tailNew;
+        int at = tailAt;
+        int c = count;
+        long start = tailStart;
+        long nc = nw[at];
+        long diff = differing;
+        long ref = reference;
+        long taken = records;
+        boolean ordered = inOrder;
+        boolean ascending = sorted;
+        for (; i < n; i++) {
+            long oldChunk = batch[2 * i];
+            long newChunk = batch[2 * i + 1];
+            if (oldChunk == -1L
+                    || newChunk < 0
+                    || newChunk > ExceptionTable.MAX_NEW_CHUNK
+                    || (oldChunk >>> 32) != (start >>> 32)) {
+                break;
+            }
+            int length = ExceptionTable.runLength(nc);
+            if (length < ExceptionTable.MAX_RUN) {
+                long first = nc & ExceptionTable.NEW_MASK;
+                if (oldChunk == start + length && newChunk == first + length) {
+                    nc += 1L << ExceptionTable.COUNT_SHIFT;
+                    nw[at] = nc;
+                    taken++;
+                    continue;
+                }
+                if (oldChunk == start - 1 && newChunk == first - 1) {
+                    break;
+                }
+            }
+            if (at + 1 == lw.length || c == Integer.MAX_VALUE - PAGE) {
+                break;
+            }
+            // Out of order, the first chunks going down settle the flag once: no branch per record
+            // on random order after that.
+            if (ordered) {
+                if (Long.compareUnsigned(oldChunk, start + length - 1) <= 0) {
+                    break;
+                }
+            } else if (ascending
+                    && Long.compareUnsigned(oldChunk, start + length - 1) <= 0
+                    && Long.compareUnsigned(start, oldChunk) > 0) {
+                ascending = false;
+            }
+            at++;
+            c++;
+            lw[at] = MainBuilder.low(oldChunk);
+            // A new run of one chunk: its encoding is the new chunk itself.
+            nw[at] = newChunk;
+            nc = newChunk;
+            diff |= oldChunk ^ ref;
+            start = oldChunk;
+            taken++;
+        }
+        tailAt = at;
+        count = c;
+        tailStart = start;
+        differing = diff;
+        records = taken;
+        sorted = ascending;
+        return i;
     }
 
     void add(long oldChunk, long encodedNew) {
@@ -134,7 +226,11 @@ final class LoadBuffer {
             }
             sorted &= Long.compareUnsigned(tailStart, oldChunk) <= 0;
         }
+        if (!inOrder && !wide && oldChunk >>> 32 != high) {
+            widen();
+        }
         if (count == 0) {
+            reference = oldChunk;
             newPage(1024);
         } else if (at == 0) {
             newPage(PAGE);
@@ -143,20 +239,23 @@ final class LoadBuffer {
             int size = Math.min(PAGE, at + (at >>> 1));
             tailNew = Arrays.copyOf(tailNew, size);
             newPages.set(0, tailNew);
-            if (inOrder) {
-                tailLow = Arrays.copyOf(tailLow, size);
-                lowPages.set(0, tailLow);
-            } else {
+            if (wide) {
                 tailOld = Arrays.copyOf(tailOld, size);
                 oldPages.set(0, tailOld);
+            } else {
+                tailLow = Arrays.copyOf(tailLow, size);
+                lowPages.set(0, tailLow);
             }
         }
-        if (inOrder) {
-            starts.group(count, oldChunk >>> 32);
-            tailLow[at] = MainBuilder.low(oldChunk);
-        } else {
+        if (wide) {
             tailOld[at] = oldChunk;
+        } else {
+            if (inOrder) {
+                starts.group(count, oldChunk >>> 32);
+            }
+            tailLow[at] = MainBuilder.low(oldChunk);
         }
+        differing |= oldChunk ^ reference;
         tailNew[at] = encodedNew;
         tailStart = oldChunk;
         tailAt = at;
@@ -167,17 +266,28 @@ final class LoadBuffer {
     private void newPage(int size) {
         tailNew = new long[size];
         newPages.add(tailNew);
-        if (inOrder) {
-            tailLow = new int[size];
-            lowPages.add(tailLow);
-        } else {
+        if (wide) {
             tailOld = new long[size];
             oldPages.add(tailOld);
+        } else {
+            tailLow = new int[size];
+            lowPages.add(tailLow);
         }
     }
 
-    /** A run out of order, or a chunk twice: the low words become full first old chunks. */
+    /** A run out of order, or a chunk twice: the pages stay as they are unless two upper words are in them. */
     private void leaveOrder() {
+        inOrder = false;
+        long[] highs = starts.highKeys();
+        if (highs.length == 1) {
+            high = highs[0];
+        } else {
+            widen();
+        }
+    }
+
+    /** Out of order with a second upper word: the low words become full first old chunks. */
+    private void widen() {
         for (int p = 0; p < lowPages.size(); p++) {
             int[] lows = lowPages.get(p);
             long[] olds = new long[lows.length];
@@ -192,7 +302,7 @@ final class LoadBuffer {
         tailLow = null;
         tailOld = oldPages.isEmpty() ? null : oldPages.get(oldPages.size() - 1);
         starts = new MainBuilder();
-        inOrder = false;
+        wide = true;
     }
 
     /** Drops the pages. */
@@ -208,6 +318,10 @@ final class LoadBuffer {
         count = 0;
         inOrder = true;
         sorted = true;
+        wide = false;
+        high = 0;
+        reference = 0;
+        differing = 0;
         starts = new MainBuilder();
         records = 0;
     }
@@ -236,9 +350,11 @@ final class LoadBuffer {
      * Hands the runs, sorted by first old chunk, to {@code into} as main arrays and drops the pages,
      * unless two runs share a chunk (only corrupt metadata has them). Runs loaded in order are
      * already in the main arrays' form: the pages are concatenated, each dropped once copied (at most
-     * 12 bytes per run for the pages and 12 for the main arrays at once). Other runs are sorted into
-     * two arrays (16 bytes per run besides the pages' 16), and the pages are dropped before the main
-     * arrays are built from them.
+     * 12 bytes per run for the pages and 12 for the main arrays at once). Other runs are sorted
+     * straight into the main arrays ({@link LoadSort}: 12 bytes per run besides the pages' 12, or 16
+     * when wide); starts spread over 2<sup>40</sup> chunks and more are sorted into two arrays (16
+     * bytes per run besides the pages' 16), and the pages are dropped before the main arrays are built
+     * from them.
      *
      * @return {@code false} when two runs overlap; the pages are then kept for a replay in load order
      */
@@ -263,6 +379,12 @@ final class LoadBuffer {
         } else if (sorted) {
             // In order, but a chunk twice.
             return false;
+        } else if (LoadSort.fits(differing)) {
+            main = LoadSort.sort(wide ? null : lowPages, oldPages, newPages, n, reference, differing);
+            if (main == null) {
+                return false;
+            }
+            clear();
         } else {
             long[] keys = new long[n];
             long[] values = new long[n];
@@ -297,23 +419,15 @@ final class LoadBuffer {
      */
     void sortInto(long[] keys, long[] values) {
         int n = count;
-        if (inOrder) {
-            leaveOrder();
+        if (!wide) {
+            inOrder = false;
+            widen();
         }
         if (sorted) {
             // Metadata written in origin order: already sorted, copied page by page.
             copyPages(oldPages, keys);
             copyPages(newPages, values);
             return;
-        }
-        long differing = 0;
-        long first = old(0);
-        for (int p = 0; p < oldPages.size(); p++) {
-            long[] page = oldPages.get(p);
-            int end = Math.min(page.length, n - (p << PAGE_SHIFT));
-            for (int i = 0; i < end; i++) {
-                differing |= page[i] ^ first;
-            }
         }
         // The scatter goes by the top eight differing bits (not a byte boundary), so that keys that
         // differ in few high bits still spread over all buckets and the scratch area stays small.

@@ -162,6 +162,52 @@ class ExceptionTableTest {
         }
     }
 
+    @Property(tries = 60)
+    void loadingInRandomOrderEqualsInserting(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 40_000) int n,
+            @ForAll @IntRange(min = 0, max = 4) int shape,
+            @ForAll boolean batches) {
+        // Records in random origin order, as random writes leave them: over few chunks, a 2^25
+        // origin, across a multiple of 2^32, over 2^40 chunks, or all 64 bits (above Long.MAX_VALUE
+        // too); some runs joined in load order, some chunks twice (the first one loaded wins).
+        Random random = new Random(seed);
+        long base = shape == 2 ? (7L << 32) - random.nextInt(20_000) : shape == 3 ? random.nextLong() : 0;
+        long spread = shape == 0 ? 3L * n : shape == 1 ? 1L << 25 : shape == 2 ? 40_000 : 1L << 40;
+        ExceptionTable loaded = new ExceptionTable();
+        ExceptionTable inserted = new ExceptionTable();
+        ExceptionSink sink = loaded.loader();
+        long[] records = new long[2 * n];
+        long old = base;
+        for (int i = 0; i < n; i++) {
+            int step = random.nextInt(8);
+            if (step == 0) {
+                old++;
+            } else if (step > 1 || i == 0) {
+                old = shape == 4 ? random.nextLong() : base + Math.floorMod(random.nextLong(), spread);
+            } // else: the same chunk again
+            old = old == -1L ? 0 : old;
+            records[2 * i] = old;
+            records[2 * i + 1] = 2 + i;
+            if (!batches) {
+                sink.add(old, 2 + i);
+            }
+            inserted.insert(old, 2 + i);
+        }
+        if (batches) {
+            sink.addAll(records, n);
+        }
+        assertEquals(inserted.size(), loaded.size());
+        for (int i = 0; i < n; i++) {
+            for (long c = records[2 * i] - 1; c != records[2 * i] + 2; c++) {
+                assertEquals(inserted.lookup(c), loaded.lookup(c));
+            }
+        }
+        long[] chunks = {0};
+        loaded.forEachRun((firstOld, firstNew, length) -> chunks[0] += length);
+        assertEquals(inserted.size(), chunks[0]);
+    }
+
     @Test
     void loadingSeesARunPrependedIntoTheOneBefore() {
         ExceptionTable t = new ExceptionTable();
