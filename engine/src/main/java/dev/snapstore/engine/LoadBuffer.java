@@ -431,28 +431,17 @@ final class LoadBuffer {
         }
         // The scatter goes by the top eight differing bits (not a byte boundary), so that keys that
         // differ in few high bits still spread over all buckets and the scratch area stays small.
-        int shift = Math.max(0, 63 - Long.numberOfLeadingZeros(differing) - (BITS - 1));
+        int shift = LoadSort.shift(differing);
         int low = Long.numberOfTrailingZeros(differing);
         int[] starts = new int[BUCKETS + 1];
-        for (int p = 0; p < oldPages.size(); p++) {
-            long[] page = oldPages.get(p);
-            int end = Math.min(page.length, n - (p << PAGE_SHIFT));
-            for (int i = 0; i < end; i++) {
-                starts[digit(page[i], shift) + 1]++;
-            }
-        }
-        int largest = 0;
-        for (int b = 0; b < BUCKETS; b++) {
-            largest = Math.max(largest, starts[b + 1]);
-            starts[b + 1] += starts[b];
-        }
+        int largest = LoadSort.bucketStarts(oldPages, n, shift, starts);
         int[] next = Arrays.copyOf(starts, BUCKETS);
         for (int p = 0; p < oldPages.size(); p++) {
             long[] olds = oldPages.get(p);
             long[] news = newPages.get(p);
             int end = Math.min(olds.length, n - (p << PAGE_SHIFT));
             for (int i = 0; i < end; i++) {
-                int at = next[digit(olds[i], shift)]++;
+                int at = next[LoadSort.digit(olds[i], shift)]++;
                 keys[at] = olds[i];
                 values[at] = news[i];
             }
@@ -519,9 +508,5 @@ final class LoadBuffer {
             dk[at] = sk[i];
             dv[at] = sv[i];
         }
-    }
-
-    private static int digit(long key, int shift) {
-        return (int) (key >>> shift) & (BUCKETS - 1);
     }
 }

@@ -71,20 +71,8 @@ final class LoadSort {
                     starts[(lowDigit(page[i], shift) & (BUCKETS - 1)) + 1]++;
                 }
             }
-        } else {
-            for (int p = 0; p < pages; p++) {
-                long[] page = oldPages.get(p);
-                int end = Math.min(page.length, n - (p << LoadBuffer.PAGE_SHIFT));
-                for (int i = 0; i < end; i++) {
-                    starts[digit(page[i], shift) + 1]++;
-                }
-            }
         }
-        int largest = 0;
-        for (int b = 0; b < BUCKETS; b++) {
-            largest = Math.max(largest, starts[b + 1]);
-            starts[b + 1] += starts[b];
-        }
+        int largest = lowPages != null ? bucketStarts(starts) : bucketStarts(oldPages, n, shift, starts);
         int[] next = Arrays.copyOf(starts, BUCKETS);
         for (int p = 0; p < pages; p++) {
             long[] nw = newPages.get(p);
@@ -243,8 +231,37 @@ final class LoadSort {
     }
 
     /** The top digit of a full key. */
-    private static int digit(long key, int shift) {
+    /** The top digit of a full first old chunk: the bucket of its run. */
+    static int digit(long key, int shift) {
         return (int) (key >>> shift) & (BUCKETS - 1);
+    }
+
+    /**
+     * Counts the first {@code n} runs of the pages of full first old chunks by their top digit into
+     * {@code starts}, then makes the counts each bucket's first place.
+     *
+     * @param starts {@code BUCKETS + 1} zeros; the buckets' places on return, the last one {@code n}
+     * @return the largest bucket's size
+     */
+    static int bucketStarts(List<long[]> oldPages, int n, int shift, int[] starts) {
+        for (int p = 0; p < oldPages.size(); p++) {
+            long[] page = oldPages.get(p);
+            int end = Math.min(page.length, n - (p << LoadBuffer.PAGE_SHIFT));
+            for (int i = 0; i < end; i++) {
+                starts[digit(page[i], shift) + 1]++;
+            }
+        }
+        return bucketStarts(starts);
+    }
+
+    /** Makes the counts in {@code starts[1..]} each bucket's first place; returns the largest count. */
+    private static int bucketStarts(int[] starts) {
+        int largest = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            largest = Math.max(largest, starts[b + 1]);
+            starts[b + 1] += starts[b];
+        }
+        return largest;
     }
 
     /** The bits from {@code shift} (below 32) up of a flipped low word, unmasked. */

@@ -4,6 +4,7 @@ import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
+import java.io.Flushable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -121,6 +122,36 @@ public final class CowTable {
      * @throws IOException on a read error, or what the sink throws
      * @throws IllegalArgumentException when the chunk size is not usable
      */
+    /** A dump writer that buffers its lines: {@link #walkInto} hands it every record, then flushes it. */
+    interface RecordWriter extends Flushable {
+
+        /**
+         * One record and its place.
+         *
+         * @throws IOException when the output fails
+         */
+        void record(long area, long index, long oldChunk, long newChunk) throws IOException;
+    }
+
+    /**
+     * Walks the table into a dump writer and flushes it however the walk ends, so that what was
+     * written before a failure reaches the output.
+     *
+     * @return the number of records
+     * @throws IOException as {@link #walk(BlockDevice, int, Batches)} throws, or when the output fails
+     */
+    static long walkInto(BlockDevice cow, int chunkSize, RecordWriter writer) throws IOException {
+        try {
+            return walk(cow, chunkSize, (area, from, fields, n) -> {
+                for (int i = 0; i < n; i++) {
+                    writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
+                }
+            });
+        } finally {
+            writer.flush();
+        }
+    }
+
     static long walk(BlockDevice cow, int chunkSize, Batches sink) throws IOException {
         int epa = new CowAreaReader(cow, chunkSize).exceptionsPerArea(); // checks the chunk size
         long sectors = cow.sizeInSectors();

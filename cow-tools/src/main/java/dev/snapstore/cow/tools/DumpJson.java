@@ -40,7 +40,7 @@ public final class DumpJson {
     private DumpJson() {}
 
     /** Writes a JSON dump record by record, so that a table of any size streams out. Not thread-safe. */
-    public static final class Writer implements Closeable {
+    public static final class Writer implements Closeable, CowTable.RecordWriter {
 
         // Field names encoded once: the generator copies their bytes rather than checking each char.
         private static final SerializableString AREA = new SerializedString("area");
@@ -247,16 +247,7 @@ public final class DumpJson {
     public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
         try (Writer writer = new Writer(out)) {
             writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
-            long count;
-            try {
-                count = CowTable.walk(device, header.chunkSize(), (area, from, fields, n) -> {
-                    for (int i = 0; i < n; i++) {
-                        writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
-                    }
-                });
-            } finally {
-                writer.flush();
-            }
+            long count = CowTable.walkInto(device, header.chunkSize(), writer);
             writer.end(count);
             return count;
         }

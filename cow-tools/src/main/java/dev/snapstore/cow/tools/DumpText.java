@@ -4,7 +4,6 @@ import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import java.io.BufferedReader;
-import java.io.Flushable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
@@ -52,7 +51,7 @@ public final class DumpText {
      * {@code System.out} alone would make a system call per line), so a caller that stops before
      * {@link #end} must {@link #flush()}. Not thread-safe.
      */
-    public static final class Writer implements Flushable {
+    public static final class Writer implements CowTable.RecordWriter {
 
         private static final int BUFFER_BYTES = 1 << 16;
         // "exception area=" + 4 numbers of at most 20 digits and a sign + the names + a line break
@@ -214,16 +213,7 @@ public final class DumpText {
     public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
         Writer writer = new Writer(out);
         writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
-        long count;
-        try {
-            count = CowTable.walk(device, header.chunkSize(), (area, from, fields, n) -> {
-                for (int i = 0; i < n; i++) {
-                    writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
-                }
-            });
-        } finally {
-            writer.flush();
-        }
+        long count = CowTable.walkInto(device, header.chunkSize(), writer);
         writer.end(count);
         return count;
     }
