@@ -52,31 +52,10 @@ class FullFileSystemTest {
 
     @Test
     void enospcOnTheCowIsNamed() throws IOException {
-        Path origin = ImageCommandsTest.patternOrigin(dir.resolve("origin.img"), 4096);
-        Path cow = mount.resolve("cow.img");
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "2M", "--chunk-size", "8")
-                        .status());
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 4096);
+        Path cow = TestImages.createCow(mount.resolve("cow.img"), "2M", "8");
         // 1 MiB of snapshot writes: 256 new chunks, four times what the tmpfs holds.
-        CliRun run = CliRun.of(
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "0",
-                "--fill",
-                "0x41",
-                "--length",
-                "1M");
+        CliRun run = CliRun.of(TestImages.fillWrite(origin, cow, "P", "snapshot", "0", "0x41", "1M"));
         assertEquals(ExitStatus.NO, run.status(), run.toString());
         assertTrue(run.err().contains("(ENOSPC)"), run.toString());
         // The kernel's status stays the kernel's: a P snapshot whose COW write failed is invalid.

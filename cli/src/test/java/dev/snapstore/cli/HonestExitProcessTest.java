@@ -32,37 +32,9 @@ class HonestExitProcessTest {
 
     @BeforeEach
     void images() throws IOException {
-        origin = ImageCommandsTest.patternOrigin(dir.resolve("origin.img"), 2048);
-        cow = dir.resolve("cow.img");
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "512K", "--chunk-size", "8")
-                        .status());
-        for (int chunk = 0; chunk < 4; chunk++) {
-            assertEquals(ExitStatus.OK, CliRun.of(write(chunk * 8192L)).status());
-        }
-    }
-
-    private String[] write(long offset) {
-        return new String[] {
-            "write",
-            "--origin",
-            origin.toString(),
-            "--cow",
-            cow.toString(),
-            "--type",
-            "P",
-            "--chunk-size",
-            "8",
-            "--to",
-            "snapshot",
-            "--offset",
-            Long.toString(offset),
-            "--fill",
-            "0x5a",
-            "--length",
-            "4096"
-        };
+        origin = TestImages.patternOrigin(dir.resolve("origin.img"), 2048);
+        cow = TestImages.createCow(dir.resolve("cow.img"), "512K", "8");
+        TestImages.fillEveryOtherChunk(origin, cow, 4);
     }
 
     private String imageArgs() {
@@ -76,27 +48,10 @@ class HonestExitProcessTest {
                 new String[] {"dump", "--cow", cow.toString(), "--json"},
                 new String[] {"check", "--cow", cow.toString()},
                 new String[] {"check", "--cow", cow.toString(), "--json"},
-                new String[] {"status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P"},
-                new String[] {"status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P", "--json"
-                },
-                new String[] {"export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", "-"},
-                new String[] {
-                    "read",
-                    "--origin",
-                    origin.toString(),
-                    "--cow",
-                    cow.toString(),
-                    "--type",
-                    "P",
-                    "--from",
-                    "snapshot",
-                    "--offset",
-                    "0",
-                    "--length",
-                    "64K",
-                    "--output",
-                    "-"
-                },
+                TestImages.status(origin, cow, "P"),
+                TestImages.status(origin, cow, "P", "--json"),
+                TestImages.export(origin, cow, "-"),
+                TestImages.read(origin, cow, "snapshot", "0", "64K", "-"),
                 new String[] {"types"});
         for (String[] command : commands) {
             CliProcess run = CliProcess.runTo(dir, FULL, command);
@@ -141,33 +96,19 @@ class HonestExitProcessTest {
                         + " --type P --chunk-size 8 --to snapshot --offset 65536 --input /dev/stdin");
         assertEquals(0, run.exit(), run::toString);
         assertTrue(run.out().startsWith("wrote 4096 bytes to the snapshot at byte 65536"), run::toString);
-        CliRun back = CliRun.of(
-                "read",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--from",
-                "snapshot",
-                "--offset",
-                "65536",
-                "--length",
-                "4096",
-                "--output",
-                dir.resolve("back").toString());
+        CliRun back = CliRun.of(TestImages.read(
+                origin, cow, "snapshot", "65536", "4096", dir.resolve("back").toString()));
         assertEquals(ExitStatus.OK, back.status(), back::toString);
         assertArrayEquals(Files.readAllBytes(dir.resolve("data")), Files.readAllBytes(dir.resolve("back")));
 
-        String cowSha = ImageCommandsTest.sha(cow);
+        String cowSha = TestImages.sha(cow);
         CliProcess tooMuch = CliProcess.shell(
                 dir,
                 "head -c 2000000 /dev/zero | $SNAPSTORE write " + imageArgs()
                         + " --type P --chunk-size 8 --to snapshot --offset 0 --input -");
         assertEquals(2, tooMuch.exit(), tooMuch::toString);
         assertTrue(tooMuch.err().contains("holds more than the 1048576 bytes"), tooMuch::toString);
-        assertEquals(cowSha, ImageCommandsTest.sha(cow), "nothing was written");
+        assertEquals(cowSha, TestImages.sha(cow), "nothing was written");
     }
 
     @Test
@@ -208,15 +149,7 @@ class HonestExitProcessTest {
         // And a good one replaces the old file whole.
         assertEquals(
                 0,
-                CliProcess.run(
-                                dir,
-                                "export",
-                                "--origin",
-                                origin.toString(),
-                                "--cow",
-                                cow.toString(),
-                                "--output",
-                                old.toString())
+                CliProcess.run(dir, TestImages.export(origin, cow, old.toString()))
                         .exit());
         assertEquals(2048 * 512, Files.size(old));
     }
@@ -236,30 +169,12 @@ class HonestExitProcessTest {
 
     @Test
     void aTransientWriteOverAPersistentCowNeedsForce() throws Exception {
-        String cowSha = ImageCommandsTest.sha(cow);
-        String[] args = {
-            "write",
-            "--origin",
-            origin.toString(),
-            "--cow",
-            cow.toString(),
-            "--type",
-            "N",
-            "--chunk-size",
-            "8",
-            "--to",
-            "snapshot",
-            "--offset",
-            "0",
-            "--fill",
-            "1",
-            "--length",
-            "512"
-        };
+        String cowSha = TestImages.sha(cow);
+        String[] args = TestImages.fillWrite(origin, cow, "N", "snapshot", "0", "1", "512");
         CliRun refused = CliRun.of(args);
         assertEquals(ExitStatus.USAGE, refused.status(), refused::toString);
         assertTrue(refused.err().contains("holds a persistent snapshot"), refused::toString);
-        assertEquals(cowSha, ImageCommandsTest.sha(cow));
+        assertEquals(cowSha, TestImages.sha(cow));
         String[] forced = Stream.concat(Stream.of(args), Stream.of("--force")).toArray(String[]::new);
         assertEquals(ExitStatus.OK, CliRun.of(forced).status());
     }

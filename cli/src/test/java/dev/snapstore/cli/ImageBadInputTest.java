@@ -205,153 +205,18 @@ class ImageBadInputTest {
     void badTypeWordsAndRanges() throws IOException {
         remember(origin, cow);
         for (String[] args : new String[][] {
-            {"status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "X"},
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "both",
-                "--offset",
-                "0",
-                "--fill",
-                "1",
-                "--length",
-                "1"
-            },
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "4M",
-                "--fill",
-                "1",
-                "--length",
-                "1"
-            },
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "0",
-                "--fill",
-                "256",
-                "--length",
-                "1"
-            },
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "0",
-                "--fill",
-                "1"
-            },
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "0",
-                "--input",
-                cow.toString()
-            },
-            {
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "-1",
-                "--fill",
-                "1",
-                "--length",
-                "1"
-            },
-            {
-                "read",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--from",
-                "snapshot",
-                "--offset",
-                "1",
-                "--length",
-                "4M",
-                "--output",
-                dir.resolve("out").toString()
-            },
-            {
-                "read",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--from",
-                "snapshot",
-                "--offset",
-                "0",
-                "--length",
-                "1",
-                "--output",
-                origin.toString()
-            },
-            {"export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", cow.toString()},
-            {"export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", dir.toString()},
+            TestImages.status(origin, cow, "X"),
+            TestImages.fillWrite(origin, cow, "P", "both", "0", "1", "1"),
+            TestImages.fillWrite(origin, cow, "P", "snapshot", "4M", "1", "1"),
+            TestImages.fillWrite(origin, cow, "P", "snapshot", "0", "256", "1"),
+            TestImages.write(origin, cow, "P", "8", "snapshot", "0", "--fill", "1"),
+            TestImages.write(origin, cow, "P", "8", "snapshot", "0", "--input", cow.toString()),
+            TestImages.fillWrite(origin, cow, "P", "snapshot", "-1", "1", "1"),
+            TestImages.read(
+                    origin, cow, "snapshot", "1", "4M", dir.resolve("out").toString()),
+            TestImages.read(origin, cow, "snapshot", "0", "1", origin.toString()),
+            TestImages.export(origin, cow, cow.toString()),
+            TestImages.export(origin, cow, dir.toString()),
             {
                 "merge",
                 "--origin",
@@ -368,7 +233,7 @@ class ImageBadInputTest {
         for (Map.Entry<Path, String> e : hashes.entrySet()) {
             assertEquals(e.getValue(), Hashes.sha256(Files.readAllBytes(e.getKey())), e.getKey() + " changed");
         }
-        CliRun type = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "X");
+        CliRun type = CliRun.of(TestImages.status(origin, cow, "X"));
         assertEquals(
                 "snapstore: status: Couldn't create exception store (Exception store type is not P or N)\n",
                 type.err());
@@ -386,7 +251,7 @@ class ImageBadInputTest {
             {"1M", "x", "--chunk-size x: Invalid chunk size"},
             {"1M", "4194304", "--chunk-size 4194304: Chunk size is too high"},
         }) {
-            CliRun run = CliRun.of("create", "--cow", target.toString(), "--size", c[0], "--chunk-size", c[1]);
+            CliRun run = TestImages.create(target, c[0], c[1]);
             assertEquals(ExitStatus.USAGE, run.status(), run::toString);
             assertEquals(
                     "snapstore: create: " + c[2],
@@ -405,7 +270,7 @@ class ImageBadInputTest {
                                             ("snapstore: create: " + c[2]).length())));
             assertFalse(Files.exists(target), "nothing created");
         }
-        CliRun directory = CliRun.of("create", "--cow", dir.toString(), "--size", "1M", "--chunk-size", "8");
+        CliRun directory = TestImages.create(dir, "1M", "8");
         assertEquals("snapstore: create: " + dir + ": is a directory, not a COW image\n", directory.err());
     }
 }

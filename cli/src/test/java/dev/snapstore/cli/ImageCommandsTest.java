@@ -13,10 +13,8 @@ import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.StoreTypes;
 import dev.snapstore.testkit.FixtureWrite;
 import dev.snapstore.testkit.Fixtures;
-import dev.snapstore.testkit.Hashes;
 import dev.snapstore.testkit.SectorPattern;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,20 +40,6 @@ class ImageCommandsTest {
 
     @TempDir(factory = MemoryTempDir.class)
     Path dir;
-
-    static Path patternOrigin(Path path, long sectors) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
-            f.setLength(sectors * 512);
-        }
-        try (FileBlockDevice device = FileBlockDevice.open(path, true)) {
-            SectorPattern.fill(device, "ORIGIN");
-        }
-        return path;
-    }
-
-    static String sha(Path file) throws IOException {
-        return Hashes.sha256(Files.readAllBytes(file));
-    }
 
     /** The snapshot's status lines in {@code output.txt}, in order (the table lines are left out). */
     static List<String> statuses(String fixture) {
@@ -97,22 +81,15 @@ class ImageCommandsTest {
     private CliRun write(Path origin, Path cow, String type, int cs, FixtureWrite w) throws IOException {
         Path input = dir.resolve("input");
         Files.write(input, SectorPattern.sectors(w.tag(), w.sector(), w.count()));
-        return CliRun.of(
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
+        return CliRun.of(TestImages.write(
+                origin,
+                cow,
                 type,
-                "--chunk-size",
                 String.valueOf(cs),
-                "--to",
                 w.toOrigin() ? "origin" : "snapshot",
-                "--offset",
                 (w.sector() * 512) + "",
                 "--input",
-                input.toString());
+                input.toString()));
     }
 
     /**
@@ -141,8 +118,7 @@ class ImageCommandsTest {
     /** Creates the COW with the CLI and replays writes.txt, one write command (one activation) per line. */
     private void replay(String fixture, Path origin, Path cow, String type, int cs, String initialStatus)
             throws IOException {
-        CliRun created =
-                CliRun.of("create", "--cow", cow.toString(), "--size", "16384s", "--chunk-size", String.valueOf(cs));
+        CliRun created = TestImages.create(cow, "16384s", String.valueOf(cs));
         assertEquals(ExitStatus.OK, created.status(), created::toString);
         assertEquals("status on activation: " + initialStatus, lastLine(created));
         for (FixtureWrite w : coalesced(FixtureWrite.of(fixture))) {
@@ -158,28 +134,26 @@ class ImageCommandsTest {
         String table = tableStatus(fixture);
         String type = table.split(" ")[0];
         int cs = Integer.parseInt(table.split(" ")[1]);
-        Path origin = patternOrigin(dir.resolve("origin.img"), 65536);
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 65536);
         Path cow = dir.resolve("cow.img");
         replay(fixture, origin, cow, type, cs, statuses(fixture).get(0));
 
-        String cowSha = sha(cow);
+        String cowSha = TestImages.sha(cow);
         assertEquals(value(fixture, "cow raw sha256 after remove"), cowSha, "the COW, byte for byte");
-        assertEquals(Fixtures.expected(fixture, "expected orig sha256"), sha(origin));
+        assertEquals(Fixtures.expected(fixture, "expected orig sha256"), TestImages.sha(origin));
 
-        CliRun status = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type);
+        CliRun status = CliRun.of(TestImages.status(origin, cow, type));
         assertEquals(statuses(fixture).get(1) + "\n", status.out(), status::toString);
-        CliRun tableRun =
-                CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", type, "--table");
+        CliRun tableRun = CliRun.of(TestImages.status(origin, cow, type, "--table"));
         assertEquals(table + "\n", tableRun.out());
 
         Path snap = dir.resolve("snap.img");
-        CliRun export = CliRun.of(
-                "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
+        CliRun export = CliRun.of(TestImages.export(origin, cow, snap.toString()));
         assertEquals(ExitStatus.OK, export.status(), export::toString);
         assertEquals("", export.err(), "no progress bar without a terminal");
-        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(snap));
-        assertEquals(cowSha, sha(cow), "status and export write nothing");
-        assertEquals(Fixtures.expected(fixture, "expected orig sha256"), sha(origin));
+        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), TestImages.sha(snap));
+        assertEquals(cowSha, TestImages.sha(cow), "status and export write nothing");
+        assertEquals(Fixtures.expected(fixture, "expected orig sha256"), TestImages.sha(origin));
     }
 
     @Test
@@ -190,25 +164,16 @@ class ImageCommandsTest {
         Path snap = dir.resolve("snap.img");
         // A stale, longer output file is truncated to the snapshot's length.
         Files.write(snap, new byte[40 << 20]);
-        CliRun export = CliRun.of(
-                "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString());
+        CliRun export = CliRun.of(TestImages.export(origin, cow, snap.toString()));
         assertEquals(ExitStatus.OK, export.status(), export::toString);
-        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(snap));
-        assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow));
-        assertEquals(Fixtures.imageSha256(fixture, "origin-final.img"), sha(origin));
+        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), TestImages.sha(snap));
+        assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), TestImages.sha(cow));
+        assertEquals(Fixtures.imageSha256(fixture, "origin-final.img"), TestImages.sha(origin));
         // Unflushed by default, like cp; --fsync flushes before the rename and writes the same bytes.
         Path flushed = dir.resolve("flushed.img");
-        CliRun fsync = CliRun.of(
-                "export",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--output",
-                flushed.toString(),
-                "--fsync");
+        CliRun fsync = CliRun.of(TestImages.export(origin, cow, flushed.toString(), "--fsync"));
         assertEquals(ExitStatus.OK, fsync.status(), fsync::toString);
-        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), sha(flushed));
+        assertEquals(Fixtures.expected(fixture, "expected snap sha256"), TestImages.sha(flushed));
         CliRun help = CliRun.of("export", "--help");
         assertTrue(help.out().contains("--fsync"), help::toString);
     }
@@ -218,9 +183,9 @@ class ImageCommandsTest {
     @ValueSource(strings = {"s4-overflow-a-PO-snap-writes", "s4-overflow-b-P-snap-writes"})
     void theOverflowMatrixOneActivationPerWrite(String fixture) throws IOException {
         String type = fixture.contains("-PO-") ? "PO" : "P";
-        Path origin = patternOrigin(dir.resolve("origin.img"), 8192);
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 8192);
         Path cow = dir.resolve("cow.img");
-        CliRun created = CliRun.of("create", "--cow", cow.toString(), "--size", "64s", "--chunk-size", "8");
+        CliRun created = TestImages.create(cow, "64s", "8");
         assertEquals("status on activation: 16/64 16", lastLine(created), created::toString);
         Pattern write = Pattern.compile(
                 "W(\\d+) dev=snap chunk=(\\d+) sector=(\\d+) count=(\\d+) rc=(\\d) status_after='0 8192 snapshot (.*)'");
@@ -260,19 +225,10 @@ class ImageCommandsTest {
             }
         }
         assertEquals(9, writes);
-        assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), sha(cow), "the COW, byte for byte");
+        assertEquals(Fixtures.imageSha256(fixture, "cow-final.img"), TestImages.sha(cow), "the COW, byte for byte");
 
         Path snap = dir.resolve("snap.img");
-        CliRun export = CliRun.of(
-                "export",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--output",
-                snap.toString(),
-                "--type",
-                type);
+        CliRun export = CliRun.of(TestImages.export(origin, cow, snap.toString(), "--type", type));
         String kernelSnap = Fixtures.lines(fixture, "scenario.txt").stream()
                 .map(String::trim)
                 .filter(l -> l.startsWith("sha256 /dev/mapper/snap: "))
@@ -281,7 +237,7 @@ class ImageCommandsTest {
                 .substring(25);
         if (type.equals("PO")) {
             assertEquals(ExitStatus.OK, export.status(), export::toString);
-            assertEquals(kernelSnap, sha(snap));
+            assertEquals(kernelSnap, TestImages.sha(snap));
         } else {
             assertEquals(ExitStatus.NO, export.status(), export::toString);
             // The kernel's log on reloading the invalidated COW: the scenario's second log section.
@@ -293,7 +249,7 @@ class ImageCommandsTest {
                             + " is invalid, and the kernel fails every read of it\n",
                     export.err());
             assertFalse(Files.exists(snap), "no output for a snapshot that cannot be read");
-            CliRun status = CliRun.of("status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P");
+            CliRun status = CliRun.of(TestImages.status(origin, cow, "P"));
             assertEquals("Invalid\n", status.out());
         }
     }
@@ -302,14 +258,11 @@ class ImageCommandsTest {
     @Test
     void mergeLeavesTheKernelsOriginAndCowAndResumesAfterAnInterruption() throws IOException {
         String fixture = "s5-merge-handover-P-cs8";
-        Path origin = patternOrigin(dir.resolve("origin.img"), 65536);
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 65536);
         Path cow = dir.resolve("cow.img");
         // s5 writes W13 chunk by chunk (250 writes): one activation through the engine replays
         // them; one command per write is the s2 test's job.
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", "8")
-                        .status());
+        TestImages.createCow(cow, "8M", "8");
         try (FileBlockDevice od = FileBlockDevice.open(origin, true);
                 FileBlockDevice cd = FileBlockDevice.open(cow, true)) {
             Origin o = new Origin(od, KernelLog.DISCARD);
@@ -323,7 +276,7 @@ class ImageCommandsTest {
         } catch (SnapshotTargetException e) {
             throw new AssertionError(e);
         }
-        assertEquals(value(fixture, "orig sha256 before merge"), sha(origin));
+        assertEquals(value(fixture, "orig sha256 before merge"), TestImages.sha(origin));
         Path originBefore = Files.copy(origin, dir.resolve("origin-before.img"));
         Path cowBefore = Files.copy(cow, dir.resolve("cow-before.img"));
 
@@ -332,14 +285,14 @@ class ImageCommandsTest {
         assertEquals("16/16384 16", lastLine(merge));
         String originAfter = value(fixture, "origin raw sha256 after remove");
         String cowAfter = value(fixture, "cow raw sha256 after remove");
-        assertEquals(originAfter, sha(origin), "the origin, byte for byte");
-        assertEquals(cowAfter, sha(cow), "the COW, byte for byte");
+        assertEquals(originAfter, TestImages.sha(origin), "the origin, byte for byte");
+        assertEquals(cowAfter, TestImages.sha(cow), "the COW, byte for byte");
 
         CliRun again = CliRun.of("merge", "--origin", origin.toString(), "--cow", cow.toString(), "--json");
         assertEquals(ExitStatus.OK, again.status(), again::toString);
         assertTrue(again.out().contains("\"merged\" : 0"), again::toString);
-        assertEquals(originAfter, sha(origin));
-        assertEquals(cowAfter, sha(cow));
+        assertEquals(originAfter, TestImages.sha(origin));
+        assertEquals(cowAfter, TestImages.sha(cow));
 
         // Interrupted after some merge steps (the process dies: nothing is closed), then run again.
         for (int steps : new int[] {1, 2, 97}) {
@@ -358,8 +311,8 @@ class ImageCommandsTest {
             }
             CliRun resumed = CliRun.of("merge", "--origin", o.toString(), "--cow", c.toString());
             assertEquals(ExitStatus.OK, resumed.status(), resumed::toString);
-            assertEquals(originAfter, sha(o), "resumed after " + steps + " steps");
-            assertEquals(cowAfter, sha(c), "resumed after " + steps + " steps");
+            assertEquals(originAfter, TestImages.sha(o), "resumed after " + steps + " steps");
+            assertEquals(cowAfter, TestImages.sha(c), "resumed after " + steps + " steps");
         }
     }
 
@@ -371,8 +324,7 @@ class ImageCommandsTest {
         Path snap = dir.resolve("snap.img");
         assertEquals(
                 ExitStatus.OK,
-                CliRun.of("export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", snap.toString())
-                        .status());
+                CliRun.of(TestImages.export(origin, cow, snap.toString())).status());
         byte[] snapBytes = Files.readAllBytes(snap);
         byte[] originBytes = Files.readAllBytes(origin);
         Random random = new Random(7);
@@ -381,74 +333,30 @@ class ImageCommandsTest {
             boolean fromSnap = i % 2 == 0;
             int length = i == 0 ? 0 : 1 + random.nextInt(i < 6 ? 700 : 3 << 20);
             int offset = random.nextInt(snapBytes.length - length + 1);
-            CliRun run = CliRun.of(
-                    "read",
-                    "--origin",
-                    origin.toString(),
-                    "--cow",
-                    cow.toString(),
-                    "--type",
-                    "P",
-                    "--from",
+            CliRun run = CliRun.of(TestImages.read(
+                    origin,
+                    cow,
                     fromSnap ? "snapshot" : "origin",
-                    "--offset",
                     String.valueOf(offset),
-                    "--length",
                     String.valueOf(length),
-                    "--output",
-                    out.toString());
+                    out.toString()));
             assertEquals(ExitStatus.OK, run.status(), run::toString);
             byte[] expected = Arrays.copyOfRange(fromSnap ? snapBytes : originBytes, offset, offset + length);
             assertArrayEquals(expected, Files.readAllBytes(out), "offset " + offset + " length " + length);
         }
-        CliRun toStdout = CliRun.of(
-                "read",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--from",
-                "snapshot",
-                "--offset",
-                "24s",
-                "--length",
-                "20",
-                "--output",
-                "-");
+        CliRun toStdout = CliRun.of(TestImages.read(origin, cow, "snapshot", "24s", "20", "-"));
         assertEquals(new String(snapBytes, 24 * 512, 20, StandardCharsets.ISO_8859_1), toStdout.out());
     }
 
     @Test
     void writesAreByteGranularAndAFillWritesItsByte() throws IOException {
-        Path origin = patternOrigin(dir.resolve("origin.img"), 256);
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 256);
         Path cow = dir.resolve("cow.img");
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "64K", "--chunk-size", "8")
-                        .status());
+        TestImages.createCow(cow, "64K", "8");
         // A transient store keeps data chunks on its COW from chunk 0: it gets a COW of its own.
         Path transientCow = Files.write(dir.resolve("n.img"), new byte[64 << 10]);
         byte[] before = Files.readAllBytes(origin);
-        CliRun run = CliRun.of(
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                transientCow.toString(),
-                "--type",
-                "N",
-                "--chunk-size",
-                "8",
-                "--to",
-                "origin",
-                "--offset",
-                "1000",
-                "--fill",
-                "0x42",
-                "--length",
-                "5000");
+        CliRun run = CliRun.of(TestImages.fillWrite(origin, transientCow, "N", "origin", "1000", "0x42", "5000"));
         assertEquals(ExitStatus.OK, run.status(), run::toString);
         assertEquals(
                 List.of("wrote 5000 bytes to the origin at byte 1000", "16/128 0"),
@@ -462,44 +370,12 @@ class ImageCommandsTest {
             }
         }
         CliRun json = CliRun.of(
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "3",
-                "--fill",
-                "Z",
-                "--length",
-                "1",
-                "--json");
+                TestImages.write(origin, cow, "P", "8", "snapshot", "3", "--fill", "Z", "--length", "1", "--json"));
         assertEquals(ExitStatus.OK, json.status(), json::toString);
         assertTrue(
                 json.out().contains("\"written\" : 1,") && json.out().contains("\"status\" : \"24/128 16\""),
                 json::toString);
-        CliRun read = CliRun.of(
-                "read",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                cow.toString(),
-                "--type",
-                "P",
-                "--from",
-                "snapshot",
-                "--offset",
-                "0",
-                "--length",
-                "6",
-                "--output",
-                "-");
+        CliRun read = CliRun.of(TestImages.read(origin, cow, "snapshot", "0", "6", "-"));
         assertEquals("ORIZIN", read.out(), read::toString);
     }
 
@@ -508,9 +384,7 @@ class ImageCommandsTest {
         for (String fixture : new String[] {"s2-persistent-P-cs8", "s2-persistent-P-cs16"}) {
             int cs = Integer.parseInt(tableStatus(fixture).split(" ")[1]);
             Path cow = dir.resolve("cow" + cs);
-            CliRun run =
-                    CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", String.valueOf(cs));
-            assertEquals(ExitStatus.OK, run.status(), run::toString);
+            TestImages.createCow(cow, "8M", String.valueOf(cs));
             byte[] created = Files.readAllBytes(cow);
             byte[] kernel = Fixtures.image(fixture, "cow-final.img.xz");
             assertEquals(kernel.length, created.length);
@@ -527,41 +401,22 @@ class ImageCommandsTest {
     @Test
     void createRefusesToDestroyWithoutForce() throws IOException {
         Path cow = dir.resolve("cow.img");
+        TestImages.createCow(cow, "1M", "8");
         assertEquals(
                 ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8")
+                CliRun.of(TestImages.fillWrite(
+                                TestImages.patternOrigin(dir.resolve("o"), 64), cow, "P", "snapshot", "0", "1", "512"))
                         .status());
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of(
-                                "write",
-                                "--origin",
-                                patternOrigin(dir.resolve("o"), 64).toString(),
-                                "--cow",
-                                cow.toString(),
-                                "--type",
-                                "P",
-                                "--chunk-size",
-                                "8",
-                                "--to",
-                                "snapshot",
-                                "--offset",
-                                "0",
-                                "--fill",
-                                "1",
-                                "--length",
-                                "512")
-                        .status());
-        String withException = sha(cow);
-        CliRun refused = CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "8");
+        String withException = TestImages.sha(cow);
+        CliRun refused = TestImages.create(cow, "1M", "8");
         assertEquals(ExitStatus.USAGE, refused.status());
         assertEquals(
                 "snapstore: create: " + cow + " already holds a snapshot header (valid=1, chunk size 8); use --force to"
                         + " overwrite it\n",
                 refused.err());
-        assertEquals(withException, sha(cow));
+        assertEquals(withException, TestImages.sha(cow));
 
-        CliRun forced = CliRun.of("create", "--cow", cow.toString(), "--size", "1M", "--chunk-size", "16", "--force");
+        CliRun forced = TestImages.create(cow, "1M", "16", "--force");
         assertEquals(ExitStatus.OK, forced.status(), forced::toString);
         assertEquals("status on activation: 32/2048 32", lastLine(forced));
         CliRun dump = CliRun.of("dump", "--cow", cow.toString());
@@ -571,13 +426,13 @@ class ImageCommandsTest {
         byte[] bytes = new byte[1 << 20];
         bytes[5000] = 1;
         Files.write(data, bytes);
-        CliRun notEmpty = CliRun.of("create", "--cow", data.toString(), "--size", "1M", "--chunk-size", "8");
+        CliRun notEmpty = TestImages.create(data, "1M", "8");
         assertEquals(
                 "snapstore: create: " + data + " holds data at byte 5000, which a new COW overwrites; use --force if it"
                         + " may go\n",
                 notEmpty.err());
         Files.write(data, new byte[2 << 20]);
-        CliRun shrink = CliRun.of("create", "--cow", data.toString(), "--size", "1M", "--chunk-size", "8");
+        CliRun shrink = TestImages.create(data, "1M", "8");
         assertEquals(
                 "snapstore: create: " + data
                         + " is 2097152 bytes, larger than --size 1048576; use --force to shrink it\n",

@@ -34,38 +34,13 @@ class LockingProcessTest {
 
     @BeforeEach
     void images() throws IOException {
-        origin = ImageCommandsTest.patternOrigin(dir.resolve("origin.img"), 2048);
-        cow = dir.resolve("cow.img");
-        assertEquals(
-                ExitStatus.OK,
-                CliRun.of("create", "--cow", cow.toString(), "--size", "512K", "--chunk-size", "8")
-                        .status());
-        for (int chunk = 0; chunk < 8; chunk++) {
-            CliRun run = CliRun.of(write("snapshot", chunk * 8192L, "0x5a"));
-            assertEquals(ExitStatus.OK, run.status(), run::toString);
-        }
+        origin = TestImages.patternOrigin(dir.resolve("origin.img"), 2048);
+        cow = TestImages.createCow(dir.resolve("cow.img"), "512K", "8");
+        TestImages.fillEveryOtherChunk(origin, cow, 8);
     }
 
     private String[] write(String to, long offset, String fill) {
-        return new String[] {
-            "write",
-            "--origin",
-            origin.toString(),
-            "--cow",
-            cow.toString(),
-            "--type",
-            "P",
-            "--chunk-size",
-            "8",
-            "--to",
-            to,
-            "--offset",
-            Long.toString(offset),
-            "--fill",
-            fill,
-            "--length",
-            "4096"
-        };
+        return TestImages.fillWrite(origin, cow, "P", to, Long.toString(offset), fill, "4096");
     }
 
     private String[] merge() {
@@ -73,9 +48,7 @@ class LockingProcessTest {
     }
 
     private String[] export(Path output) {
-        return new String[] {
-            "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", output.toString()
-        };
+        return TestImages.export(origin, cow, output.toString());
     }
 
     /** Holds the images as a command with this access does, in this JVM: another process to the CLI's. */
@@ -90,55 +63,41 @@ class LockingProcessTest {
         assertTrue(lines[0].contains(busy + " is in use by another process"), run::toString);
     }
 
-    private void assertUnchanged(String originSha, String cowSha) throws IOException {
-        assertEquals(originSha, ImageCommandsTest.sha(origin), "origin changed");
-        assertEquals(cowSha, ImageCommandsTest.sha(cow), "COW changed");
+    /**
+     * Holds the images with {@code access} in this JVM, runs {@code command} as a second CLI, and
+     * asserts that it is refused for {@code busy} and that neither image changed.
+     */
+    private void assertRefusedWhileHeld(Activation.Access access, String[] command, Path busy) throws Exception {
+        String originSha = TestImages.sha(origin);
+        String cowSha = TestImages.sha(cow);
+        try (Activation holder = hold(access)) {
+            assertTrue(holder.snapshot().isValid());
+            assertRefused(CliProcess.run(dir, command), busy);
+            assertEquals(originSha, TestImages.sha(origin), "origin changed");
+            assertEquals(cowSha, TestImages.sha(cow), "COW changed");
+        }
     }
 
     @Test
     void twoMergesAtOnce() throws Exception {
-        String originSha = ImageCommandsTest.sha(origin);
-        String cowSha = ImageCommandsTest.sha(cow);
-        try (Activation merging = hold(Activation.Access.ORIGIN_AND_COW)) {
-            assertTrue(merging.snapshot().isValid());
-            assertRefused(CliProcess.run(dir, merge()), origin);
-            assertUnchanged(originSha, cowSha);
-        }
+        assertRefusedWhileHeld(Activation.Access.ORIGIN_AND_COW, merge(), origin);
         assertEquals(0, CliProcess.run(dir, merge()).exit());
     }
 
     @Test
     void twoSnapshotWritesAtOnce() throws Exception {
-        String originSha = ImageCommandsTest.sha(origin);
-        String cowSha = ImageCommandsTest.sha(cow);
-        try (Activation writing = hold(Activation.Access.COW)) {
-            assertTrue(writing.snapshot().isValid());
-            assertRefused(CliProcess.run(dir, write("snapshot", 65536, "0x11")), cow);
-            assertUnchanged(originSha, cowSha);
-        }
+        assertRefusedWhileHeld(Activation.Access.COW, write("snapshot", 65536, "0x11"), cow);
     }
 
     @Test
     void twoOriginWritesAtOnce() throws Exception {
-        String originSha = ImageCommandsTest.sha(origin);
-        String cowSha = ImageCommandsTest.sha(cow);
-        try (Activation writing = hold(Activation.Access.ORIGIN_AND_COW)) {
-            assertTrue(writing.snapshot().isValid());
-            assertRefused(CliProcess.run(dir, write("origin", 65536, "0x11")), origin);
-            assertUnchanged(originSha, cowSha);
-        }
+        assertRefusedWhileHeld(Activation.Access.ORIGIN_AND_COW, write("origin", 65536, "0x11"), origin);
     }
 
     @Test
     void aSnapshotWriteDuringAMerge() throws Exception {
-        String originSha = ImageCommandsTest.sha(origin);
-        String cowSha = ImageCommandsTest.sha(cow);
-        try (Activation merging = hold(Activation.Access.ORIGIN_AND_COW)) {
-            assertTrue(merging.snapshot().isValid());
-            // The snapshot write holds the origin shared, which the merge holds exclusively.
-            assertRefused(CliProcess.run(dir, write("snapshot", 65536, "0x11")), origin);
-            assertUnchanged(originSha, cowSha);
-        }
+        // The snapshot write holds the origin shared, which the merge holds exclusively.
+        assertRefusedWhileHeld(Activation.Access.ORIGIN_AND_COW, write("snapshot", 65536, "0x11"), origin);
     }
 
     @Test
@@ -159,7 +118,7 @@ class LockingProcessTest {
             for (String[] reader : new String[][] {
                 {"dump", "--cow", cow.toString()},
                 {"check", "--cow", cow.toString()},
-                {"status", "--origin", origin.toString(), "--cow", cow.toString(), "--type", "P"}
+                TestImages.status(origin, cow, "P")
             }) {
                 CliProcess run = CliProcess.run(dir, reader);
                 assertEquals(0, run.exit(), run::toString);
@@ -216,8 +175,7 @@ class LockingProcessTest {
     @Test
     void twoCliProcesses() throws Exception {
         // The first CLI exports to a pipe that this test does not read yet: it blocks with its shared locks held.
-        Process first = new ProcessBuilder(CliProcess.command(
-                        "export", "--origin", origin.toString(), "--cow", cow.toString(), "--output", "-"))
+        Process first = new ProcessBuilder(CliProcess.command(TestImages.export(origin, cow, "-")))
                 .redirectError(dir.resolve("first.err").toFile())
                 .start();
         first.getOutputStream().close();

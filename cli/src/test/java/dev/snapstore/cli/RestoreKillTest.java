@@ -30,34 +30,15 @@ class RestoreKillTest {
     @Test
     void aKilledRestoreIsNeverClean() throws Exception {
         requireStrace();
-        Path origin = ImageCommandsTest.patternOrigin(dir.resolve("origin.img"), 8192);
-        Path source = dir.resolve("source.img");
-        create(source);
-        CliRun write = CliRun.of(
-                "write",
-                "--origin",
-                origin.toString(),
-                "--cow",
-                source.toString(),
-                "--type",
-                "P",
-                "--chunk-size",
-                "8",
-                "--to",
-                "snapshot",
-                "--offset",
-                "0",
-                "--fill",
-                "0x41",
-                "--length",
-                "3M");
+        Path origin = TestImages.patternOrigin(dir.resolve("origin.img"), 8192);
+        Path source = TestImages.createCow(dir.resolve("source.img"), "8M", "8");
+        CliRun write = CliRun.of(TestImages.fillWrite(origin, source, "P", "snapshot", "0", "0x41", "3M"));
         assertEquals(ExitStatus.OK, write.status(), write.toString());
         CliRun dump = CliRun.of("dump", "--cow", source.toString());
         assertEquals(ExitStatus.OK, dump.status(), dump.toString());
         Path dumpFile = Files.writeString(dir.resolve("cow.dump"), dump.out());
 
-        Path blank = dir.resolve("blank.img");
-        create(blank);
+        Path blank = TestImages.createCow(dir.resolve("blank.img"), "8M", "8");
         byte[] before = Files.readAllBytes(blank);
         List<String> outcomes = new ArrayList<>();
         boolean completed = false;
@@ -87,11 +68,6 @@ class RestoreKillTest {
     /** A dump without its comment lines, which name the file. */
     private static List<String> records(String dump) {
         return dump.lines().filter(line -> !line.startsWith("#")).toList();
-    }
-
-    private static void create(Path cow) {
-        CliRun run = CliRun.of("create", "--cow", cow.toString(), "--size", "8M", "--chunk-size", "8");
-        assertEquals(ExitStatus.OK, run.status(), run.toString());
     }
 
     private int restoreKilledAtWrite(int n, Path dump, Path cow) throws IOException, InterruptedException {
