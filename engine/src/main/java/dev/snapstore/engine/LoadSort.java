@@ -17,9 +17,11 @@ import java.util.concurrent.ForkJoinTask;
  * LoadBuffer#sortInto}. Runs with equal first chunks keep their load order.
  *
  * <p>From {@value #PARALLEL_RUNS} runs on, on more than one processor, a task in the {@linkplain
- * ForkJoinPool#commonPool() common pool} sorts the buckets of the upper half of the runs while the
- * calling thread sorts the lower half: the buckets are disjoint, so the result is the same as with
- * one thread.
+ * ForkJoinPool#commonPool() common pool} counts and scatters the upper half of the pages while the
+ * calling thread does the lower half (whose runs take the first places of each bucket, so a bucket
+ * keeps the load order), then sorts the buckets of the upper half of the runs while the calling
+ * thread sorts the lower half: the buckets are disjoint, so the result is the same as with one
+ * thread.
  */
 final class LoadSort {
 
@@ -59,40 +61,33 @@ final class LoadSort {
     static MainBuilder sort(
             List<int[]> lowPages, List<long[]> oldPages, List<long[]> newPages, int n, long reference, long differing) {
         int shift = shift(differing);
-        int[] starts = new int[BUCKETS + 1];
         int[] lows = new int[n];
         long[] news = new long[n];
         int pages = newPages.size();
-        if (lowPages != null) {
-            for (int p = 0; p < pages; p++) {
-                int[] page = lowPages.get(p);
-                int end = Math.min(page.length, n - (p << LoadBuffer.PAGE_SHIFT));
-                for (int i = 0; i < end; i++) {
-                    starts[(lowDigit(page[i], shift) & (BUCKETS - 1)) + 1]++;
-                }
-            }
+        boolean parallel = n >= PARALLEL_RUNS && Runtime.getRuntime().availableProcessors() > 1;
+        // Two threads count and scatter half of the pages each: the lower half's runs take the first
+        // places of each bucket, so the order inside a bucket is the load order, as with one thread.
+        int half = parallel ? pages / 2 : pages;
+        int[] lowerCounts = new int[BUCKETS];
+        int[] upperCounts = new int[BUCKETS];
+        both(
+                parallel,
+                () -> countPages(lowPages, oldPages, n, shift, 0, half, lowerCounts),
+                () -> countPages(lowPages, oldPages, n, shift, half, pages, upperCounts));
+        int[] starts = new int[BUCKETS + 1];
+        int[] upperNext = new int[BUCKETS];
+        int largest = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            int size = lowerCounts[b] + upperCounts[b];
+            largest = Math.max(largest, size);
+            starts[b + 1] = starts[b] + size;
+            upperNext[b] = starts[b] + lowerCounts[b];
         }
-        int largest = lowPages != null ? bucketStarts(starts) : bucketStarts(oldPages, n, shift, starts);
-        int[] next = Arrays.copyOf(starts, BUCKETS);
-        for (int p = 0; p < pages; p++) {
-            long[] nw = newPages.get(p);
-            int end = Math.min(nw.length, n - (p << LoadBuffer.PAGE_SHIFT));
-            if (lowPages != null) {
-                int[] lw = lowPages.get(p);
-                for (int i = 0; i < end; i++) {
-                    int at = next[lowDigit(lw[i], shift) & (BUCKETS - 1)]++;
-                    lows[at] = lw[i];
-                    news[at] = nw[i];
-                }
-            } else {
-                long[] od = oldPages.get(p);
-                for (int i = 0; i < end; i++) {
-                    int at = next[digit(od[i], shift)]++;
-                    lows[at] = MainBuilder.low(od[i]);
-                    news[at] = nw[i];
-                }
-            }
-        }
+        int[] lowerNext = Arrays.copyOf(starts, BUCKETS);
+        both(
+                parallel,
+                () -> scatterPages(lowPages, oldPages, newPages, n, shift, 0, half, lowerNext, lows, news),
+                () -> scatterPages(lowPages, oldPages, newPages, n, shift, half, pages, upperNext, lows, news));
         // The bits below the top digit in as few passes as digits of at most DIGIT_BITS allow (a
         // bucket's counts stay in the L1 cache); a last digit reaching into the top bits is harmless,
         // as they are the same inside a bucket.
@@ -103,7 +98,7 @@ final class LoadSort {
         // The buckets are independent: two threads take half of the runs each when there are many.
         int split = BUCKETS;
         ForkJoinTask<Boolean> upper = null;
-        if (n >= PARALLEL_RUNS && Runtime.getRuntime().availableProcessors() > 1) {
+        if (parallel) {
             split = 0;
             while (starts[split + 1] <= n / 2) {
                 split++;
@@ -231,6 +226,71 @@ final class LoadSort {
     }
 
     /** The top digit of a full key. */
+    /** Runs {@code lower} here and {@code upper} in the common pool at the same time, or both here. */
+    private static void both(boolean parallel, Runnable lower, Runnable upper) {
+        if (!parallel) {
+            lower.run();
+            upper.run();
+            return;
+        }
+        ForkJoinTask<?> task = ForkJoinPool.commonPool().submit(upper);
+        lower.run();
+        task.join();
+    }
+
+    /** Counts the runs of pages {@code [fromPage, toPage)} by their top digit. */
+    private static void countPages(
+            List<int[]> lowPages, List<long[]> oldPages, int n, int shift, int fromPage, int toPage, int[] counts) {
+        for (int p = fromPage; p < toPage; p++) {
+            if (lowPages != null) {
+                int[] page = lowPages.get(p);
+                int end = Math.min(page.length, n - (p << LoadBuffer.PAGE_SHIFT));
+                for (int i = 0; i < end; i++) {
+                    counts[lowDigit(page[i], shift) & (BUCKETS - 1)]++;
+                }
+            } else {
+                long[] page = oldPages.get(p);
+                int end = Math.min(page.length, n - (p << LoadBuffer.PAGE_SHIFT));
+                for (int i = 0; i < end; i++) {
+                    counts[digit(page[i], shift)]++;
+                }
+            }
+        }
+    }
+
+    /** Moves the runs of pages {@code [fromPage, toPage)} to their buckets' next places, in order. */
+    private static void scatterPages(
+            List<int[]> lowPages,
+            List<long[]> oldPages,
+            List<long[]> newPages,
+            int n,
+            int shift,
+            int fromPage,
+            int toPage,
+            int[] next,
+            int[] lows,
+            long[] news) {
+        for (int p = fromPage; p < toPage; p++) {
+            long[] nw = newPages.get(p);
+            int end = Math.min(nw.length, n - (p << LoadBuffer.PAGE_SHIFT));
+            if (lowPages != null) {
+                int[] lw = lowPages.get(p);
+                for (int i = 0; i < end; i++) {
+                    int at = next[lowDigit(lw[i], shift) & (BUCKETS - 1)]++;
+                    lows[at] = lw[i];
+                    news[at] = nw[i];
+                }
+            } else {
+                long[] od = oldPages.get(p);
+                for (int i = 0; i < end; i++) {
+                    int at = next[digit(od[i], shift)]++;
+                    lows[at] = MainBuilder.low(od[i]);
+                    news[at] = nw[i];
+                }
+            }
+        }
+    }
+
     /** The top digit of a full first old chunk: the bucket of its run. */
     static int digit(long key, int shift) {
         return (int) (key >>> shift) & (BUCKETS - 1);
