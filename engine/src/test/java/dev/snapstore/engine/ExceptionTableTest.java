@@ -126,15 +126,35 @@ class ExceptionTableTest {
         }
     }
 
+    /** A table loaded from {@code n} records (old, new in turn), one by one or in one batch. */
+    private static ExceptionTable load(long[] records, int n, boolean batches) {
+        ExceptionTable loaded = new ExceptionTable();
+        ExceptionSink sink = loaded.loader();
+        if (batches) {
+            sink.addAll(records, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                sink.add(records[2 * i], records[2 * i + 1]);
+            }
+        }
+        return loaded;
+    }
+
+    /** A table the same records were inserted into, in order. */
+    private static ExceptionTable insertAll(long[] records, int n) {
+        ExceptionTable inserted = new ExceptionTable();
+        for (int i = 0; i < n; i++) {
+            inserted.insert(records[2 * i], records[2 * i + 1]);
+        }
+        return inserted;
+    }
+
     @Property(tries = 100)
     void loadingInOrderWithOverlapsEqualsInserting(
             @ForAll long seed, @ForAll @IntRange(min = 1, max = 3000) int n, @ForAll boolean batches) {
         // Starts that never go down, as metadata written in origin order has, but with duplicates
         // and records inside the run before: the direct in-order build must see them and replay.
         Random random = new Random(seed);
-        ExceptionTable loaded = new ExceptionTable();
-        ExceptionTable inserted = new ExceptionTable();
-        ExceptionSink sink = loaded.loader();
         long[] records = new long[2 * n];
         // From 0, from somewhere high, or across a multiple of 2^32 (two groups of upper words).
         int from = random.nextInt(3);
@@ -145,14 +165,9 @@ class ExceptionTableTest {
             old += step < 6 ? 1 : step < 8 ? 2 + random.nextInt(5) : step < 9 ? 0 : -Math.min(old - base, 2);
             records[2 * i] = old;
             records[2 * i + 1] = 2 + i;
-            if (!batches) {
-                sink.add(old, 2 + i);
-            }
-            inserted.insert(old, 2 + i);
         }
-        if (batches) {
-            sink.addAll(records, n);
-        }
+        ExceptionTable loaded = load(records, n, batches);
+        ExceptionTable inserted = insertAll(records, n);
         assertEquals(inserted.size(), loaded.size());
         // Not the run count: inserts keep runs inside 256-aligned groups, a load joins across them
         // (records 20, 21, 22 with 22 a multiple of 256 are two runs inserted, one loaded), so only
@@ -174,9 +189,6 @@ class ExceptionTableTest {
         Random random = new Random(seed);
         long base = shape == 2 ? (7L << 32) - random.nextInt(20_000) : shape == 3 ? random.nextLong() : 0;
         long spread = shape == 0 ? 3L * n : shape == 1 ? 1L << 25 : shape == 2 ? 40_000 : 1L << 40;
-        ExceptionTable loaded = new ExceptionTable();
-        ExceptionTable inserted = new ExceptionTable();
-        ExceptionSink sink = loaded.loader();
         long[] records = new long[2 * n];
         long old = base;
         for (int i = 0; i < n; i++) {
@@ -189,14 +201,9 @@ class ExceptionTableTest {
             old = old == -1L ? 0 : old;
             records[2 * i] = old;
             records[2 * i + 1] = 2 + i;
-            if (!batches) {
-                sink.add(old, 2 + i);
-            }
-            inserted.insert(old, 2 + i);
         }
-        if (batches) {
-            sink.addAll(records, n);
-        }
+        ExceptionTable loaded = load(records, n, batches);
+        ExceptionTable inserted = insertAll(records, n);
         assertEquals(inserted.size(), loaded.size());
         for (int i = 0; i < n; i++) {
             for (long c = records[2 * i] - 1; c != records[2 * i] + 2; c++) {
