@@ -225,7 +225,6 @@ final class LoadSort {
         }
     }
 
-    /** The top digit of a full key. */
     /** Runs {@code lower} here and {@code upper} in the common pool at the same time, or both here. */
     private static void both(boolean parallel, Runnable lower, Runnable upper) {
         if (!parallel) {
