@@ -195,14 +195,20 @@ class SnapshotExportPlanTest {
         };
     }
 
-    /** A FIFO opened as a file cannot seek: it gets the in-order plan, and every byte in order. */
-    @Test
-    void aFifoGetsTheBytesInOrder() throws Exception {
+    /** An active P snapshot of 4096 sectors with 200 chunks written at places picked by {@code seed}. */
+    private static Snapshot scattered(long seed) throws Exception {
         Origin origin = new Origin(SnapshotTest.origin(4096), KernelLog.DISCARD);
         Snapshot snap =
                 origin.createSnapshot(SnapshotExportTest.TYPES, "P", "8", new MemoryBlockDevice("cow", 16384), 4096);
         snap.activate();
-        SnapshotExportTest.scatter(origin, snap, 4096, 8, 7, 200);
+        SnapshotExportTest.scatter(origin, snap, 4096, 8, seed, 200);
+        return snap;
+    }
+
+    /** A FIFO opened as a file cannot seek: it gets the in-order plan, and every byte in order. */
+    @Test
+    void aFifoGetsTheBytesInOrder() throws Exception {
+        Snapshot snap = scattered(7);
         byte[] view = read(snap, 0, 4096);
         Path fifo = dir.resolve("fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
@@ -222,11 +228,7 @@ class SnapshotExportPlanTest {
     /** {@code /dev/null} takes a seek but does not move: the in-order plan, and no failure. */
     @Test
     void devNullTakesEverything() throws Exception {
-        Origin origin = new Origin(SnapshotTest.origin(4096), KernelLog.DISCARD);
-        Snapshot snap =
-                origin.createSnapshot(SnapshotExportTest.TYPES, "P", "8", new MemoryBlockDevice("cow", 16384), 4096);
-        snap.activate();
-        SnapshotExportTest.scatter(origin, snap, 4096, 8, 8, 200);
+        Snapshot snap = scattered(8);
         long[] total = {0};
         try (WritableByteChannel out = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE)) {
             out.write(ByteBuffer.wrap(new byte[] {1}));

@@ -171,6 +171,16 @@ class DumpFormatTest {
                         .getMessage());
     }
 
+    /** Any header words, with a power-of-two chunk size (a dump carries what the COW holds). */
+    private static Arbitrary<CowHeader> headers() {
+        return Combinators.combine(
+                        Arbitraries.integers(),
+                        Arbitraries.integers(),
+                        Arbitraries.integers(),
+                        Arbitraries.integers().between(0, 21).map(s -> 1 << s))
+                .as(CowHeader::new);
+    }
+
     @Provide
     Arbitrary<CowDump> dumps() {
         Arbitrary<Long> u64 = Arbitraries.longs();
@@ -178,12 +188,7 @@ class DumpFormatTest {
         Arbitrary<Long> place = Arbitraries.longs().greaterOrEqual(0);
         Arbitrary<DumpRecord> record =
                 Combinators.combine(place, place, u64, u64).as(DumpRecord::new);
-        Arbitrary<CowHeader> header = Combinators.combine(
-                        Arbitraries.integers(),
-                        Arbitraries.integers(),
-                        Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 21).map(s -> 1 << s))
-                .as(CowHeader::new);
+        Arbitrary<CowHeader> header = headers();
         return Combinators.combine(header, record.list().ofMaxSize(40)).as(CowDump::new);
     }
 
@@ -280,12 +285,7 @@ class DumpFormatTest {
         Arbitrary<Long> any = Arbitraries.oneOf(
                 Arbitraries.longs(), edges, Arbitraries.longs().between(0, 1 << 24));
         Arbitrary<DumpRecord> record = Combinators.combine(any, any, any, any).as(DumpRecord::new);
-        Arbitrary<CowHeader> header = Combinators.combine(
-                        Arbitraries.integers(),
-                        Arbitraries.integers(),
-                        Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 21).map(s -> 1 << s))
-                .as(CowHeader::new);
+        Arbitrary<CowHeader> header = headers();
         // up to ~200 KiB of text: the writer's 64 KiB buffer fills and drains several times
         return Combinators.combine(header, record.list().ofMaxSize(2000)).as(CowDump::new);
     }
