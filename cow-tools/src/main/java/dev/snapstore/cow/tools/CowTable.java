@@ -4,7 +4,6 @@ import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
-import java.io.Flushable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -122,49 +121,66 @@ public final class CowTable {
      * @throws IOException on a read error, or what the sink throws
      * @throws IllegalArgumentException when the chunk size is not usable
      */
-    /** A dump writer that buffers its lines: {@link #walkInto} hands it every record, then flushes it. */
-    interface RecordWriter extends Flushable {
-
-        /**
-         * One record and its place.
-         *
-         * @throws IOException when the output fails
-         */
-        void record(long area, long index, long oldChunk, long newChunk) throws IOException;
-    }
-
-    /**
-     * Walks the table into a dump writer and flushes it however the walk ends, so that what was
-     * written before a failure reaches the output.
-     *
-     * @return the number of records
-     * @throws IOException as {@link #walk(BlockDevice, int, Batches)} throws, or when the output fails
-     */
-    static long walkInto(BlockDevice cow, int chunkSize, RecordWriter writer) throws IOException {
-        try {
-            return walk(cow, chunkSize, (area, from, fields, n) -> {
-                for (int i = 0; i < n; i++) {
-                    writer.record(area, from + i, fields[2 * i], fields[2 * i + 1]);
-                }
-            });
-        } finally {
-            writer.flush();
+    static long walk(BlockDevice cow, int chunkSize, Batches sink) throws IOException {
+        Areas areas = new Areas(cow, chunkSize);
+        long records = 0;
+        for (long area = 0; ; area++) {
+            int n = areas.walk(area, sink);
+            records += n;
+            if (n < areas.exceptionsPerArea) {
+                return records;
+            }
         }
     }
 
-    static long walk(BlockDevice cow, int chunkSize, Batches sink) throws IOException {
-        int epa = new CowAreaReader(cow, chunkSize).exceptionsPerArea(); // checks the chunk size
-        long sectors = cow.sizeInSectors();
-        long cowChunks = sectors / chunkSize;
-        long[] fields = new long[2 * Math.min(BATCH, epa)];
-        // Direct: a heap buffer would be read through the JDK's own direct buffer and copied.
-        ByteBuffer buffer =
-                ByteBuffer.allocateDirect(chunkSize << CowFormat.SECTOR_SHIFT).order(ByteOrder.LITTLE_ENDIAN);
-        long records = 0;
-        for (long area = 0; ; area++) {
+    /**
+     * The walk of one area at a time, with its buffers: what {@link #walk(BlockDevice, int,
+     * Batches)} loops over, and what each thread that walks areas of the same table holds its own
+     * of ({@link #copy()}). Not thread-safe.
+     */
+    static final class Areas {
+
+        final int exceptionsPerArea;
+        private final BlockDevice cow;
+        private final int chunkSize;
+        private final long sectors;
+        private final long[] fields;
+        private final ByteBuffer buffer;
+
+        /** @throws IllegalArgumentException when the chunk size is not usable */
+        Areas(BlockDevice cow, int chunkSize) throws IOException {
+            this(cow, chunkSize, new CowAreaReader(cow, chunkSize).exceptionsPerArea(), cow.sizeInSectors());
+        }
+
+        private Areas(BlockDevice cow, int chunkSize, int exceptionsPerArea, long sectors) {
+            this.cow = cow;
+            this.chunkSize = chunkSize;
+            this.exceptionsPerArea = exceptionsPerArea;
+            this.sectors = sectors;
+            this.fields = new long[2 * Math.min(BATCH, exceptionsPerArea)];
+            // Direct: a heap buffer would be read through the JDK's own direct buffer and copied.
+            this.buffer = ByteBuffer.allocateDirect(chunkSize << CowFormat.SECTOR_SHIFT)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** The same walk with buffers of its own, for another thread; the COW's size is not asked again. */
+        Areas copy() {
+            return new Areas(cow, chunkSize, exceptionsPerArea, sectors);
+        }
+
+        /**
+         * Reads {@code area} and passes its records on, a batch at a time, up to the terminator.
+         *
+         * @return how many records the area holds: fewer than {@link #exceptionsPerArea} when the
+         *     table ends in it ({@link Batches#end} was called)
+         * @throws TruncatedTableException when the area lies beyond the end of the COW
+         * @throws IOException on a read error, or what the sink throws
+         */
+        int walk(long area, Batches sink) throws IOException {
+            int epa = exceptionsPerArea;
             // CowAreaReader.areaFits, with the COW's size asked once rather than per area
             long location = CowFormat.areaLocation(epa, area);
-            if (location <= 0 || Long.compareUnsigned(location, cowChunks) >= 0) {
+            if (location <= 0 || Long.compareUnsigned(location, sectors / chunkSize) >= 0) {
                 throw new TruncatedTableException(
                         area, location, location * chunkSize * 512, sectors << CowFormat.SECTOR_SHIFT);
             }
@@ -183,13 +199,13 @@ public final class CowTable {
                 }
                 if (count > 0) {
                     sink.records(area, from, fields, count);
-                    records += count;
                 }
                 if (count < batch) {
                     sink.end(area, from + count, buffer);
-                    return records;
+                    return from + count;
                 }
             }
+            return epa;
         }
     }
 }

@@ -40,7 +40,7 @@ public final class DumpJson {
     private DumpJson() {}
 
     /** Writes a JSON dump record by record, so that a table of any size streams out. Not thread-safe. */
-    public static final class Writer implements Closeable, CowTable.RecordWriter {
+    public static final class Writer implements Closeable {
 
         // Field names encoded once: the generator copies their bytes rather than checking each char.
         private static final SerializableString AREA = new SerializedString("area");
@@ -232,10 +232,11 @@ public final class DumpJson {
     }
 
     /**
-     * Dumps a COW's table as it walks it ({@link CowTable#walk}), a batch of records at a time as
-     * plain numbers. When the walk fails, what was written is flushed and the document stays
-     * unfinished. (A caller that must print nothing for a table that fails part-way reads it
-     * first with {@link CowTable#count}, as {@code snapstore dump --json} does.)
+     * Dumps a COW's table as it walks it, the areas read and formatted on several threads
+     * ({@link ParallelDump}) and written in order. When the walk fails, what was written is
+     * flushed and the document stays unfinished. (A caller that must print nothing for a table
+     * that fails part-way reads it first with {@link CowTable#count}, as {@code snapstore dump
+     * --json} does.)
      *
      * @param out where the dump goes
      * @param cow the COW's name
@@ -247,7 +248,15 @@ public final class DumpJson {
     public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
         try (Writer writer = new Writer(out)) {
             writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
-            long count = CowTable.walkInto(device, header.chunkSize(), writer);
+            // The records go straight to out, as the pretty printer would have written them; the
+            // array's end is written the same whether the generator saw its elements or not.
+            writer.flush();
+            long count;
+            try {
+                count = ParallelDump.walk(device, header.chunkSize(), RecordLines::json, out);
+            } finally {
+                out.flush();
+            }
             writer.end(count);
             return count;
         }

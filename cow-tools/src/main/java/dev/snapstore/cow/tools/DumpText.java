@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -51,22 +50,13 @@ public final class DumpText {
      * {@code System.out} alone would make a system call per line), so a caller that stops before
      * {@link #end} must {@link #flush()}. Not thread-safe.
      */
-    public static final class Writer implements CowTable.RecordWriter {
+    public static final class Writer {
 
         private static final int BUFFER_BYTES = 1 << 16;
-        // "exception area=" + 4 numbers of at most 20 digits and a sign + the names + a line break
-        private static final int MAX_LINE = 128;
-        private static final byte[] AREA = ascii("exception area=");
-        private static final byte[] INDEX = ascii(" index=");
-        private static final byte[] OLD = ascii(" old=");
-        private static final byte[] NEW = ascii(" new=");
-        private static final byte[] END_LINE = ascii("end exceptions=");
-        // what println writes
-        private static final byte[] LINE_BREAK = ascii(System.lineSeparator());
 
         private final PrintStream out;
         private final byte[] buffer = new byte[BUFFER_BYTES];
-        private final byte[] digits = new byte[20];
+        private final RecordLines lines = RecordLines.text();
         private int size;
 
         /**
@@ -117,18 +107,10 @@ public final class DumpText {
          * @param newChunk the COW chunk, printed unsigned
          */
         public void record(long area, long index, long oldChunk, long newChunk) {
-            if (size > BUFFER_BYTES - MAX_LINE) {
+            if (size > BUFFER_BYTES - lines.maxRecordBytes()) {
                 drain();
             }
-            put(AREA);
-            signed(area);
-            put(INDEX);
-            signed(index);
-            put(OLD);
-            unsigned(oldChunk);
-            put(NEW);
-            unsigned(newChunk);
-            put(LINE_BREAK);
+            size = lines.line(buffer, size, area, index, oldChunk, newChunk);
         }
 
         /**
@@ -137,17 +119,12 @@ public final class DumpText {
          * @param count how many records were written
          */
         public void end(long count) {
-            if (size > BUFFER_BYTES - MAX_LINE) {
-                drain();
-            }
-            put(END_LINE);
-            signed(count);
-            put(LINE_BREAK);
+            drain();
+            out.println("end exceptions=" + count);
             flush();
         }
 
         /** Writes out the lines still in the buffer and flushes {@code out}. */
-        @Override
         public void flush() {
             drain();
             out.flush();
@@ -159,49 +136,12 @@ public final class DumpText {
                 size = 0;
             }
         }
-
-        private void put(byte[] bytes) {
-            System.arraycopy(bytes, 0, buffer, size, bytes.length);
-            size += bytes.length;
-        }
-
-        private void signed(long value) {
-            if (value < 0) {
-                buffer[size++] = '-';
-                unsigned(-value); // Long.MIN_VALUE negates to itself: unsigned, that is its magnitude
-            } else {
-                unsigned(value);
-            }
-        }
-
-        /** {@link Long#toUnsignedString(long)}, as ASCII bytes into the buffer. */
-        private void unsigned(long value) {
-            int p = digits.length;
-            long v = value;
-            if (v < 0) { // above Long.MAX_VALUE: one unsigned division makes it non-negative
-                long q = (v >>> 1) / 5;
-                digits[--p] = (byte) ('0' + (v - q * 10));
-                v = q;
-            }
-            while (v >= 10) {
-                long q = v / 10;
-                digits[--p] = (byte) ('0' + (v - q * 10));
-                v = q;
-            }
-            digits[--p] = (byte) ('0' + v);
-            int n = digits.length - p;
-            System.arraycopy(digits, p, buffer, size, n);
-            size += n;
-        }
-
-        private static byte[] ascii(String s) {
-            return s.getBytes(StandardCharsets.US_ASCII);
-        }
     }
 
     /**
-     * Dumps a COW's table as it walks it ({@link CowTable#walk}), a batch of records at a time as
-     * plain numbers. When the walk fails, what was written is flushed and has no end line.
+     * Dumps a COW's table as it walks it, the areas read and formatted on several threads
+     * ({@link ParallelDump}) and written in order. When the walk fails, the records before the
+     * failure are written and flushed, with no end line.
      *
      * @param out where the dump goes
      * @param cow the COW's name, for the comment
@@ -213,7 +153,12 @@ public final class DumpText {
     public static long write(PrintStream out, String cow, BlockDevice device, CowHeader header) throws IOException {
         Writer writer = new Writer(out);
         writer.begin(cow, device.sizeInSectors() << CowFormat.SECTOR_SHIFT, header);
-        long count = CowTable.walkInto(device, header.chunkSize(), writer);
+        long count;
+        try {
+            count = ParallelDump.walk(device, header.chunkSize(), RecordLines::text, out);
+        } finally {
+            out.flush();
+        }
         writer.end(count);
         return count;
     }

@@ -27,6 +27,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -169,6 +170,25 @@ class DumpFormatTest {
                                         "{\"format\": \"snapstore-cow-dump\", \"formatVersion\": 1, \"header\": {\"magic\": 1, \"valid\": 1,"
                                                 + " \"version\": 1, \"chunkSize\": 8}}"))
                         .getMessage());
+    }
+
+    @Property(tries = 100)
+    void aWalkedTablesDumpsAreTheOldWritersBytes(
+            @ForAll @IntRange(min = 0, max = 3) int chunkShift,
+            @ForAll @IntRange(min = 0, max = 1200) int records,
+            @ForAll long seed)
+            throws IOException {
+        // tables of any length, numbers of every width, on the several-thread walk
+        int chunkSize = 1 << chunkShift;
+        MemoryBlockDevice cow = RandomTables.cow(chunkSize, records, seed, 2);
+        CowHeader header = CowAreaReader.readHeader(cow);
+        List<DumpRecord> walked = new ArrayList<>();
+        CowTable.walk(cow, header, walked::add);
+        assertEquals(records, walked.size());
+        CowDump dump = new CowDump(header, walked);
+        long cowBytes = cow.sizeInSectors() << 9;
+        assertEquals(oldText("c", cowBytes, dump), print(out -> DumpText.write(out, "c", cow, header)));
+        assertEquals(oldJson("c", cowBytes, dump), print(out -> DumpJson.write(out, "c", cow, header)));
     }
 
     /** Any header words, with a power-of-two chunk size (a dump carries what the COW holds). */
