@@ -1,5 +1,6 @@
 package dev.snapstore.cow.tools;
 
+import dev.snapstore.cow.AreaStream;
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
@@ -15,6 +16,12 @@ import java.nio.LongBuffer;
  * whatever the size of the table. Read-only.
  */
 public final class CowTable {
+
+    /**
+     * From this area on, a walk reads ahead on a thread ({@link AreaStream}): a table this long is
+     * worth a thread, and a shorter one is not read past its end.
+     */
+    static final long READ_AHEAD_FROM_AREA = 64;
 
     /** Records decoded at once: 8 KiB of longs, whatever the chunk size. */
     private static final int BATCH = 512;
@@ -124,11 +131,21 @@ public final class CowTable {
     static long walk(BlockDevice cow, int chunkSize, Batches sink) throws IOException {
         Areas areas = new Areas(cow, chunkSize);
         long records = 0;
-        for (long area = 0; ; area++) {
-            int n = areas.walk(area, sink);
-            records += n;
-            if (n < areas.exceptionsPerArea) {
-                return records;
+        AreaStream ahead = null;
+        try {
+            for (long area = 0; ; area++) {
+                if (area == READ_AHEAD_FROM_AREA) {
+                    ahead = new AreaStream(cow, chunkSize, area);
+                }
+                int n = areas.walk(area, ahead, sink);
+                records += n;
+                if (n < areas.exceptionsPerArea) {
+                    return records;
+                }
+            }
+        } finally {
+            if (ahead != null) {
+                ahead.close();
             }
         }
     }
@@ -177,6 +194,14 @@ public final class CowTable {
          * @throws IOException on a read error, or what the sink throws
          */
         int walk(long area, Batches sink) throws IOException {
+            return walk(area, null, sink);
+        }
+
+        /**
+         * As {@link #walk(long, Batches)}, the area's bytes from {@code ahead} when not null (it
+         * must be at this area).
+         */
+        int walk(long area, AreaStream ahead, Batches sink) throws IOException {
             int epa = exceptionsPerArea;
             // CowAreaReader.areaFits, with the COW's size asked once rather than per area
             long location = CowFormat.areaLocation(epa, area);
@@ -184,9 +209,12 @@ public final class CowTable {
                 throw new TruncatedTableException(
                         area, location, location * chunkSize * 512, sectors << CowFormat.SECTOR_SHIFT);
             }
-            cow.read(location * chunkSize, buffer.clear());
-            buffer.clear();
-            LongBuffer longs = buffer.asLongBuffer();
+            ByteBuffer bytes = ahead == null ? null : ahead.next();
+            if (bytes == null) {
+                cow.read(location * chunkSize, buffer.clear());
+                bytes = buffer.clear();
+            }
+            LongBuffer longs = bytes.asLongBuffer();
             for (int from = 0; from < epa; from += BATCH) {
                 int batch = Math.min(BATCH, epa - from);
                 longs.get(2 * from, fields, 0, 2 * batch);
@@ -201,7 +229,7 @@ public final class CowTable {
                     sink.records(area, from, fields, count);
                 }
                 if (count < batch) {
-                    sink.end(area, from + count, buffer);
+                    sink.end(area, from + count, bytes);
                     return from + count;
                 }
             }

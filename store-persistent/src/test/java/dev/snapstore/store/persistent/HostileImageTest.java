@@ -19,6 +19,7 @@ import dev.snapstore.spi.StoreContext;
 import dev.snapstore.spi.StoreException;
 import dev.snapstore.spi.Usage;
 import dev.snapstore.testkit.AdjustableMemoryDevice;
+import dev.snapstore.testkit.FaultInjectingBlockDevice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -34,6 +35,8 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * COW images the kernel never writes (spec §1.5, §6): the store must load them as the kernel
@@ -148,6 +151,39 @@ class HostileImageTest {
         assertEquals(4 * 32, count[0]);
         assertTrue(e.getMessage().startsWith("cannot read metadata area 4 (chunk 133): "), e.getMessage());
         assertTrue(e.getMessage().contains("attempt to access beyond end of device"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(AreaReader.ReadAhead.class)
+    void everyReadAheadStopsALongTableAtTheDeviceEndAndAtAFailingAreaAsTheKernel(AreaReader.ReadAhead readAhead)
+            throws Exception {
+        // Tables long enough for read-ahead to start (groups of areas on the fast memory device
+        // when ADAPTIVE): a table that never ends, and one whose area 30 cannot be read.
+        int cs = 1;
+        long sectors = 33 * 40 + 1; // areas 0-39 fit; area 40 would be chunk 1321, just past the end
+        MemoryBlockDevice dev = new MemoryBlockDevice("endless", sectors);
+        byte[] junk = new byte[(int) sectors * 512];
+        Arrays.fill(junk, (byte) 0x11);
+        Harness.write(dev, 0, junk);
+        Harness.write(dev, 0, Arrays.copyOf(StoreBehaviourTest.header(1, 1, cs), 512));
+        int[] count = new int[1];
+        PersistentStore endless =
+                new PersistentStore(new StoreContext(dev, cs, 512, KernelLog.DISCARD), false, readAhead);
+        StoreException e = assertThrows(StoreException.class, () -> endless.readMetadata((o, n) -> count[0]++));
+        assertEquals(Errno.EIO, e.errno());
+        assertEquals(40 * 32, count[0]);
+        assertTrue(e.getMessage().startsWith("cannot read metadata area 40 (chunk 1321): "), e.getMessage());
+        assertTrue(e.getMessage().contains("attempt to access beyond end of device"), e.getMessage());
+
+        FaultInjectingBlockDevice failing = FaultInjectingBlockDevice.passThrough(dev);
+        failing.failIf(ev -> ev.kind() == FaultInjectingBlockDevice.Kind.READ && ev.sector() == 1 + 33 * 30);
+        count[0] = 0;
+        PersistentStore broken =
+                new PersistentStore(new StoreContext(failing, cs, 512, KernelLog.DISCARD), false, readAhead);
+        e = assertThrows(StoreException.class, () -> broken.readMetadata((o, n) -> count[0]++));
+        assertEquals(Errno.EIO, e.errno());
+        assertEquals(30 * 32, count[0]);
+        assertTrue(e.getMessage().startsWith("cannot read metadata area 30 (chunk 991): "), e.getMessage());
     }
 
     @Test
