@@ -172,7 +172,7 @@ public final class BenchMain {
         }
         String name = LoadBench.class.getName() + "\\.";
         List<RunResult> results = new ArrayList<>(run(options(name + "(store|raw)$", 3, 7)));
-        results.addAll(run(options(name + "(engine|check)$", 2, 5)));
+        results.addAll(run(options(name + "(engine|check|dump|dumpJson)$", 2, 5)));
         for (String order : new String[] {"sorted", "random"}) {
             for (String count : new String[] {"1000000", "10000000"}) {
                 boolean big = count.length() > 7;
@@ -202,6 +202,20 @@ public final class BenchMain {
                         raw,
                         "s",
                         big ? 2 : Double.NaN,
+                        false);
+                row(
+                        "dump " + n + ": DumpText.write into a discarding stream, as snapstore dump (s)",
+                        score(find(results, "dump", "count", count, "order", order)) / 1e3,
+                        raw,
+                        "s",
+                        big ? 2 : Double.NaN,
+                        false);
+                row(
+                        "dump --json " + n + ": counting walk, then DumpJson.write, discarded (s)",
+                        score(find(results, "dumpJson", "count", count, "order", order)) / 1e3,
+                        raw,
+                        "s",
+                        Double.NaN,
                         false);
             }
         }

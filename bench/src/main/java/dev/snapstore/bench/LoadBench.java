@@ -2,8 +2,12 @@ package dev.snapstore.bench;
 
 import dev.snapstore.cow.CowAreaReader;
 import dev.snapstore.cow.CowFormat;
+import dev.snapstore.cow.CowHeader;
 import dev.snapstore.cow.tools.CheckReport;
 import dev.snapstore.cow.tools.CowCheck;
+import dev.snapstore.cow.tools.CowTable;
+import dev.snapstore.cow.tools.DumpJson;
+import dev.snapstore.cow.tools.DumpText;
 import dev.snapstore.engine.ExceptionTable;
 import dev.snapstore.spi.ChunkSize;
 import dev.snapstore.spi.ExceptionStore;
@@ -12,6 +16,8 @@ import dev.snapstore.spi.KernelLog;
 import dev.snapstore.spi.MetadataState;
 import dev.snapstore.spi.StoreTypes;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -133,6 +139,37 @@ public class LoadBench {
             return report.exceptions();
         }
     }
+
+    /**
+     * {@code snapstore dump}'s work without the process: the header read, the table walked and
+     * every record printed as text, into a stream that discards it (what writing half a gigabyte
+     * to a file costs is the kernel's, not the dump's).
+     *
+     * @return the number of records dumped
+     */
+    @Benchmark
+    public long dump() throws IOException {
+        try (FileBlockDevice dev = FileBlockDevice.open(cow, false)) {
+            return DumpText.write(DISCARD, cow.toString(), dev, CowAreaReader.readHeader(dev));
+        }
+    }
+
+    /**
+     * {@code snapstore dump --json}'s work without the process: the counting walk, then the
+     * document, into a stream that discards it.
+     *
+     * @return the number of records dumped
+     */
+    @Benchmark
+    public long dumpJson() throws IOException {
+        try (FileBlockDevice dev = FileBlockDevice.open(cow, false)) {
+            CowHeader header = CowAreaReader.readHeader(dev);
+            CowTable.count(dev, header);
+            return DumpJson.write(DISCARD, cow.toString(), dev, header);
+        }
+    }
+
+    private static final PrintStream DISCARD = new PrintStream(OutputStream.nullOutputStream());
 
     /**
      * The baseline: each area read with one positional read into a direct buffer, its records
