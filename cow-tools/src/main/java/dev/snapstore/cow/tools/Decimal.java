@@ -18,7 +18,6 @@ final class Decimal {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long EIGHT_DIGITS = 100_000_000L;
     private static final long ZEROS = 0x3030_3030_3030_3030L;
-    private static final long[] POWERS = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, EIGHT_DIGITS};
 
     private Decimal() {}
 
@@ -30,10 +29,11 @@ final class Decimal {
      */
     static int put(byte[] b, int at, long value) {
         if (value >= 0 && value < EIGHT_DIGITS) {
-            int n = length(value);
+            long digits = ascii8(value);
+            int zeros = leadingZeros(digits);
             // The leading zeros are the first bytes in memory, the long's low bytes: shift them out.
-            LONGS.set(b, at, (ascii8(value) + ZEROS) >>> ((8 - n) << 3));
-            return at + n;
+            LONGS.set(b, at, (digits + ZEROS) >>> (zeros << 3));
+            return at + 8 - zeros;
         }
         long high = Long.divideUnsigned(value, EIGHT_DIGITS);
         int p = put(b, at, high);
@@ -95,8 +95,10 @@ final class Decimal {
             if (next == value + 1 && n != 0 && ((digits >>> ((n - 1) << 3)) & 0xff) != '9') {
                 digits += 1L << ((n - 1) << 3);
             } else if (next >= 0 && next < EIGHT_DIGITS) {
-                n = length(next);
-                digits = (ascii8(next) + ZEROS) >>> ((8 - n) << 3);
+                long d = ascii8(next);
+                int zeros = leadingZeros(d);
+                n = 8 - zeros;
+                digits = (d + ZEROS) >>> (zeros << 3);
                 length = n;
             } else {
                 value = next;
@@ -109,12 +111,12 @@ final class Decimal {
         }
     }
 
-    /** Digits of {@code value} below 10^8: 1 to 8. */
-    private static int length(long value) {
-        // floor(log10(2) * bits) is the length or one less; (value | 1) keeps 0 at one digit
-        long v = value | 1;
-        int guess = ((64 - Long.numberOfLeadingZeros(v)) * 1233) >>> 12;
-        return guess + (v >= POWERS[guess] ? 1 : 0);
+    /**
+     * The leading zero digits of {@link #ascii8}'s result: its low zero bytes, at most 7 (0 is
+     * printed as one digit).
+     */
+    private static int leadingZeros(long digits) {
+        return Long.numberOfTrailingZeros(digits | (1L << 56)) >>> 3;
     }
 
     /**

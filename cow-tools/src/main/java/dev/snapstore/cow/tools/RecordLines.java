@@ -113,9 +113,24 @@ abstract class RecordLines implements ParallelDump.RecordFormat {
         return at + prefixLength;
     }
 
-    /** The index, usually one more than the last. */
+    /** The index: from a table of the first ones (areas of chunks up to 64 KiB), else usually one more than the last. */
     final int index(byte[] into, int at, long index) {
+        if (index >= 0 && index < SMALL_INDEXES) {
+            int i = (int) index;
+            return Decimal.putWord(into, at, SMALL_INDEX_DIGITS[i], SMALL_INDEX_LENGTHS[i]);
+        }
         return index >= 0 ? indexes.put(into, at, index) : Decimal.putSigned(into, at, index);
+    }
+
+    private static final int SMALL_INDEXES = 4096;
+    private static final long[] SMALL_INDEX_DIGITS = new long[SMALL_INDEXES];
+    private static final byte[] SMALL_INDEX_LENGTHS = new byte[SMALL_INDEXES];
+
+    static {
+        for (int i = 0; i < SMALL_INDEXES; i++) {
+            SMALL_INDEX_DIGITS[i] = Decimal.word(Integer.toString(i));
+            SMALL_INDEX_LENGTHS[i] = (byte) Integer.toString(i).length();
+        }
     }
 
     static byte[] ascii(String s) {
