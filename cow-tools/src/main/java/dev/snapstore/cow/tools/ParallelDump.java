@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -102,8 +103,8 @@ final class ParallelDump {
             t.setDaemon(true);
             return t;
         });
+        ArrayDeque<Future<Job>> inFlight = new ArrayDeque<>();
         try {
-            ArrayDeque<Future<Job>> inFlight = new ArrayDeque<>();
             Job free = first;
             while (true) {
                 while (inFlight.size() < window) {
@@ -120,7 +121,32 @@ final class ParallelDump {
                 free = done;
             }
         } finally {
-            pool.shutdownNow();
+            stop(pool, inFlight);
+        }
+    }
+
+    /**
+     * Lets the jobs in flight (reading past the table's end, or after a failure) finish and the
+     * workers end. Not by interrupting them: a file channel closes when a thread reading from it
+     * is interrupted, and the device is the caller's.
+     */
+    private static void stop(ExecutorService pool, ArrayDeque<Future<Job>> inFlight) {
+        for (Future<Job> job : inFlight) {
+            job.cancel(false);
+        }
+        pool.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

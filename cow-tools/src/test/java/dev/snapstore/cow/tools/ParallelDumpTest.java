@@ -129,6 +129,25 @@ class ParallelDumpTest {
     }
 
     @Test
+    void jobsPastTheEndLeaveTheDeviceOpen(@TempDir Path dir) throws IOException {
+        // A file channel closes when a thread reading from it is interrupted: the workers still
+        // reading past the table's end must be let finish, not interrupted, or the caller's device
+        // is closed under it.
+        int records = 40 * 256 + 17;
+        Path file = dir.resolve("cow");
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(RandomTables.sectors(8, records, 400 * 257) * 512);
+        }
+        try (FileBlockDevice cow = RandomTables.fill(FileBlockDevice.open(file, true), 8, records, 11)) {
+            CowHeader header = CowHeader.of(1, 1, 8);
+            Outcome expected = oneThread(cow, header);
+            for (int i = 0; i < 30; i++) {
+                assertEquals(expected, parallel(cow, header, 256, 4), "dump " + i);
+            }
+        }
+    }
+
+    @Test
     void theDumpsTextIsTheOneThreadWalksAtTheDefaultJobSize(@TempDir Path dir) throws IOException {
         // several default jobs of areas of 256 records, on a sparse file, with 1 to 4 workers
         int records = 3 * ParallelDump.JOB_RECORDS + 300;
