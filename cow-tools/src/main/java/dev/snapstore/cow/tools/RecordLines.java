@@ -5,10 +5,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * A dump's records as bytes: {@code head area beforeIndex index ...} where the rest is each
  * format's own ({@link #text()}, {@link #json()}). Built for tens of millions of records: the
- * record's start up to the index is made once per area, the index and the new chunk are usually
- * the last ones raised by one ({@link Decimal.Counter}), and texts and numbers are stored 8 bytes at
- * a time, each format's texts as constants (a layout in fields instead was a quarter slower). The
- * area and the index are printed signed, the chunks unsigned. Not thread-safe.
+ * record's start up to the index is made once per area, an index below 4096 comes from a table, a
+ * new chunk is usually the last one raised by one ({@link Decimal.Counter}), and texts and numbers
+ * are stored 8 bytes at a time, each format's texts as constants (a layout in fields instead was a
+ * quarter slower). The area and the index are printed signed, the chunks unsigned. Not thread-safe.
  */
 abstract class RecordLines implements ParallelDump.RecordFormat {
 
@@ -33,6 +33,7 @@ abstract class RecordLines implements ParallelDump.RecordFormat {
         this.head = ascii(head);
         this.firstHead = ascii(firstHead);
         this.beforeIndex = ascii(beforeIndex);
+        // prefixWords() is a constant of the subclass, so it can be asked here
         if (Math.max(head.length(), firstHead.length()) + MAX_DIGITS + beforeIndex.length() > 8 * prefixWords()) {
             throw new IllegalArgumentException("a record's head is too long: " + head + beforeIndex);
         }
