@@ -3,6 +3,8 @@ package dev.snapstore.cow.tools;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -30,6 +32,12 @@ final class JsonDumpReader {
     private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
     private static final long MAX_U32 = 0xffff_ffffL;
     private static final String[] FIELDS = {"area", "index", "oldChunk", "newChunk"};
+    private static final SerializableString[] NAMES = {
+        new SerializedString(FIELDS[0]),
+        new SerializedString(FIELDS[1]),
+        new SerializedString(FIELDS[2]),
+        new SerializedString(FIELDS[3])
+    };
 
     private final JsonParser parser;
     private final Map<String, JsonNode> fields = new HashMap<>();
@@ -158,15 +166,25 @@ final class JsonDumpReader {
     private void record() throws IOException {
         count = 0;
         Arrays.fill(slots, -1);
-        for (String name = parser.nextFieldName(); name != null; name = parser.nextFieldName()) {
+        // The writer's order first, matched against the input without a symbol lookup.
+        JsonToken t = null;
+        for (int f = 0; f < FIELDS.length; f++) {
+            if (!parser.nextFieldName(NAMES[f])) {
+                t = parser.currentToken();
+                break;
+            }
             if (parser.nextToken() != JsonToken.VALUE_NUMBER_INT) {
-                ObjectNode node = node();
-                node.replace(name, tree());
-                for (String more = parser.nextFieldName(); more != null; more = parser.nextFieldName()) {
-                    parser.nextToken();
-                    node.replace(more, tree());
-                }
-                check(node);
+                slow(FIELDS[f]);
+                return;
+            }
+            slots[f] = count;
+            names[count] = FIELDS[f];
+            number(count++);
+        }
+        for (t = t == null ? parser.nextToken() : t; t == JsonToken.FIELD_NAME; t = parser.nextToken()) {
+            String name = parser.currentName();
+            if (parser.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+                slow(name);
                 return;
             }
             int at = count;
@@ -189,13 +207,7 @@ final class JsonDumpReader {
                     }
                 }
             }
-            JsonParser.NumberType type = parser.getNumberType();
-            if (type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG) {
-                longs[at] = parser.getLongValue();
-                bigs[at] = null;
-            } else {
-                bigs[at] = parser.getBigIntegerValue();
-            }
+            number(at);
         }
         for (int f = 0; f < FIELDS.length; f++) {
             int at = slots[f];
@@ -208,6 +220,28 @@ final class JsonDumpReader {
             values[f] = bigs[at] == null ? longs[at] : bigs[at].longValue();
         }
         records.add(values[0], values[1], values[2], values[3]);
+    }
+
+    /** The integer at the current token as pair {@code at}'s value. */
+    private void number(int at) throws IOException {
+        JsonParser.NumberType type = parser.getNumberType();
+        if (type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG) {
+            longs[at] = parser.getLongValue();
+            bigs[at] = null;
+        } else {
+            bigs[at] = parser.getBigIntegerValue();
+        }
+    }
+
+    /** The rest of a record object that holds more than integers (its field {@code name}'s value is next): as a tree. */
+    private void slow(String name) throws IOException {
+        ObjectNode node = node();
+        node.replace(name, tree());
+        for (String more = parser.nextFieldName(); more != null; more = parser.nextFieldName()) {
+            parser.nextToken();
+            node.replace(more, tree());
+        }
+        check(node);
     }
 
     /** The record object read so far, as a tree. */
