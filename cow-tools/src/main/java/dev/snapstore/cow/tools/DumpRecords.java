@@ -52,7 +52,7 @@ final class DumpRecords extends AbstractList<DumpRecord> implements RandomAccess
      * when it has none usable).
      */
     static DumpRecords forHeader(CowHeader header) {
-        return new DumpRecords(header == null ? 0 : placesPerArea(header.chunkSize()));
+        return new DumpRecords(placesPerArea(header == null ? 0 : header.chunkSize()));
     }
 
     /** The records per area of a chunk size, or 256 when it gives none. */
