@@ -6,7 +6,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteOrder;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -35,11 +38,17 @@ final class TextDumpReader {
     /** The largest value that ten times plus a digit may still fit 64 unsigned bits. */
     private static final long TENTH = Long.divideUnsigned(-1L, 10);
 
-    private static final byte[] EXCEPTION_AREA = bytes("exception area=");
-    private static final byte[] INDEX = bytes(" index=");
-    private static final byte[] OLD = bytes(" old=");
-    private static final byte[] NEW = bytes(" new=");
     private static final int READ_BYTES = 1 << 20;
+    // Bytes after the data, never filled, so that 8 bytes can be read at any position in it.
+    private static final int SLACK = 16;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long EXCEPTIO = word("exceptio", 8);
+    private static final long ON_AREA = word("on area=", 8);
+    private static final long INDEX_WORD = word(" index=", 7);
+    private static final long OLD_WORD = word(" old=", 5);
+    private static final long NEW_WORD = word(" new=", 5);
+    private static final long MASK7 = -1L >>> 8;
+    private static final long MASK5 = -1L >>> 24;
 
     private final InputStream in;
     private final boolean strict;
@@ -68,7 +77,7 @@ final class TextDumpReader {
     private TextDumpReader(InputStream in, boolean strict) {
         this.in = in;
         this.strict = strict;
-        this.buf = new byte[in == null ? 0 : READ_BYTES];
+        this.buf = new byte[(in == null ? 0 : READ_BYTES) + SLACK];
     }
 
     private static byte[] bytes(String ascii) {
@@ -149,7 +158,7 @@ final class TextDumpReader {
                 return true;
             }
             room(filled + READ_BYTES / 2);
-            int n = in.read(buf, filled, buf.length - filled);
+            int n = in.read(buf, filled, buf.length - SLACK - filled);
             if (n < 0) {
                 eof = true;
             } else {
@@ -167,9 +176,10 @@ final class TextDumpReader {
         return -1;
     }
 
+    /** Room for {@code bytes} bytes and the slack after them. */
     private void room(int bytes) {
-        if (bytes > buf.length) {
-            buf = Arrays.copyOf(buf, Math.max(bytes, buf.length * 2));
+        if (bytes > buf.length - SLACK) {
+            buf = Arrays.copyOf(buf, Math.max(bytes, buf.length * 2) + SLACK);
         }
     }
 
@@ -202,19 +212,20 @@ final class TextDumpReader {
      * @return the terminator's position, or -1 when the line is anything else
      */
     private int record(byte[] b, int p) {
-        if (!literal(b, p, EXCEPTION_AREA) || (p = digits(b, p + EXCEPTION_AREA.length)) < 0) {
+        // the literals compared 8 bytes at a time: a terminator in a shorter line never matches
+        if (word(b, p) != EXCEPTIO || word(b, p + 7) != ON_AREA || (p = digits(b, p + 15)) < 0) {
             return -1;
         }
         long area = parsed;
-        if (!literal(b, p, INDEX) || (p = digits(b, p + INDEX.length)) < 0) {
+        if ((word(b, p) & MASK7) != INDEX_WORD || (p = digits(b, p + 7)) < 0) {
             return -1;
         }
         long index = parsed;
-        if (!literal(b, p, OLD) || (p = digits(b, p + OLD.length)) < 0) {
+        if ((word(b, p) & MASK5) != OLD_WORD || (p = digits(b, p + 5)) < 0) {
             return -1;
         }
         long oldChunk = parsed;
-        if (!literal(b, p, NEW) || (p = digits(b, p + NEW.length)) < 0) {
+        if ((word(b, p) & MASK5) != NEW_WORD || (p = digits(b, p + 5)) < 0) {
             return -1;
         }
         for (int c = b[p]; c != '\n' && c != '\r'; c = b[++p]) {
@@ -226,28 +237,44 @@ final class TextDumpReader {
         return p;
     }
 
-    /** Whether {@code b} holds {@code literal} at {@code p}; a terminator ends the line before it runs out. */
-    private static boolean literal(byte[] b, int p, byte[] literal) {
-        for (int i = 0; i < literal.length; i++) {
-            if (b[p + i] != literal[i]) {
-                return false;
-            }
-        }
-        return true;
+    private static long word(String ascii, int length) {
+        byte[] bytes = new byte[8];
+        System.arraycopy(bytes(ascii), 0, bytes, 0, length);
+        return word(bytes, 0);
     }
 
-    /** Decimal digits at {@code p} into {@link #parsed}: the position after them, or -1 for none or too many. */
+    private static long word(byte[] b, int p) {
+        return (long) LONGS.get(b, p);
+    }
+
+    /**
+     * Decimal digits at {@code p} into {@link #parsed}: the position after them, or -1 for none or
+     * too many for 64 bits. Up to 8 digits are found and converted in one word (SWAR).
+     */
     private int digits(byte[] b, int p) {
-        int start = p;
-        long v = 0;
-        for (int d = b[p] - '0'; d >= 0 && d <= 9; d = b[++p] - '0') {
-            if (v < 0 || v > TENTH || (v == TENTH && d > 5)) {
-                return -1;
+        long w = word(b, p);
+        long values = w - 0x3030303030303030L; // each digit byte's value; a borrow only above a non-digit
+        // the high bit of each byte below '0' (values) or above '9' (the sum)
+        long nonDigits = (values | (w + 0x4646464646464646L)) & 0x8080808080808080L;
+        int n = Long.numberOfTrailingZeros(nonDigits) >>> 3; // digits before the first non-digit, at most 8
+        if (n == 0) {
+            return -1;
+        }
+        long v = values << (8 * (8 - n)); // the digits in the top bytes, leading zeros below
+        v = (v * 10 + (v >>> 8)) & 0x00ff00ff00ff00ffL;
+        v = (v * 100 + (v >>> 16)) & 0x0000ffff0000ffffL;
+        v = (v * 10000 + (v >>> 32)) & 0xffffffffL;
+        p += n;
+        if (n == 8) {
+            for (int d = b[p] - '0'; d >= 0 && d <= 9; d = b[++p] - '0') {
+                if (v < 0 || v > TENTH || (v == TENTH && d > 5)) {
+                    return -1;
+                }
+                v = v * 10 + d;
             }
-            v = v * 10 + d;
         }
         parsed = v;
-        return p == start ? -1 : p;
+        return p;
     }
 
     /** An ASCII character that {@link String#strip()} removes. */
@@ -299,7 +326,7 @@ final class TextDumpReader {
     private int ahead(int q) throws IOException {
         while (!eof && filled < q + 4) {
             room(filled + READ_BYTES / 2);
-            int n = in.read(buf, filled, buf.length - filled);
+            int n = in.read(buf, filled, buf.length - SLACK - filled);
             if (n < 0) {
                 eof = true;
             } else {
