@@ -17,7 +17,7 @@ import java.util.RandomAccess;
  */
 final class DumpRecords extends AbstractList<DumpRecord> implements RandomAccess {
 
-    static final int PAGE_SHIFT = 15;
+    static final int PAGE_SHIFT = 12;
     static final int PAGE = 1 << PAGE_SHIFT;
     private static final int MASK = PAGE - 1;
     /** A List's size is an int; the pages' arithmetic stays clear of its edge. */
