@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * Writes a COW's metadata (the header chunk and the metadata areas) from a {@link CowDump}, as the
@@ -59,7 +60,7 @@ public final class CowRestore {
         }
         int epa = CowFormat.exceptionsPerArea(h.chunkSize());
         long chunks = cow.sizeInSectors() / h.chunkSize();
-        List<DumpRecord> records = dump.records();
+        DumpRecords records = dump.compact();
         long areas = records.size() / epa + 1; // the kernel keeps the area after a full one zeroed
         long lastArea = CowFormat.areaLocation(epa, areas - 1);
         if (chunks < 1 || Long.compareUnsigned(lastArea, chunks) >= 0) {
@@ -83,53 +84,84 @@ public final class CowRestore {
      * first rules (table order, new chunk not the header, not metadata, on the COW, increasing) is
      * named at once; a repeated origin chunk only once those passed, and the check's remaining
      * findings (a gap in the allocation order) last, so that a dump keeps the refusal it always had.
+     * The records are read from their compact form, and the repeated origin chunks are found
+     * without a map of every record ({@link RepeatedChunks#smallestRepeated}).
      */
-    private static void checkRecords(List<DumpRecord> records, int epa, int chunkSize, long chunks, String cowName)
+    private static void checkRecords(DumpRecords records, int epa, int chunkSize, long chunks, String cowName)
             throws DumpException {
         List<Finding> found = new ArrayList<>();
-        TableChecker checker = new TableChecker(chunkSize, chunks, -1, found::add);
+        TableChecker checker = new TableChecker(chunkSize, chunks, -1, TableChecker.REMEMBER_NONE, found::add);
         long previous = CowFormat.NUM_SNAPSHOT_HDR_CHUNKS;
-        long duplicateOld = 0;
-        long duplicateAt = -1;
         DumpException deferred = null;
-        for (int n = 0; n < records.size(); n++) {
-            DumpRecord r = records.get(n);
-            long area = n / epa;
-            long index = n % epa;
-            String where = "exception " + n + " (area " + r.area() + " index " + r.index() + ")";
-            if (r.area() != area || r.index() != index) {
-                throw new DumpException(
-                        where + " is out of table order: record " + n + " belongs at area " + area + " index " + index);
+        int size = records.size();
+        int byPosition = records.placesPerArea();
+        int moved = 0;
+        long area = 0;
+        long index = 0;
+        for (int n = 0; n < size; n++) {
+            long recordArea;
+            long recordIndex;
+            if (moved < records.moved() && records.movedAt(moved) == n) {
+                recordArea = records.movedArea(moved);
+                recordIndex = records.movedIndex(moved);
+                moved++;
+            } else if (byPosition == epa) {
+                recordArea = area;
+                recordIndex = index;
+            } else {
+                recordArea = n / byPosition;
+                recordIndex = n % byPosition;
             }
-            found.clear();
-            checker.record(r);
-            for (Finding f : found) {
-                if (f.kind() == Finding.Kind.DUPLICATE_ORIGIN_CHUNK) {
-                    // The smallest repeated chunk (as a signed long) is named, whatever its place.
-                    if (duplicateAt < 0 || r.oldChunk() < duplicateOld) {
-                        duplicateOld = r.oldChunk();
-                        duplicateAt = n;
+            if (recordArea != area || recordIndex != index) {
+                throw new DumpException(where(n, recordArea, recordIndex) + " is out of table order: record " + n
+                        + " belongs at area " + area + " index " + index);
+            }
+            long newChunk = records.newChunk(n);
+            checker.record(area, index, records.oldChunk(n), newChunk);
+            if (!found.isEmpty()) {
+                String where = where(n, area, index);
+                for (Finding f : found) {
+                    DumpException refusal = refusal(f, where, newChunk, previous, chunks, cowName);
+                    if (refusal != null) {
+                        throw refusal;
                     }
-                    continue;
+                    if (deferred == null) {
+                        deferred = new DumpException(where + ": " + f.kind().word() + ": " + f.message());
+                    }
                 }
-                DumpException refusal = refusal(f, where, r.newChunk(), previous, chunks, cowName);
-                if (refusal != null) {
-                    throw refusal;
-                }
-                if (deferred == null) {
-                    deferred = new DumpException(where + ": " + f.kind().word() + ": " + f.message());
+                found.clear();
+            }
+            previous = newChunk;
+            if (++index == epa) {
+                index = 0;
+                area++;
+            }
+        }
+        OptionalLong repeated = RepeatedChunks.smallestRepeated(records);
+        if (repeated.isPresent()) {
+            // The smallest repeated chunk (as a signed long) is named, with its first two holders.
+            long chunk = repeated.getAsLong();
+            int first = -1;
+            int second = -1;
+            for (int n = 0; second < 0; n++) {
+                if (records.oldChunk(n) == chunk) {
+                    if (first < 0) {
+                        first = n;
+                    } else {
+                        second = n;
+                    }
                 }
             }
-            previous = r.newChunk();
-        }
-        if (duplicateAt >= 0) {
-            throw new DumpException("exceptions " + checker.firstHolder(duplicateOld) + " and " + duplicateAt
-                    + " both hold origin chunk " + Long.toUnsignedString(duplicateOld)
-                    + " (the kernel never gives a chunk two exceptions)");
+            throw new DumpException("exceptions " + first + " and " + second + " both hold origin chunk "
+                    + Long.toUnsignedString(chunk) + " (the kernel never gives a chunk two exceptions)");
         }
         if (deferred != null) {
             throw deferred;
         }
+    }
+
+    private static String where(int n, long area, long index) {
+        return "exception " + n + " (area " + area + " index " + index + ")";
     }
 
     /** Restore's own wording of a finding it always refused, or null for one the check adds. */
@@ -167,7 +199,7 @@ public final class CowRestore {
      */
     public static void write(Plan plan, BlockDevice cow) throws IOException {
         CowHeader h = plan.dump().header();
-        List<DumpRecord> records = plan.dump().records();
+        DumpRecords records = plan.dump().compact();
         int chunkSize = h.chunkSize();
         int epa = CowFormat.exceptionsPerArea(chunkSize);
         ByteBuffer chunk =
@@ -182,7 +214,10 @@ public final class CowRestore {
             long first = (long) a * epa;
             int count = (int) Math.min(epa, records.size() - first);
             for (int i = 0; i < count; i++) {
-                records.get((int) (first + i)).record().encode(chunk, i);
+                // CowRecord's layout: old chunk, then new chunk, little-endian
+                int n = (int) (first + i);
+                chunk.putLong(i * CowFormat.DISK_EXCEPTION_SIZE, records.oldChunk(n));
+                chunk.putLong(i * CowFormat.DISK_EXCEPTION_SIZE + 8, records.newChunk(n));
             }
             cow.write(CowFormat.areaLocation(epa, a) * chunkSize, chunk.clear());
         }

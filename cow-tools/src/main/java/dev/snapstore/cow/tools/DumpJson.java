@@ -1,23 +1,22 @@
 package dev.snapstore.cow.tools;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.MalformedInputException;
 
 /**
  * The JSON dump format, written and read:
@@ -33,9 +32,6 @@ public final class DumpJson {
     public static final String FORMAT = "snapstore-cow-dump";
     /** The {@code formatVersion} field's value. */
     public static final int FORMAT_VERSION = 1;
-
-    private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-    private static final long MAX_U32 = 0xffff_ffffL;
 
     private DumpJson() {}
 
@@ -290,52 +286,25 @@ public final class DumpJson {
      *     count does not match
      */
     public static CowDump parse(String text) throws DumpException {
-        JsonNode root;
-        try {
-            root = ToolJson.MAPPER.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new DumpException("the dump is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ": " + e.getOriginalMessage() + ")");
-        }
-        if (!root.path("format").asText().equals(FORMAT)
-                || root.path("formatVersion").asInt() != FORMAT_VERSION) {
-            throw new DumpException(
-                    "the JSON is not a 'snapstore dump --json' output (format snapstore-cow-dump, formatVersion 1)");
-        }
-        JsonNode h = root.path("header");
-        CowHeader header = new CowHeader(u32(h, "magic"), u32(h, "valid"), u32(h, "version"), u32(h, "chunkSize"));
-        JsonNode list = root.path("exceptions");
-        if (!list.isArray()) {
-            throw new DumpException("the JSON dump has no 'exceptions' array");
-        }
-        List<DumpRecord> records = new ArrayList<>();
-        for (JsonNode e : list) {
-            records.add(new DumpRecord(u64(e, "area"), u64(e, "index"), u64(e, "oldChunk"), u64(e, "newChunk")));
-        }
-        if (!root.path("count").canConvertToLong() || root.path("count").asLong() != records.size()) {
-            throw new DumpException("the JSON dump's count does not match its " + records.size() + " exceptions");
-        }
-        return new CowDump(header, records);
+        return JsonDumpReader.parse(text);
     }
 
-    private static int u32(JsonNode node, String field) throws DumpException {
-        JsonNode v = node.path(field);
-        if (!v.isIntegralNumber()
-                || v.bigIntegerValue().signum() < 0
-                || v.bigIntegerValue().compareTo(BigInteger.valueOf(MAX_U32)) > 0) {
-            throw new DumpException("JSON header field '" + field + "' must be an unsigned 32-bit integer");
-        }
-        return (int) v.longValue();
-    }
-
-    private static long u64(JsonNode node, String field) throws DumpException {
-        JsonNode v = node.path(field);
-        if (!v.isIntegralNumber()
-                || v.bigIntegerValue().signum() < 0
-                || v.bigIntegerValue().compareTo(MAX_U64) > 0) {
-            throw new DumpException(
-                    "JSON exception field '" + field + "' must be an unsigned 64-bit integer, in " + node);
-        }
-        return v.bigIntegerValue().longValue();
+    /**
+     * Reads a JSON dump from a stream of UTF-8, to its end, with Jackson's streaming parser rather
+     * than a tree of the whole document: the same records and the same refusals as {@link #parse}
+     * of the decoded text, in some 16 bytes a record.
+     *
+     * @param in the dump; read to its end, not closed
+     * @param malformed {@link CodingErrorAction#REPORT} to throw a {@link MalformedInputException},
+     *     as {@code Files.readString} does, for a malformed UTF-8 sequence anywhere in the input, in
+     *     preference to any refusal; {@link CodingErrorAction#REPLACE} to read it as U+FFFD, as
+     *     {@code new String(bytes, UTF_8)} does
+     * @return the dump
+     * @throws DumpException as {@link #parse} throws
+     * @throws IOException when reading fails, or on malformed UTF-8 under {@code REPORT}
+     * @throws IllegalArgumentException for {@link CodingErrorAction#IGNORE}
+     */
+    public static CowDump read(InputStream in, CodingErrorAction malformed) throws DumpException, IOException {
+        return JsonDumpReader.read(in, CowDump.strict(malformed));
     }
 }

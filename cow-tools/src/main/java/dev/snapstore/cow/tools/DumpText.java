@@ -3,15 +3,11 @@ package dev.snapstore.cow.tools;
 import dev.snapstore.cow.CowFormat;
 import dev.snapstore.cow.CowHeader;
 import dev.snapstore.spi.BlockDevice;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
-import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.MalformedInputException;
 
 /**
  * The text dump format, like {@code thin_dump}'s, written and read:
@@ -33,14 +29,6 @@ public final class DumpText {
 
     /** The first line of every text dump. */
     public static final String MAGIC_LINE = "snapstore-cow-dump 1";
-
-    private static final Pattern HEADER =
-            Pattern.compile("header magic=0x([0-9a-fA-F]{1,8}) valid=(\\d+) version=(\\d+) chunk_size=(\\d+)");
-    private static final Pattern EXCEPTION =
-            Pattern.compile("exception area=(\\d+) index=(\\d+) old=(\\d+) new=(\\d+)");
-    private static final Pattern END = Pattern.compile("end exceptions=(\\d+)");
-    private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-    private static final long MAX_U32 = 0xffff_ffffL;
 
     private DumpText() {}
 
@@ -188,94 +176,25 @@ public final class DumpText {
      *     header or end line is missing or does not match
      */
     public static CowDump parse(String text) throws DumpException {
-        CowHeader header = null;
-        List<DumpRecord> records = new ArrayList<>();
-        boolean sawMagic = false;
-        Long end = null;
-        int number = 0;
-        try (BufferedReader reader = new BufferedReader(new StringReader(text))) {
-            for (String raw = reader.readLine(); raw != null; raw = reader.readLine()) {
-                number++;
-                String line = raw.strip();
-                if (line.isEmpty() || line.startsWith("#")) {
-                    continue;
-                }
-                if (!sawMagic) {
-                    if (!line.equals(MAGIC_LINE)) {
-                        throw bad(number, "expected '" + MAGIC_LINE + "' (is this a 'snapstore dump' output?)");
-                    }
-                    sawMagic = true;
-                    continue;
-                }
-                if (end != null) {
-                    throw bad(number, "text after the 'end' line");
-                }
-                Matcher m;
-                if ((m = HEADER.matcher(line)).matches()) {
-                    if (header != null) {
-                        throw bad(number, "a second header line");
-                    }
-                    header = new CowHeader(
-                            (int) Long.parseLong(m.group(1), 16),
-                            u32(number, m.group(2)),
-                            u32(number, m.group(3)),
-                            u32(number, m.group(4)));
-                } else if ((m = EXCEPTION.matcher(line)).matches()) {
-                    if (header == null) {
-                        throw bad(number, "an exception before the header line");
-                    }
-                    records.add(new DumpRecord(
-                            u64(number, m.group(1)),
-                            u64(number, m.group(2)),
-                            u64(number, m.group(3)),
-                            u64(number, m.group(4))));
-                } else if ((m = END.matcher(line)).matches()) {
-                    end = u64(number, m.group(1));
-                } else {
-                    throw bad(number, "not a header, exception or end line: '" + abbreviate(line) + "'");
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // a StringReader does not fail
-        }
-        if (!sawMagic || header == null) {
-            throw new DumpException("the dump has no header line (is this a 'snapstore dump' output?)");
-        }
-        if (end == null) {
-            throw new DumpException("the dump has no 'end exceptions=N' line: it is truncated");
-        }
-        if (end != records.size()) {
-            throw new DumpException("the dump's end line says " + end + " exceptions but it lists " + records.size());
-        }
-        return new CowDump(header, records);
+        return TextDumpReader.parse(text);
     }
 
-    private static String abbreviate(String line) {
-        return line.length() > 60 ? line.substring(0, 60) + "..." : line;
-    }
-
-    private static DumpException bad(int line, String why) {
-        return new DumpException("dump line " + line + ": " + why);
-    }
-
-    private static int u32(int line, String digits) throws DumpException {
-        long v;
-        try {
-            v = Long.parseLong(digits);
-        } catch (NumberFormatException e) {
-            v = -1;
-        }
-        if (v < 0 || v > MAX_U32) {
-            throw bad(line, digits + " does not fit an unsigned 32-bit header word");
-        }
-        return (int) v;
-    }
-
-    private static long u64(int line, String digits) throws DumpException {
-        BigInteger v = new BigInteger(digits);
-        if (v.compareTo(MAX_U64) > 0) {
-            throw bad(line, digits + " does not fit an unsigned 64-bit number");
-        }
-        return v.longValue();
+    /**
+     * Reads a text dump from a stream of UTF-8, to its end (even past a line it refuses), without
+     * holding its text: the same records and the same refusals as {@link #parse} of the decoded
+     * text, in some 16 bytes a record.
+     *
+     * @param in the dump; read to its end, not closed
+     * @param malformed {@link CodingErrorAction#REPORT} to throw a {@link MalformedInputException},
+     *     as {@code Files.readString} does, for a malformed UTF-8 sequence anywhere in the input, in
+     *     preference to any refusal; {@link CodingErrorAction#REPLACE} to read it as U+FFFD, as
+     *     {@code new String(bytes, UTF_8)} does
+     * @return the dump
+     * @throws DumpException as {@link #parse} throws
+     * @throws IOException when reading fails, or on malformed UTF-8 under {@code REPORT}
+     * @throws IllegalArgumentException for {@link CodingErrorAction#IGNORE}
+     */
+    public static CowDump read(InputStream in, CodingErrorAction malformed) throws DumpException, IOException {
+        return TextDumpReader.read(in, CowDump.strict(malformed));
     }
 }

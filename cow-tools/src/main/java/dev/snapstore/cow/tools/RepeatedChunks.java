@@ -3,6 +3,7 @@ package dev.snapstore.cow.tools;
 import dev.snapstore.spi.BlockDevice;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.OptionalLong;
 import java.util.function.LongPredicate;
 
 /**
@@ -102,6 +103,54 @@ final class RepeatedChunks {
     /** @return whether an old chunk is mapped by more than one record */
     LongPredicate predicate() {
         return chunk -> repeated.get(chunk) >= 0;
+    }
+
+    /**
+     * The smallest old chunk (as a signed long) that more than one of a dump's records holds, found
+     * as the check finds repeats, without a map of every record: a bitmap over the span of the old
+     * chunks when it is no larger than 8 bytes a record, else a sorted copy of them.
+     *
+     * @param records the records
+     * @return the chunk, or empty when no old chunk repeats
+     */
+    static OptionalLong smallestRepeated(DumpRecords records) {
+        int n = records.size();
+        if (n < 2) {
+            return OptionalLong.empty();
+        }
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            long old = records.oldChunk(i);
+            min = Math.min(min, old);
+            max = Math.max(max, old);
+        }
+        long span = max - min; // unsigned
+        if (Long.compareUnsigned(span, 64L * n) < 0) {
+            long[] bits = new long[(int) (span >>> 6) + 1];
+            boolean any = false;
+            long smallest = Long.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
+                long old = records.oldChunk(i);
+                long at = old - min;
+                int word = (int) (at >>> 6);
+                long bit = 1L << at;
+                if ((bits[word] & bit) != 0) {
+                    any = true;
+                    smallest = Math.min(smallest, old);
+                }
+                bits[word] |= bit;
+            }
+            return any ? OptionalLong.of(smallest) : OptionalLong.empty();
+        }
+        long[] sorted = records.oldChunks();
+        Arrays.sort(sorted);
+        for (int i = 1; i < n; i++) {
+            if (sorted[i] == sorted[i - 1]) {
+                return OptionalLong.of(sorted[i]);
+            }
+        }
+        return OptionalLong.empty();
     }
 
     /**

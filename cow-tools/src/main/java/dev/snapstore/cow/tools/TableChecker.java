@@ -23,7 +23,7 @@ final class TableChecker {
     private final long originChunks;
     private final Consumer<Finding> sink;
     // old chunk -> number of the first record holding it, in primitive arrays; only for the chunks
-    // that may repeat when the caller knows them (CowCheck's first walk), else for every record
+    // that may repeat (CowCheck's second walk), none on its first walk and on restore's
     private final ChunkIndex seen = new ChunkIndex();
     private final LongPredicate mayRepeat;
     private final boolean rememberAny;
@@ -32,16 +32,6 @@ final class TableChecker {
     private long expected;
     private int expectedPhase;
     private long records;
-
-    /**
-     * @param chunkSize the chunk size in sectors
-     * @param cowChunks whole chunks on the COW
-     * @param originChunks chunks on the origin, or -1 when unknown
-     * @param sink receives the findings
-     */
-    TableChecker(int chunkSize, long cowChunks, long originChunks, Consumer<Finding> sink) {
-        this(chunkSize, cowChunks, originChunks, chunk -> true, sink);
-    }
 
     /**
      * @param chunkSize the chunk size in sectors
