@@ -84,6 +84,10 @@ public final class BenchMain {
         return new OptionsBuilder()
                 .include(benchmarkRegex)
                 .forks(1)
+                // A full collection between shots: a shot loads hundreds of megabytes, and the
+                // garbage of the ones before it made young pauses of 100-400 ms inside later shots
+                // (a CLI process starts with an empty heap).
+                .shouldDoGC(true)
                 .warmupIterations(warmups)
                 .measurementIterations(measurements)
                 .jvmArgsAppend(dirFlag, "-Xmx3g", "-Xms3g");
