@@ -33,6 +33,12 @@ public final class AreaStream implements AutoCloseable {
     /** Areas in the first group; each next one holds twice as many, up to {@link #GROUP_BYTES}. */
     static final int FIRST_GROUP_AREAS = 16;
 
+    /**
+     * How long a wait spins before it parks: about the read of a whole group from the page cache.
+     * None on one processor, where spinning would take the reader's time.
+     */
+    private static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1 ? 1_000_000 : 0;
+
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final BlockingQueue<Group> free = new ArrayBlockingQueue<>(GROUPS + 1);
@@ -94,21 +100,24 @@ public final class AreaStream implements AutoCloseable {
     }
 
     /**
-     * Spins a while (tens of microseconds) before it parks: a parked thread wakes tens of
-     * microseconds late, and each hand-over would pay that.
+     * Waits for a group, spinning first for about a group's read (on more than one processor): a
+     * parked thread wakes tens to hundreds of microseconds late, and each hand-over would pay it.
      */
     private static Group take(BlockingQueue<Group> queue) throws InterruptedException {
-        for (int i = 0; i < SPINS; i++) {
-            Group g = queue.poll();
-            if (g != null) {
-                return g;
-            }
-            Thread.onSpinWait();
+        if (SPIN_NANOS > 0) {
+            long start = System.nanoTime();
+            do {
+                for (int i = 0; i < 64; i++) {
+                    Group g = queue.poll();
+                    if (g != null) {
+                        return g;
+                    }
+                    Thread.onSpinWait();
+                }
+            } while (System.nanoTime() - start < SPIN_NANOS);
         }
         return queue.take();
     }
-
-    private static final int SPINS = 2000;
 
     private ByteBuffer ended() throws IOException {
         Throwable failure = current.failure;

@@ -133,17 +133,26 @@ class HostileImageTest {
         assertArrayEquals(new byte[512 - 64], Arrays.copyOfRange(Harness.read(dev, 1, 1), 64, 512));
     }
 
+    /**
+     * A COW of chunk size 1 whose areas 0 to {@code areas - 1} fit and are full of non-zero
+     * records, and whose area {@code areas} would lie just past its end.
+     */
+    private static MemoryBlockDevice endless(int areas) {
+        long sectors = 33L * areas + 1;
+        MemoryBlockDevice dev = new MemoryBlockDevice("endless", sectors);
+        byte[] junk = new byte[(int) sectors * 512];
+        Arrays.fill(junk, (byte) 0x11);
+        Harness.write(dev, 0, junk);
+        Harness.write(dev, 0, Arrays.copyOf(StoreBehaviourTest.header(1, 1, 1), 512));
+        return dev;
+    }
+
     @Test
     void tablesThatNeverEndStopAtTheDeviceEndWithAnError() throws Exception {
         // Every area full of non-zero records, up to the end of the device: the kernel reads on
         // until an area lies beyond the end, and the load fails with EIO.
         int cs = 1;
-        long sectors = 33 * 4 + 1; // areas 0-3 fit; area 4 would be chunk 133, just past the end
-        MemoryBlockDevice dev = new MemoryBlockDevice("endless", sectors);
-        byte[] junk = new byte[(int) sectors * 512];
-        Arrays.fill(junk, (byte) 0x11);
-        Harness.write(dev, 0, junk);
-        Harness.write(dev, 0, Arrays.copyOf(StoreBehaviourTest.header(1, 1, cs), 512));
+        MemoryBlockDevice dev = endless(4); // area 4 would be chunk 133, just past the end
         int[] count = new int[1];
         PersistentStore store = Harness.open(dev, cs);
         StoreException e = assertThrows(StoreException.class, () -> store.readMetadata((o, n) -> count[0]++));
@@ -160,12 +169,7 @@ class HostileImageTest {
         // Tables long enough for read-ahead to start (groups of areas on the fast memory device
         // when ADAPTIVE): a table that never ends, and one whose area 30 cannot be read.
         int cs = 1;
-        long sectors = 33 * 40 + 1; // areas 0-39 fit; area 40 would be chunk 1321, just past the end
-        MemoryBlockDevice dev = new MemoryBlockDevice("endless", sectors);
-        byte[] junk = new byte[(int) sectors * 512];
-        Arrays.fill(junk, (byte) 0x11);
-        Harness.write(dev, 0, junk);
-        Harness.write(dev, 0, Arrays.copyOf(StoreBehaviourTest.header(1, 1, cs), 512));
+        MemoryBlockDevice dev = endless(40); // area 40 would be chunk 1321, just past the end
         int[] count = new int[1];
         PersistentStore endless =
                 new PersistentStore(new StoreContext(dev, cs, 512, KernelLog.DISCARD), false, readAhead);
