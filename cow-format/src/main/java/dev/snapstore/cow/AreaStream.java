@@ -100,8 +100,9 @@ public final class AreaStream implements AutoCloseable {
     }
 
     /**
-     * Waits for a group, spinning first for about a group's read (on more than one processor): a
-     * parked thread wakes tens to hundreds of microseconds late, and each hand-over would pay it.
+     * The consumer's wait for a group, spinning first for about a group's read (on more than one
+     * processor): a parked thread wakes tens to hundreds of microseconds late, and each hand-over
+     * would pay it.
      */
     private static Group take(BlockingQueue<Group> queue) throws InterruptedException {
         if (SPIN_NANOS > 0) {
@@ -140,7 +141,7 @@ public final class AreaStream implements AutoCloseable {
         while (true) {
             Group group;
             try {
-                group = take(free);
+                group = free.take(); // no spin: the consumer has the filled groups to go on with
             } catch (InterruptedException e) {
                 return; // nobody interrupts this thread: a stream that cannot wait stops
             }
