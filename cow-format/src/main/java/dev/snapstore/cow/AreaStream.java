@@ -175,9 +175,12 @@ public final class AreaStream implements AutoCloseable {
         }
     }
 
-    /** Stops the read-ahead and waits for the reads in flight to end. */
+    /** Stops the read-ahead and waits for the reads in flight to end; a second call does nothing. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         free.add(new Group(0, 0)); // wakes a reader waiting for a free group; it sees closed
         boolean interrupted = false;

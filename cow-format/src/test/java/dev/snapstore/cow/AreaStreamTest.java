@@ -112,6 +112,7 @@ class AreaStreamTest {
         Thread.sleep(50);
         assertEquals(reads, dev.trace().size(), "a read after close returned");
         assertEquals(Thread.State.TERMINATED, reader.get().getState());
+        stream.close(); // a second close does nothing
         // and a stream closed before anything was asked of it
         new AreaStream(dev, 1, 0).close();
     }
