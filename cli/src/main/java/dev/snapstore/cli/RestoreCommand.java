@@ -14,8 +14,9 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code snapstore restore}: writes a COW's metadata from a {@code dump} in text or JSON
- * ({@link CowDump#read}, streamed: a dump of 10 M records needs some 160 MB), after {@link CowRestore#plan} checked the whole dump against the COW, so
- * a refused dump writes nothing.
+ * ({@link CowDump#read}, streamed: a dump of 10 M records needs some 160 MB), after
+ * {@link CowRestore#plan} checked the whole dump against the COW, so a refused dump writes
+ * nothing.
  */
 final class RestoreCommand implements Command {
 

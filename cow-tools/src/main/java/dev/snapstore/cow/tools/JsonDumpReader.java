@@ -233,7 +233,10 @@ final class JsonDumpReader {
         }
     }
 
-    /** The rest of a record object that holds more than integers (its field {@code name}'s value is next): as a tree. */
+    /**
+     * The rest of a record object that holds more than integers (its field {@code name}'s value is
+     * next): as a tree.
+     */
     private void slow(String name) throws IOException {
         ObjectNode node = node();
         node.replace(name, tree());

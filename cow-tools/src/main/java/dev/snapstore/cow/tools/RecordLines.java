@@ -114,7 +114,10 @@ abstract class RecordLines implements ParallelDump.RecordFormat {
         return at + prefixLength;
     }
 
-    /** The index: from a table of the first ones (areas of chunks up to 64 KiB), else usually one more than the last. */
+    /**
+     * The index: from a table of the first ones (areas of chunks up to 64 KiB), else usually one
+     * more than the last.
+     */
     final int index(byte[] into, int at, long index) {
         if (index >= 0 && index < SMALL_INDEXES) {
             int i = (int) index;

@@ -322,7 +322,10 @@ final class TextDumpReader {
         return q;
     }
 
-    /** Reads on until 3 bytes after {@code q} are in the buffer, or the input ends; returns where readable bytes end. */
+    /**
+     * Reads on until 3 bytes after {@code q} are in the buffer, or the input ends; returns where
+     * readable bytes end.
+     */
     private int ahead(int q) throws IOException {
         while (!eof && filled < q + 4) {
             room(filled + READ_BYTES / 2);
