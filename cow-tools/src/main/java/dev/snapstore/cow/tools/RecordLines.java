@@ -178,16 +178,20 @@ abstract class RecordLines implements ParallelDump.RecordFormat {
     private static final class Json extends RecordLines {
 
         private static final String FIELD = LINE_BREAK + "    ";
-        private static final byte[] OLD = ascii("," + FIELD + "\"oldChunk\" : ");
-        private static final byte[] NEW = ascii("," + FIELD + "\"newChunk\" : ");
-        private static final byte[] END = ascii(LINE_BREAK + "  }");
-        private static final long OLD_0 = Decimal.wordAt(OLD, 0);
-        private static final long OLD_1 = Decimal.wordAt(OLD, 8);
-        private static final long OLD_2 = tailWord(OLD, 16);
-        private static final long NEW_0 = Decimal.wordAt(NEW, 0);
-        private static final long NEW_1 = Decimal.wordAt(NEW, 8);
-        private static final long NEW_2 = tailWord(NEW, 16);
-        private static final long END_0 = tailWord(END, 0);
+        private static final String OLD = "," + FIELD + "\"oldChunk\" : ";
+        private static final String NEW = "," + FIELD + "\"newChunk\" : ";
+        private static final String END = LINE_BREAK + "  }";
+        private static final long OLD_0 = Decimal.word(OLD);
+        private static final long OLD_1 = Decimal.word(OLD.substring(8));
+        private static final long OLD_2 = Decimal.word(OLD.substring(16));
+        private static final long NEW_0 = Decimal.word(NEW);
+        private static final long NEW_1 = Decimal.word(NEW.substring(8));
+        private static final long NEW_2 = Decimal.word(NEW.substring(16));
+        private static final long END_0 = Decimal.word(END);
+        // the bytes of the last word that count
+        private static final int OLD_TAIL = OLD.length() - 16;
+        private static final int NEW_TAIL = NEW.length() - 16;
+        private static final int END_LENGTH = END.length();
 
         Json() {
             super(", {" + FIELD + "\"area\" : ", " {" + FIELD + "\"area\" : ", "," + FIELD + "\"index\" : ");
@@ -208,20 +212,13 @@ abstract class RecordLines implements ParallelDump.RecordFormat {
             int p = index(into, at, index);
             Decimal.putWord(into, p, OLD_0, 8);
             Decimal.putWord(into, p + 8, OLD_1, 8);
-            p = Decimal.putWord(into, p + 16, OLD_2, OLD.length - 16);
+            p = Decimal.putWord(into, p + 16, OLD_2, OLD_TAIL);
             p = Decimal.put(into, p, oldChunk);
             Decimal.putWord(into, p, NEW_0, 8);
             Decimal.putWord(into, p + 8, NEW_1, 8);
-            p = Decimal.putWord(into, p + 16, NEW_2, NEW.length - 16);
+            p = Decimal.putWord(into, p + 16, NEW_2, NEW_TAIL);
             p = newChunks.put(into, p, newChunk);
-            return Decimal.putWord(into, p, END_0, END.length);
-        }
-
-        /** The bytes of {@code text} from {@code from} on, at most 8, as a word. */
-        private static long tailWord(byte[] text, int from) {
-            byte[] padded = new byte[8];
-            System.arraycopy(text, from, padded, 0, text.length - from);
-            return Decimal.wordAt(padded, 0);
+            return Decimal.putWord(into, p, END_0, END_LENGTH);
         }
     }
 }
